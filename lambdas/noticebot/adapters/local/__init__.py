@@ -1,0 +1,1 @@
+"""Embedded adapters for local mode: a folder, SQLite, an in-process index and models."""

@@ -1,0 +1,71 @@
+"""The event JSON AWS delivers, built locally so the same handlers receive it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timezone
+from urllib.parse import quote_plus
+
+LOCAL_BUCKET = "noticebot-local"
+
+
+def s3_object_created(key: str, size: int, bucket: str = LOCAL_BUCKET) -> dict:
+    """An S3 ObjectCreated:Put notification (event version 2.1), key URL-encoded as S3 does."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return {
+        "Records": [
+            {
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": "local",
+                "eventTime": now,
+                "eventName": "ObjectCreated:Put",
+                "userIdentity": {"principalId": "local"},
+                "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+                "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper()},
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "noticebot-uploads",
+                    "bucket": {
+                        "name": bucket,
+                        "ownerIdentity": {"principalId": "local"},
+                        "arn": f"arn:aws:s3:::{bucket}",
+                    },
+                    "object": {
+                        "key": quote_plus(key, safe="/"),
+                        "size": size,
+                        "eTag": hashlib.md5(key.encode(), usedforsecurity=False).hexdigest(),
+                        "sequencer": uuid.uuid4().hex[:16].upper(),
+                    },
+                },
+            }
+        ]
+    }
+
+
+def sqs_batch(bodies: list[dict], queue: str = "noticebot-ingest") -> dict:
+    """An SQS -> Lambda event with one record per body."""
+    records = []
+    for body in bodies:
+        text = json.dumps(body)
+        records.append(
+            {
+                "messageId": str(uuid.uuid4()),
+                "receiptHandle": uuid.uuid4().hex,
+                "body": text,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": str(int(datetime.now(timezone.utc).timestamp() * 1000)),
+                    "SenderId": "local",
+                    "ApproximateFirstReceiveTimestamp": "0",
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": f"arn:aws:sqs:local:000000000000:{queue}",
+                "awsRegion": "local",
+            }
+        )
+    return {"Records": records}

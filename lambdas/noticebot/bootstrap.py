@@ -1,0 +1,97 @@
+"""The composition root: builds the adapters for a mode and hands them to services.
+
+Nothing here runs at import time. Tests pass fakes for any port.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from noticebot.config import Settings
+from noticebot.ports import BlobStore, ChatModel, Embedder, MetadataStore, VectorIndex
+from noticebot.services.chat import ChatService
+from noticebot.services.documents import DocumentService
+from noticebot.services.ingest import IngestService
+from noticebot.services.notices import NoticeService
+from noticebot.services.search import SearchService
+
+
+@dataclass
+class Container:
+    settings: Settings
+    metadata: MetadataStore
+    blobs: BlobStore
+    index: VectorIndex
+    embedder: Embedder
+    chat_model: ChatModel
+    documents: DocumentService
+    ingest: IngestService
+    notices: NoticeService
+    search: SearchService
+    chat: ChatService
+    queue: Any = None  # local mode: the in-process S3 -> SQS -> Lambda stand-in
+    auth: Any = None  # local mode: the JWT authority the dev server verifies with
+
+
+def _services(settings: Settings, metadata, blobs, index, embedder, chat_model) -> dict:
+    search = SearchService(index, embedder, settings.max_query_chars)
+    return dict(
+        documents=DocumentService(metadata, blobs, index, settings.max_upload_bytes),
+        ingest=IngestService(metadata, blobs, index, embedder, settings.chunk_max_tokens,
+                             settings.chunk_overlap_tokens),
+        notices=NoticeService(metadata, index, embedder, settings.chunk_max_tokens,
+                              settings.chunk_overlap_tokens),
+        search=search,
+        chat=ChatService(search, chat_model, metadata, top_k=settings.chat_top_k,
+                         max_new_tokens=settings.chat_max_new_tokens,
+                         history_turns=settings.history_turns),
+    )
+
+
+def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = None,
+              chat_model: ChatModel | None = None, index: VectorIndex | None = None,
+              metadata: MetadataStore | None = None, start_worker: bool = False) -> Container:
+    settings = settings or Settings.from_env()
+    if settings.mode != "local":
+        raise ValueError(f"unsupported mode {settings.mode!r}: only 'local' is built so far")
+    return _bootstrap_local(settings, embedder, chat_model, index, metadata, start_worker)
+
+
+def _bootstrap_local(settings, embedder, chat_model, index, metadata, start_worker) -> Container:
+    from noticebot.adapters.local.folder_blob_store import FolderBlobStore
+    from noticebot.adapters.local.in_process_queue import InProcessQueue
+    from noticebot.adapters.local.jwt_auth import LocalJwtAuthority
+    from noticebot.adapters.local.sqlite_metadata_store import SqliteMetadataStore
+
+    data = settings.data_dir
+    data.mkdir(parents=True, exist_ok=True)
+    queue = InProcessQueue()
+    blobs = FolderBlobStore(data / "blobs", on_object_created=queue.on_object_created)
+    metadata = metadata or SqliteMetadataStore(data / "metadata.sqlite3")
+    if index is None:
+        from noticebot.adapters.local.hybrid_index import EmbeddedHybridIndex
+
+        index = EmbeddedHybridIndex(data / "index")
+    if embedder is None:
+        from noticebot.adapters.local.onnx_embedder import OnnxEmbedder
+
+        embedder = OnnxEmbedder()
+    if chat_model is None:
+        from noticebot.adapters.endpoint_chat_model import EndpointChatModel
+        from noticebot.adapters.local.model_server import LocalModelEndpoint
+        from noticebot.llm.content_handlers import ChatMLContentHandler
+
+        chat_model = EndpointChatModel(ChatMLContentHandler(), LocalModelEndpoint())
+    container = Container(
+        settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
+        chat_model=chat_model, queue=queue, auth=LocalJwtAuthority(data / "jwt-secret"),
+        **_services(settings, metadata, blobs, index, embedder, chat_model),
+    )
+    # The worker calls the same Lambda handler AWS would, with SQS batch events.
+    from noticebot.handlers import ingest as ingest_handler
+
+    queue.consumer = lambda event: ingest_handler.handler(event, None)
+    if start_worker:
+        queue.start()
+    return container

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from noticebot.domain.errors import InvalidRequest
+from noticebot.handlers.api.identity import principal_from_event
+from noticebot.handlers.api.schemas import ChatIn, ChatOut, CitationOut, ConversationOut, TurnOut
+from noticebot.handlers.runtime import get_container
+
+router = APIGatewayRouter()
+
+
+def _principal():
+    return principal_from_event(router.current_event.raw_event)
+
+
+@router.post("/chat", summary="Ask the chatbot; answers cite their sources")
+def chat(request: ChatIn) -> ChatOut:
+    principal = _principal()
+    if request.stream:
+        raise InvalidRequest("streaming is not available on this endpoint yet; omit 'stream'")
+    container = get_container()
+    if request.model and request.model != container.chat_model.model_id:
+        raise InvalidRequest(f"unknown model '{request.model}'")
+    result = container.chat.chat(principal, request.query, request.conversation_id, request.top_k)
+    return ChatOut(answer=result.answer, citations=[CitationOut.of(c) for c in result.citations],
+                   conversation_id=result.conversation_id, model=result.model,
+                   usage=result.usage, grounded=result.grounded)
+
+
+@router.get("/conversations/<conversation_id>", summary="A conversation of the caller's")
+def get_conversation(conversation_id: str) -> ConversationOut:
+    conv = get_container().chat.get_conversation(_principal(), conversation_id)
+    return ConversationOut(
+        conversation_id=conv.conversation_id, title=conv.title, created_at=conv.created_at,
+        updated_at=conv.updated_at,
+        turns=[TurnOut(role=t.role, content=t.content, created_at=t.created_at,
+                       citations=[CitationOut.of(c) for c in t.citations]) for t in conv.turns],
+    )

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from noticebot.handlers.api.identity import principal_from_event
+from noticebot.handlers.api.schemas import PassageOut, SearchIn, SearchOut
+from noticebot.handlers.runtime import get_container
+
+router = APIGatewayRouter()
+
+
+@router.post("/search", summary="Ranked passages from the workspace's notices and documents")
+def search(request: SearchIn) -> SearchOut:
+    principal = principal_from_event(router.current_event.raw_event)
+    passages = get_container().search.search(principal, request.query, request.top_k, request.mode)
+    return SearchOut(results=[
+        PassageOut(document_id=p.document_id, title=p.title, page=p.page, heading=p.heading,
+                   snippet=p.snippet, score=p.score)
+        for p in passages
+    ])

@@ -1,0 +1,49 @@
+"""The ingest Lambda: SQS records carrying S3 ObjectCreated events.
+
+BatchProcessor reports failures per record (partial batch response), so one bad
+message is retried alone and lands in the dead-letter queue after its retries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from urllib.parse import unquote_plus
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from noticebot.handlers.runtime import get_container
+
+logger = logging.getLogger(__name__)
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+def object_keys(s3_event: dict) -> list[str]:
+    """Keys of ObjectCreated records; S3 URL-encodes them. The s3:TestEvent S3
+    sends when a notification is configured has no Records and yields none."""
+    keys = []
+    for record in s3_event.get("Records") or []:
+        if not str(record.get("eventName", "")).startswith("ObjectCreated:"):
+            continue
+        keys.append(unquote_plus(record["s3"]["object"]["key"]))
+    return keys
+
+
+def record_handler(record: SQSRecord) -> None:
+    body = json.loads(record.body)
+    if body.get("Event") == "s3:TestEvent":
+        return
+    ingest = get_container().ingest
+    for key in object_keys(body):
+        ingest.ingest_object(key)
+
+
+def handler(event: dict, context) -> dict:
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,134 @@
+"""Text normalisation shared by all formats, plus PDF running header/footer removal.
+
+Why each step:
+- NFKC folds ligatures ("ﬁ" -> "fi") and full-width forms that PDFs emit, so the same word is
+  embedded and matched the same way wherever it came from.
+- Control and zero-width characters are invisible to people but split tokens for the embedder.
+- Hyphenation at a line break ("informa-\\ntion") is undone when the next line continues the word
+  in lower case; a hyphen before a capital or a digit is kept ("Jean-\\nPierre", "2019-\\n2020").
+- Running headers/footers ("ACME Ltd - Confidential", "Page 3 of 12") repeat on every page and
+  would otherwise appear in, and be matched by, every chunk of a long PDF.
+Line breaks are kept (table rows and lists stay one per line); blank lines mark paragraphs.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+
+from noticebot.ingestion.parsed import ParsedDocument, Section
+
+_ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
+_HSPACE = re.compile(r"[^\S\n]+")  # any whitespace except newline
+_HYPHEN_BREAK = re.compile(r"(?<=[^\W\d_])-\n[^\S\n]*(?=[^\W\d_])")
+_DIGITS = re.compile(r"\d+")
+_EDGE = 3  # lines at the top and at the bottom of a page that may be a running header/footer
+
+
+# C0/C1 controls except tab and newline, bidi/format marks and lone surrogates. A regex, not a
+# per-character category lookup: this runs over every byte of every upload.
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+    "\ufff9-\ufffb\ud800-\udfff]"
+)
+
+
+def _drop_controls(text: str) -> str:
+    return _CONTROLS.sub("", text)
+
+
+def _dehyphenate(text: str) -> str:
+    def join(match: re.Match[str]) -> str:
+        nxt = text[match.end()] if match.end() < len(text) else ""
+        return "" if nxt.islower() else match.group(0)
+
+    return _HYPHEN_BREAK.sub(join, text)
+
+
+def clean_text(text: str) -> str:
+    """Normalise one section's text; returns "" when nothing readable is left."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    text = unicodedata.normalize("NFKC", text).translate(_ZERO_WIDTH)
+    text = _drop_controls(text)
+    text = "\n".join(_HSPACE.sub(" ", line).strip() for line in text.split("\n"))
+    text = _dehyphenate(text)
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return text if any(ch.isalnum() for ch in text) else ""
+
+
+def _line_key(line: str) -> str:
+    """Page numbers differ from page to page; everything else in a running header is equal."""
+    return _DIGITS.sub("#", line.casefold()).strip()
+
+
+def _page_number_like(key: str) -> bool:
+    return not any(ch.isalpha() for ch in key.replace("page", "").replace("of", ""))
+
+
+def _numbers_increase(lines: list[str]) -> bool:
+    values = [int(m.group()) for line in lines for m in [_DIGITS.search(line)] if m]
+    return len(values) == len(lines) and all(b > a for a, b in zip(values, values[1:]))
+
+
+def remove_running_lines(pages: list[str], min_pages: int = 3, share: float = 0.6) -> list[str]:
+    """Drop lines repeated at the top or bottom of at least ``share`` of the pages.
+
+    Only the first/last ``_EDGE`` non-blank lines of a page are candidates, and only while they
+    are contiguous from the edge, so a repeated line in the body (a table row) is never touched.
+    A line with no letters ("12", "- 3 -") counts as a page number only when its numbers increase
+    page after page, so a column of equal totals at page bottoms is kept.
+    """
+    if len(pages) < min_pages:
+        return pages
+    need = max(2, math.ceil(share * len(pages)))
+    split = [page.split("\n") for page in pages]
+    found: dict[str, Counter[str]] = {"top": Counter(), "bottom": Counter()}
+    originals: dict[tuple[str, str], list[str]] = {}
+    for lines in split:
+        content = [line for line in lines if line.strip()]
+        for where, edge in (("top", content[:_EDGE]), ("bottom", content[-_EDGE:])):
+            keys = {_line_key(line): line for line in edge}
+            found[where].update(keys)
+            for key, line in keys.items():
+                originals.setdefault((where, key), []).append(line)
+    repeated = {
+        where: {
+            key for key, count in counter.items()
+            if count >= need and (not _page_number_like(key)
+                                  or _numbers_increase(originals[(where, key)]))
+        }
+        for where, counter in found.items()
+    }
+    cleaned = []
+    for lines in split:
+        lines = list(lines)
+        for where, step in (("top", 0), ("bottom", -1)):
+            removed = 0
+            while lines and removed < _EDGE:
+                if not lines[step].strip():
+                    lines.pop(step)
+                    continue
+                if _line_key(lines[step]) not in repeated[where]:
+                    break
+                lines.pop(step)
+                removed += 1
+        cleaned.append("\n".join(lines))
+    return cleaned
+
+
+def clean_document(doc: ParsedDocument) -> ParsedDocument:
+    """Clean every section, strip running headers/footers of paged documents, drop empties."""
+    texts = [clean_text(section.text) for section in doc.sections]
+    paged = [i for i, section in enumerate(doc.sections) if section.page is not None and texts[i]]
+    pages = {doc.sections[i].page for i in paged}
+    if len(pages) == len(paged):  # one section per page: header/footer lines are page edges
+        for i, text in zip(paged, remove_running_lines([texts[i] for i in paged])):
+            texts[i] = clean_text(text)
+    sections = [
+        Section(text=text, page=section.page, heading=section.heading)
+        for section, text in zip(doc.sections, texts) if text
+    ]
+    return ParsedDocument(kind=doc.kind, title=doc.title, sections=sections,
+                          page_count=doc.page_count)

@@ -1,0 +1,114 @@
+"""PDF via pypdf: one section per page with its 1-based page number, for page-level citations.
+
+Every failure becomes an UnreadableDocument a person can act on: password protected, damaged,
+too long, or scanned without a text layer. pypdf raises its own errors but also plain
+ValueError/KeyError/RecursionError... from deep inside on malformed files, so each call into it
+is guarded and anything unexpected is reported as a damaged file rather than a crash.
+
+Pages without a text layer are skipped here (an OCR step can fill them later); a document with
+no text on any page fails, because indexing nothing would look like success to the user.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+
+from pypdf import PdfReader
+from pypdf.errors import DependencyError, FileNotDecryptedError
+
+from noticebot.domain.errors import UnreadableDocument
+from noticebot.ingestion.parsed import ParsedDocument, ParseLimits, Section
+
+_PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
+_JUNK_TITLE = re.compile(
+    r"^(untitled.*|document\d*|title|microsoft (word|powerpoint|excel) - .*|.*\.(docx?|pdf|pptx?"
+    r"|xlsx?|odt|rtf|txt|indd|qxp|tmp|dvi|tex))$",
+    re.IGNORECASE,
+)
+
+
+def _corrupt(exc: BaseException) -> UnreadableDocument:
+    detail = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else ""
+    name = type(exc).__name__
+    return UnreadableDocument(f"corrupt or truncated PDF: {detail or name}")
+
+
+def _open(data: bytes) -> PdfReader:
+    if not _PDF_HEADER.search(data[:1024]):
+        raise UnreadableDocument("corrupt or truncated PDF: the file has no PDF header")
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        encrypted = reader.is_encrypted
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many types on malformed input
+        raise _corrupt(exc) from exc
+    if not encrypted:
+        return reader
+    try:  # many "encrypted" PDFs only restrict printing/copying and open with an empty password
+        opened = reader.decrypt("")
+    except DependencyError as exc:
+        raise UnreadableDocument(
+            "encrypted PDF: it uses AES encryption, which cannot be decrypted here; "
+            "upload a copy saved without encryption"
+        ) from exc
+    except Exception as exc:  # noqa: BLE001
+        raise UnreadableDocument(f"password protected PDF: could not open it ({type(exc).__name__})") from exc
+    if not opened:
+        raise UnreadableDocument(
+            "password protected PDF: a password is needed to open it; upload a copy without one"
+        )
+    return reader
+
+
+def _title(reader: PdfReader) -> str | None:
+    """The metadata title when it looks like one a person wrote, not a tool's default."""
+    try:
+        raw = reader.metadata.title if reader.metadata else None
+    except Exception:  # noqa: BLE001 - broken metadata must not fail an otherwise good file
+        return None
+    if not isinstance(raw, str):
+        return None
+    title = " ".join(raw.replace("\x00", "").split())
+    if not 3 <= len(title) <= 200 or _JUNK_TITLE.match(title):
+        return None
+    if sum(ch.isalpha() for ch in title) < len(title) / 3:
+        return None
+    return title
+
+
+def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
+    reader = _open(data)
+    try:
+        page_count = len(reader.pages)
+    except FileNotDecryptedError as exc:
+        raise UnreadableDocument("password protected PDF: a password is needed to open it") from exc
+    except Exception as exc:  # noqa: BLE001
+        raise _corrupt(exc) from exc
+    if page_count == 0:
+        raise UnreadableDocument("corrupt or truncated PDF: no pages found")
+    if page_count > limits.max_pages:
+        raise UnreadableDocument(f"too many pages ({page_count} > {limits.max_pages})")
+
+    started = time.monotonic()
+    sections: list[Section] = []
+    failures: list[BaseException] = []
+    for number in range(1, page_count + 1):
+        if limits.max_seconds is not None and time.monotonic() - started > limits.max_seconds:
+            raise UnreadableDocument(
+                f"PDF took too long to read (over {limits.max_seconds:.0f} s at page {number} "
+                f"of {page_count})"
+            )
+        try:
+            text = reader.pages[number - 1].extract_text()
+        except Exception as exc:  # noqa: BLE001 - one bad page must not sink the rest
+            failures.append(exc)
+            continue
+        if text and text.strip():
+            sections.append(Section(text=text, page=number))
+
+    if not sections:
+        if failures:
+            raise _corrupt(failures[0])
+        raise UnreadableDocument("no extractable text (scanned PDF without a text layer?)")
+    return ParsedDocument(kind="pdf", title=_title(reader), sections=sections, page_count=page_count)

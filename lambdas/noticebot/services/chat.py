@@ -1,0 +1,108 @@
+"""Grounded chat: retrieve, decide whether the sources can answer, prompt, cite."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from noticebot.domain.errors import NotFound
+from noticebot.domain.models import Citation, Conversation, ConversationTurn, Principal
+from noticebot.llm.prompts import NO_ANSWER, build_messages
+from noticebot.ports import ChatModel, GenerationParams, MetadataStore
+from noticebot.services.search import Passage, SearchService
+
+
+@dataclass(frozen=True)
+class RelevanceGate:
+    """Whether retrieved passages can plausibly answer. Hybrid retrieval always
+    returns something, so without a gate the bot would answer from unrelated text."""
+
+    min_dense: float = 0.60
+    min_bm25: float = 0.0  # any lexical match of a content word counts
+
+    def admits(self, p: Passage) -> bool:
+        lexical = p.bm25_score is not None and p.bm25_score > self.min_bm25
+        semantic = p.dense_score is not None and p.dense_score >= self.min_dense
+        return lexical or semantic
+
+
+@dataclass
+class ChatResult:
+    answer: str
+    citations: list[Citation]
+    conversation_id: str
+    model: str
+    usage: dict = field(default_factory=dict)
+    grounded: bool = True
+
+
+_CITE = re.compile(r"\[(\d+)\]")
+
+
+class ChatService:
+    def __init__(self, search: SearchService, model: ChatModel, metadata: MetadataStore,
+                 top_k: int = 4, max_new_tokens: int = 200, history_turns: int = 4,
+                 gate: RelevanceGate = RelevanceGate()):
+        self.search = search
+        self.model = model
+        self.metadata = metadata
+        self.top_k = top_k
+        self.max_new_tokens = max_new_tokens
+        self.history_turns = history_turns
+        self.gate = gate
+
+    def _conversation(self, principal: Principal, conversation_id: str | None) -> Conversation:
+        if conversation_id:
+            conv = self.metadata.get_conversation(principal.workspace_id, conversation_id)
+            # Another user's conversation in the same workspace is as invisible as a missing one.
+            if not conv or conv.user_id != principal.user_id:
+                raise NotFound(f"conversation {conversation_id} not found")
+            return conv
+        return Conversation(workspace_id=principal.workspace_id,
+                            conversation_id=uuid.uuid4().hex, user_id=principal.user_id)
+
+    def get_conversation(self, principal: Principal, conversation_id: str) -> Conversation:
+        return self._conversation(principal, conversation_id)
+
+    def chat(self, principal: Principal, query: str, conversation_id: str | None = None,
+             top_k: int | None = None) -> ChatResult:
+        conv = self._conversation(principal, conversation_id)
+        passages = self.search.search(principal, query, top_k=top_k or self.top_k)
+        passages = [p for p in passages if self.gate.admits(p)]
+        if not passages:
+            result = ChatResult(answer=NO_ANSWER, citations=[], conversation_id=conv.conversation_id,
+                                model=self.model.model_id, grounded=False)
+        else:
+            messages = build_messages(query, passages, conv.turns, self.history_turns)
+            completion = self.model.generate(
+                messages, GenerationParams(max_new_tokens=self.max_new_tokens, temperature=0.1)
+            )
+            answer = completion.text.strip() or NO_ANSWER
+            result = ChatResult(
+                answer=answer, citations=_citations(answer, passages),
+                conversation_id=conv.conversation_id, model=completion.model,
+                usage={"prompt_tokens": completion.prompt_tokens,
+                       "completion_tokens": completion.completion_tokens},
+            )
+        if not conv.turns:
+            conv.title = query[:80]
+            self.metadata.put_conversation(conv)
+        self.metadata.append_turns(principal.workspace_id, conv.conversation_id, [
+            ConversationTurn(role="user", content=query),
+            ConversationTurn(role="assistant", content=result.answer, citations=result.citations),
+        ])
+        return result
+
+
+def _citations(answer: str, passages: list[Passage]) -> list[Citation]:
+    """The sources the answer cites by number, in citation order; when a small model
+    forgets to cite, every source it was given is listed so the user can check."""
+    cited = []
+    for m in _CITE.finditer(answer):
+        n = int(m.group(1))
+        if 1 <= n <= len(passages) and n not in cited:
+            cited.append(n)
+    chosen = [passages[n - 1] for n in cited] or passages
+    return [Citation(document_id=p.document_id, title=p.title, page=p.page, snippet=p.snippet,
+                     score=p.score) for p in chosen]

