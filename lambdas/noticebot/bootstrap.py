@@ -82,7 +82,8 @@ def _bootstrap_local(settings, embedder, chat_model, index, metadata, start_work
         from noticebot.adapters.local.model_server import LocalModelEndpoint
         from noticebot.llm.content_handlers import ChatMLContentHandler
 
-        chat_model = EndpointChatModel(ChatMLContentHandler(), LocalModelEndpoint())
+        endpoint = LocalModelEndpoint()
+        chat_model = EndpointChatModel(endpoint, ChatMLContentHandler(), endpoint.model_id)
     container = Container(
         settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
         chat_model=chat_model, queue=queue, auth=LocalJwtAuthority(data / "jwt-secret"),

@@ -27,7 +27,8 @@ CountTokens = Callable[[str], int]
 # Coarse to fine separators; a span too big at one level is split with the next.
 _LEVELS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\n[^\S\n]*\n\s*"),  # paragraphs: blank lines
-    re.compile(r"(?<=[.!?;:。！？…])[\"'”’)\]]*\s+"),  # sentences
+    # sentences: after end punctuation (and a closing quote/bracket), or after CJK full stops
+    re.compile(r"(?<=[.!?;:…])\s+|(?<=[.!?;:…][\"'”’)\]])\s+|(?<=[。！？；])\s*"),
     re.compile(r"\s*\n\s*"),  # lines (table rows, list items, PDF lines)
     re.compile(r"\s+"),  # words
 )
@@ -62,7 +63,8 @@ def _hard_split(text: str, start: int, end: int, count: CountTokens, limit: int)
     """Split one over-long "word" (a URL, base64...) by characters, longest prefix that fits."""
     pieces = []
     while start < end:
-        lo, hi = start + 1, end  # find the longest text[start:k] within the limit
+        # Longest text[start:k] within the limit; k is bounded so each search stays cheap.
+        lo, hi = start + 1, min(end, start + 64 * limit)
         while lo < hi:
             mid = (lo + hi + 1) // 2
             if count(text[start:mid]) <= limit:
@@ -74,18 +76,26 @@ def _hard_split(text: str, start: int, end: int, count: CountTokens, limit: int)
     return pieces
 
 
-def _pieces(text: str, start: int, end: int, level: int, count: CountTokens,
-            limit: int) -> list[_Piece]:
-    """Cover text[start:end] with pieces of at most ``limit`` tokens each, coarsest first."""
-    segment = text[start:end]
-    if len(segment.split()) <= limit:
-        tokens = count(segment)
-        if tokens <= limit:
-            return [_Piece(start, end, tokens)]
+def _pieces(text: str, start: int, end: int, level: int, count: CountTokens, limit: int,
+            too_big: bool = False) -> list[_Piece]:
+    """Cover text[start:end] with pieces of at most ``limit`` tokens each, coarsest first.
+
+    ``too_big`` says the span was already counted over the limit (a level that found nothing
+    to split on), so it is not counted again.
+    """
+    if not too_big:
+        segment = text[start:end]
+        if len(segment.split()) <= limit:
+            tokens = count(segment)
+            if tokens <= limit:
+                return [_Piece(start, end, tokens)]
     if level == len(_LEVELS):
         return _hard_split(text, start, end, count, limit)
+    spans = list(_spans(text, start, end, _LEVELS[level]))
+    if spans == [(start, end)]:
+        return _pieces(text, start, end, level + 1, count, limit, too_big=True)
     out: list[_Piece] = []
-    for sub_start, sub_end in _spans(text, start, end, _LEVELS[level]):
+    for sub_start, sub_end in spans:
         out.extend(_pieces(text, sub_start, sub_end, level + 1, count, limit))
     return out
 
@@ -155,11 +165,10 @@ def chunk_sections(sections: Iterable[Section], count_tokens: CountTokens, max_t
     drafts: list[ChunkDraft] = []
     for section in sections:
         text = section.text
-        pieces: list[_Piece] = []
-        for start, end in _strip(text, 0, len(text)):
-            pieces = _pieces(text, start, end, 0, count_tokens, max_tokens)
-        if not pieces:
+        span = next(iter(_strip(text, 0, len(text))), None)
+        if span is None:
             continue
+        pieces = _pieces(text, span[0], span[1], 0, count_tokens, max_tokens)
         for chunk in _pack(text, pieces, count_tokens, max_tokens, overlap_tokens):
             drafts.append(ChunkDraft(ordinal=len(drafts), text=chunk, page=section.page,
                                      heading=section.heading))

@@ -72,13 +72,28 @@ def _numbers_increase(lines: list[str]) -> bool:
     return len(values) == len(lines) and all(b > a for a, b in zip(values, values[1:]))
 
 
+def _edge_run(lines: list[str], order: range, repeated: set[str]) -> list[int]:
+    """Indices of repeated lines contiguous from one page edge (blank lines pass through)."""
+    run, seen = [], 0
+    for i in order:
+        if not lines[i].strip():
+            continue
+        if seen == _EDGE or _line_key(lines[i]) not in repeated:
+            break
+        run.append(i)
+        seen += 1
+    return run
+
+
 def remove_running_lines(pages: list[str], min_pages: int = 3, share: float = 0.6) -> list[str]:
     """Drop lines repeated at the top or bottom of at least ``share`` of the pages.
 
     Only the first/last ``_EDGE`` non-blank lines of a page are candidates, and only while they
     are contiguous from the edge, so a repeated line in the body (a table row) is never touched.
     A line with no letters ("12", "- 3 -") counts as a page number only when its numbers increase
-    page after page, so a column of equal totals at page bottoms is kept.
+    page after page, so a column of equal totals at page bottoms is kept. Page numbers go
+    everywhere; a running line with words (a letterhead, an address) is kept where it first
+    appears, so what it says can still be found once.
     """
     if len(pages) < min_pages:
         return pages
@@ -90,7 +105,7 @@ def remove_running_lines(pages: list[str], min_pages: int = 3, share: float = 0.
         content = [line for line in lines if line.strip()]
         for where, edge in (("top", content[:_EDGE]), ("bottom", content[-_EDGE:])):
             keys = {_line_key(line): line for line in edge}
-            found[where].update(keys)
+            found[where].update(keys.keys())
             for key, line in keys.items():
                 originals.setdefault((where, key), []).append(line)
     repeated = {
@@ -101,21 +116,26 @@ def remove_running_lines(pages: list[str], min_pages: int = 3, share: float = 0.
         }
         for where, counter in found.items()
     }
+    kept: set[str] = set()
     cleaned = []
     for lines in split:
-        lines = list(lines)
-        for where, step in (("top", 0), ("bottom", -1)):
-            removed = 0
-            while lines and removed < _EDGE:
-                if not lines[step].strip():
-                    lines.pop(step)
-                    continue
-                if _line_key(lines[step]) not in repeated[where]:
-                    break
-                lines.pop(step)
-                removed += 1
-        cleaned.append("\n".join(lines))
+        drop = set(_edge_run(lines, range(len(lines)), repeated["top"]))
+        drop |= set(_edge_run(lines, range(len(lines) - 1, -1, -1), repeated["bottom"]))
+        for i in sorted(drop):
+            key = _line_key(lines[i])
+            if key not in kept and not _page_number_like(key):
+                kept.add(key)
+                drop.discard(i)
+        cleaned.append("\n".join(line for i, line in enumerate(lines) if i not in drop))
     return cleaned
+
+
+def clean_heading(heading: str | None) -> str | None:
+    """Headings are metadata shown with citations: one line, normalised, or None."""
+    if heading is None:
+        return None
+    text = " ".join(_drop_controls(unicodedata.normalize("NFKC", heading).translate(_ZERO_WIDTH)).split())
+    return text or None
 
 
 def clean_document(doc: ParsedDocument) -> ParsedDocument:
@@ -127,8 +147,8 @@ def clean_document(doc: ParsedDocument) -> ParsedDocument:
         for i, text in zip(paged, remove_running_lines([texts[i] for i in paged])):
             texts[i] = clean_text(text)
     sections = [
-        Section(text=text, page=section.page, heading=section.heading)
+        Section(text=text, page=section.page, heading=clean_heading(section.heading))
         for section, text in zip(doc.sections, texts) if text
     ]
-    return ParsedDocument(kind=doc.kind, title=doc.title, sections=sections,
+    return ParsedDocument(kind=doc.kind, title=clean_heading(doc.title), sections=sections,
                           page_count=doc.page_count)

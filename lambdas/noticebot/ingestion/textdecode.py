@@ -95,15 +95,7 @@ def looks_like_text(data: bytes) -> bool:
         return True
     if 0 in sample:
         return False
+    # Legacy encodings (cp1252, Shift-JIS, GBK...) pass this test too: it is binary data, not
+    # non-ASCII text, that is full of NULs and control bytes.
     controls = sum(1 for b in sample if b in _CONTROL_BYTES)
-    if controls > len(sample) * 0.01:
-        return False
-    try:
-        sample.decode("utf-8")
-        return True
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data":
-            return True  # a multibyte character cut by the sample edge
-    # Text in a single-byte legacy encoding (cp1252) is still mostly ASCII; binary is not.
-    high = sum(1 for b in sample if b >= 0x80)
-    return high <= len(sample) * 0.3
+    return controls <= len(sample) * 0.01

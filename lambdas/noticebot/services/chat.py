@@ -10,6 +10,7 @@ from noticebot.domain.errors import NotFound
 from noticebot.domain.models import Citation, Conversation, ConversationTurn, Principal
 from noticebot.llm.prompts import NO_ANSWER, build_messages
 from noticebot.ports import ChatModel, GenerationParams, MetadataStore
+from noticebot.services.answer_check import check_answer
 from noticebot.services.search import Passage, SearchService
 
 
@@ -35,6 +36,7 @@ class ChatResult:
     model: str
     usage: dict = field(default_factory=dict)
     grounded: bool = True
+    answer_check: str | None = None  # why the model's answer was replaced by a quote
 
 
 _CITE = re.compile(r"\[(\d+)\]")
@@ -78,12 +80,14 @@ class ChatService:
             completion = self.model.generate(
                 messages, GenerationParams(max_new_tokens=self.max_new_tokens, temperature=0.1)
             )
-            answer = completion.text.strip() or NO_ANSWER
+            answer, replaced_because = check_answer(
+                query, completion.text.strip(), [p.text for p in passages])
             result = ChatResult(
                 answer=answer, citations=_citations(answer, passages),
                 conversation_id=conv.conversation_id, model=completion.model,
                 usage={"prompt_tokens": completion.prompt_tokens,
                        "completion_tokens": completion.completion_tokens},
+                answer_check=replaced_because,
             )
         if not conv.turns:
             conv.title = query[:80]

@@ -80,8 +80,9 @@ class NoticeService:
     def _index(self, notice: Notice) -> None:
         """A notice is indexed like a document (document_id = notice_id), synchronously:
         it is short, and the poster expects the bot to know it at once."""
-        text = f"{notice.title}\n\n{notice.body}"
-        drafts = chunk_sections([Section(text=text, heading=notice.title)],
+        # The title travels as chunk metadata (shown, embedded and BM25-indexed with the text).
+        text = notice.body
+        drafts = chunk_sections([Section(text=text)],
                                 self.embedder.count_tokens, max_tokens=self.chunk_max_tokens,
                                 overlap_tokens=self.chunk_overlap_tokens)
         chunks = [

@@ -10,13 +10,14 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from itertools import chain
 from collections.abc import Iterable, Sequence
 
 import numpy as np
 
 # Letters or digits (unicode aware). "_" is excluded because \w treats it as a letter;
 # decimal / thousands numbers stay one token so "1,496.5" or "3.5" match exactly.
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)+|[^\W_]+")
+_TOKEN = re.compile(r"[^\W_]+(?:[.,]\d+)*")
 
 # NLTK-style English list without negations: "no"/"not" change the meaning of a
 # question, and question words ("what", "which", "how") are pure noise for retrieval.
@@ -64,26 +65,25 @@ def _stem(word: str) -> str:
 
 
 class Analyzer:
-    """Text -> index terms. Caches each raw word's term (None for stop words): the word
+    """Text -> index terms. Caches each raw word's term ("" for stop words): the word
     vocabulary is far smaller than the token stream, so stemming runs once per word."""
 
     def __init__(self, stem: bool = True) -> None:
         self._stem = stem
-        self._cache: dict[str, str | None] = {}
+        self._cache: dict[str, str] = {}
 
     def terms(self, text: str) -> list[str]:
         cache = self._cache
-        out = []
-        for word in _TOKEN.findall(text.lower()):
-            term = cache.get(word, "")
-            if term == "":
-                if len(cache) > 500_000:  # bound memory on pathological input
-                    cache.clear()
-                term = None if word in STOP_WORDS else (_stem(word) if self._stem else word)
-                cache[word] = term
-            if term is not None:
-                out.append(term)
-        return out
+        words = _TOKEN.findall(text.lower())
+        try:
+            terms = list(map(cache.__getitem__, words))  # C-level loop: the hot path
+        except KeyError:
+            if len(cache) > 500_000:  # bound memory on pathological input
+                cache.clear()
+            for word in set(words).difference(cache):
+                cache[word] = "" if word in STOP_WORDS else (_stem(word) if self._stem else word)
+            terms = list(map(cache.__getitem__, words))
+        return list(filter(None, terms))  # stop words map to ""
 
 
 class Bm25Postings:
@@ -104,40 +104,33 @@ class Bm25Postings:
             self.doc_len = grown
 
     def add(self, rows: Sequence[int], docs: Sequence[Sequence[str]]) -> None:
-        """Index ``docs`` (term lists) under ``rows`` (fresh, increasing row numbers)."""
-        if not rows:
+        """Index ``docs`` (term lists) under ``rows`` (fresh row numbers)."""
+        if not len(rows):
             return
-        self._ensure_len(max(rows) + 1)
+        row_arr = np.asarray(rows, np.int64)
+        self._ensure_len(int(row_arr.max()) + 1)
+        lengths = np.fromiter(map(len, docs), np.int64, len(docs))
+        self.doc_len[row_arr] = lengths
+        flat = list(chain.from_iterable(docs))
+        if not flat:
+            return
         vocab = self.vocab
-        tids: list[int] = []
-        owners: list[int] = []
-        tfs: list[int] = []
-        for row, terms in zip(rows, docs):
-            self.doc_len[row] = len(terms)
-            counts = Counter(terms)
-            for term, tf in counts.items():
-                tid = vocab.get(term)
-                if tid is None:
-                    tid = vocab[term] = len(vocab)
-                    self._rows.append(np.empty(4, np.int32))
-                    self._tfs.append(np.empty(4, np.float32))
-                    self._size.append(0)
-                tids.append(tid)
-            owners.extend([row] * len(counts))
-            tfs.extend(counts.values())
-        if not tids:
-            return
-        # Group the batch's postings by term so each term's buffer grows once per batch.
-        tid_arr = np.asarray(tids, np.int64)
-        order = np.argsort(tid_arr, kind="stable")  # stable: rows stay increasing per term
-        tid_arr = tid_arr[order]
-        row_arr = np.asarray(owners, np.int32)[order]
-        tf_arr = np.asarray(tfs, np.float32)[order]
-        cuts = np.flatnonzero(np.diff(tid_arr)) + 1
+        for term in set(flat).difference(vocab):
+            vocab[term] = len(vocab)
+            self._rows.append(np.empty(0, np.int32))
+            self._tfs.append(np.empty(0, np.float32))
+            self._size.append(0)
+        tids = np.fromiter(map(vocab.__getitem__, flat), np.int64, len(flat))
+        # (term, row) pairs packed in one int64: unique() counts tf and sorts by term, then row.
+        keys, tf = np.unique((tids << 32) | np.repeat(row_arr, lengths), return_counts=True)
+        term_of, row_of = keys >> 32, (keys & 0xFFFFFFFF).astype(np.int32)
+        cuts = np.flatnonzero(np.diff(term_of)) + 1
         starts = np.concatenate(([0], cuts))
-        ends = np.concatenate((cuts, [len(tid_arr)]))
-        for tid, s, e in zip(tid_arr[starts].tolist(), starts.tolist(), ends.tolist()):
-            self._append(tid, row_arr[s:e], tf_arr[s:e])
+        ends = np.concatenate((cuts, [len(keys)]))
+        tf = tf.astype(np.float32)
+        # One append per distinct term of the batch, not per (document, term).
+        for tid, s, e in zip(term_of[starts].tolist(), starts.tolist(), ends.tolist()):
+            self._append(tid, row_of[s:e], tf[s:e])
 
     def _append(self, tid: int, rows: np.ndarray, tfs: np.ndarray) -> None:
         size, need = self._size[tid], self._size[tid] + len(rows)

@@ -74,6 +74,10 @@ class EmbeddedHybridIndex(VectorIndex):
         vectors = _chunk_vectors(chunks)
         with self._lock:
             segment = self._segments.get(workspace_id)
+            if segment is not None and segment.live == 0:
+                # An emptied workspace may be re-filled by another embedder (new dimension).
+                del self._segments[workspace_id]
+                segment = None
             dim = segment.dim if segment else self._store.dimension(workspace_id)
             if dim is not None and dim != vectors.shape[1]:
                 raise ValueError(
@@ -85,11 +89,11 @@ class EmbeddedHybridIndex(VectorIndex):
                     SegmentEntry(
                         c.chunk_id, c.document_id,
                         self._terms(c.text, c.title, c.heading),
-                        None if c.expires_at is None else to_epoch(c.expires_at), vectors[i],
+                        None if c.expires_at is None else to_epoch(c.expires_at),
                     )
-                    for i, c in enumerate(chunks)
+                    for c in chunks
                 ]
-                self._apply(workspace_id, lambda seg: seg.add(entries))
+                self._apply(workspace_id, lambda seg: seg.add(entries, vectors))
 
     def delete_document(self, workspace_id: str, document_id: str) -> int:
         _check_workspace(workspace_id)
@@ -195,13 +199,12 @@ class EmbeddedHybridIndex(VectorIndex):
             dim, self._k1, self._b, capacity=self._store.count(workspace_id) + 64
         )
         for rows in self._store.scan(workspace_id):
-            segment.add([
-                SegmentEntry(
-                    cid, doc, self._terms(text, title, heading), exp,
-                    np.frombuffer(vec, np.float32),
-                )
-                for cid, doc, text, title, heading, exp, vec in rows
-            ])
+            entries = [
+                SegmentEntry(cid, doc, self._terms(text, title, heading), exp)
+                for cid, doc, text, title, heading, exp, _ in rows
+            ]
+            vectors = np.frombuffer(b"".join(r[6] for r in rows), np.float32).reshape(-1, dim)
+            segment.add(entries, vectors)
         self._segments[workspace_id] = segment
         while len(self._segments) > self._max_segments:
             self._segments.popitem(last=False)  # least recently searched; rebuilt on demand

@@ -23,7 +23,6 @@ class SegmentEntry:
     document_id: str
     terms: list[str]  # analysed text + title + heading
     expires_ts: float | None  # epoch seconds
-    vector: np.ndarray  # float32, L2-normalised
 
 
 class WorkspaceSegment:
@@ -45,10 +44,14 @@ class WorkspaceSegment:
         return self.n - self.dead
 
     # ----------------------------------------------------------------- writes
-    def add(self, entries: Sequence[SegmentEntry]) -> None:
-        """Appends entries; an entry whose chunk_id exists replaces (tombstones) the old row."""
+    def add(self, entries: Sequence[SegmentEntry], vectors: np.ndarray) -> None:
+        """Appends entries with their (L2-normalised float32) vector rows; an entry whose
+        chunk_id exists replaces (tombstones) the old row."""
         # Last one wins inside a batch too (a twin would otherwise stay alive as a duplicate).
-        entries = list({e.chunk_id: e for e in entries}.values())
+        last = {e.chunk_id: i for i, e in enumerate(entries)}
+        if len(last) < len(entries):
+            keep = sorted(last.values())
+            entries, vectors = [entries[i] for i in keep], vectors[keep]
         if not entries:
             return
         self._grow(self.n + len(entries))
@@ -62,7 +65,7 @@ class WorkspaceSegment:
             self.chunk_ids.append(e.chunk_id)
             self.doc_of.append(e.document_id)
         sl = slice(self.n, self.n + len(entries))
-        self.vectors[sl] = np.stack([e.vector for e in entries])
+        self.vectors[sl] = vectors
         self.expires[sl] = [_NO_EXPIRY if e.expires_ts is None else e.expires_ts for e in entries]
         # Postings before ``alive``: a row only becomes visible once fully indexed.
         self.bm25.add(rows, [e.terms for e in entries])

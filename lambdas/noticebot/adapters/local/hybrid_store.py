@@ -89,7 +89,7 @@ class ChunkStore:
         row = self._db.execute(sql, (workspace_id,)).fetchone()
         return None if row is None else row[0] // 4
 
-    def scan(self, workspace_id: str, batch: int = 4096) -> Iterator[list[tuple]]:
+    def scan(self, workspace_id: str, batch: int = 16384) -> Iterator[list[tuple]]:
         """(chunk_id, document_id, text, title, heading, expires_at, vector bytes) batches."""
         cur = self._db.execute(
             "SELECT chunk_id, document_id, text, title, heading, expires_at, vector"

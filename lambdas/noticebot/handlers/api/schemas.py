@@ -139,6 +139,7 @@ class ChatOut(BaseModel):
     model: str
     usage: dict
     grounded: bool
+    answer_check: str | None = None
 
 
 class TurnOut(BaseModel):

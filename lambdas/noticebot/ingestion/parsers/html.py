@@ -27,7 +27,7 @@ except ImportError:  # pragma: no cover
 
 _DROP_TAGS = ["script", "style", "nav", "footer", "aside", "form", "noscript", "template", "svg",
               "iframe", "button", "select", "textarea", "input", "canvas", "object", "embed",
-              "head", "dialog", "menu"]
+              "dialog", "menu", "title", "meta", "link", "base"]
 _DROP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "menu",
                "menubar", "dialog", "alertdialog", "toolbar"}
 _BOILERPLATE_WORDS = {"cookie", "cookies", "consent", "gdpr", "banner", "menu", "navbar", "nav",
@@ -35,7 +35,9 @@ _BOILERPLATE_WORDS = {"cookie", "cookies", "consent", "gdpr", "banner", "menu", 
                       "sharing", "social", "advert", "advertisement", "ads", "promo", "popup",
                       "modal", "newsletter", "subscribe", "skip", "toolbar", "footer", "editsection",
                       "catlinks", "printfooter", "noprint"}
-_BOILERPLATE_PREFIXES = ("cookie", "breadcrumb", "sidebar", "navbar", "consent", "gdpr", "advert")
+_BOILERPLATE_PREFIXES = ("cookie", "breadcrumb", "sidebar", "navbar", "consent", "gdpr", "advert",
+                         "skip", "jump")
+_SKIP_LINK = re.compile(r"^(skip|jump) to\b", re.IGNORECASE)
 _PROTECTED = {"html", "body", "main", "article"}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _BLOCKS = {"p", "div", "section", "article", "main", "ul", "ol", "dl", "blockquote", "pre",
@@ -76,6 +78,9 @@ def _is_boilerplate(tag: Tag) -> bool:
         return True
     if str(tag.get("role") or "").lower() in _DROP_ROLES:
         return True
+    if tag.name == "a" and str(tag.get("href") or "").startswith("#"):
+        if _SKIP_LINK.match(tag.get_text().strip()):  # "Skip to main content"
+            return True
     names = " ".join(tag.get("class") or []) + " " + str(tag.get("id") or "")
     words = [word for word in _WORD_SPLIT.split(names.lower()) if word]
     return any(w in _BOILERPLATE_WORDS or w.startswith(_BOILERPLATE_PREFIXES) for w in words)

@@ -23,7 +23,7 @@ from noticebot.ingestion.parsed import ParsedDocument, ParseLimits, Section
 
 _PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
 _JUNK_TITLE = re.compile(
-    r"^(untitled.*|document\d*|title|microsoft (word|powerpoint|excel) - .*|.*\.(docx?|pdf|pptx?"
+    r"^(untitled.*|\(?anonymous\)?|unknown|document\d*|title|microsoft (word|powerpoint|excel) - .*|.*\.(docx?|pdf|pptx?"
     r"|xlsx?|odt|rtf|txt|indd|qxp|tmp|dvi|tex))$",
     re.IGNORECASE,
 )
@@ -41,20 +41,20 @@ def _open(data: bytes) -> PdfReader:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         encrypted = reader.is_encrypted
-    except Exception as exc:  # noqa: BLE001 - pypdf raises many types on malformed input
-        raise _corrupt(exc) from exc
-    if not encrypted:
-        return reader
-    try:  # many "encrypted" PDFs only restrict printing/copying and open with an empty password
-        opened = reader.decrypt("")
-    except DependencyError as exc:
+        # Many "encrypted" PDFs only restrict printing/copying and open with an empty password.
+        opened = reader.decrypt("") if encrypted else True
+    except DependencyError as exc:  # AES needs the optional "cryptography" package
         raise UnreadableDocument(
             "encrypted PDF: it uses AES encryption, which cannot be decrypted here; "
             "upload a copy saved without encryption"
         ) from exc
-    except Exception as exc:  # noqa: BLE001
-        raise UnreadableDocument(f"password protected PDF: could not open it ({type(exc).__name__})") from exc
-    if not opened:
+    except FileNotDecryptedError as exc:
+        raise UnreadableDocument("password protected PDF: a password is needed to open it") from exc
+    except Exception as exc:  # noqa: BLE001 - pypdf raises many types on malformed input
+        if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
+            raise UnreadableDocument(f"encrypted PDF that could not be opened: {str(exc)[:120]}") from exc
+        raise _corrupt(exc) from exc
+    if encrypted and not opened:
         raise UnreadableDocument(
             "password protected PDF: a password is needed to open it; upload a copy without one"
         )

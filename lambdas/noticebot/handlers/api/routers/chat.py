@@ -25,7 +25,8 @@ def chat(request: ChatIn) -> ChatOut:
     result = container.chat.chat(principal, request.query, request.conversation_id, request.top_k)
     return ChatOut(answer=result.answer, citations=[CitationOut.of(c) for c in result.citations],
                    conversation_id=result.conversation_id, model=result.model,
-                   usage=result.usage, grounded=result.grounded)
+                   usage=result.usage, grounded=result.grounded,
+                   answer_check=result.answer_check)
 
 
 @router.get("/conversations/<conversation_id>", summary="A conversation of the caller's")
