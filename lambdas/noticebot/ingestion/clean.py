@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections import Counter
 
 from noticebot.ingestion.parsed import ParsedDocument, Section
 
@@ -67,9 +66,27 @@ def _page_number_like(key: str) -> bool:
     return not any(ch.isalpha() for ch in key.replace("page", "").replace("of", ""))
 
 
-def _numbers_increase(lines: list[str]) -> bool:
-    values = [int(m.group()) for line in lines for m in [_DIGITS.search(line)] if m]
-    return len(values) == len(lines) and all(b > a for a, b in zip(values, values[1:]))
+def _is_running(key: str, seen: list[tuple[int, str]]) -> bool:
+    """Whether lines sharing ``key`` on several pages are one running header/footer.
+
+    Identical text with words qualifies ("ACME Ltd - Confidential"). Where the lines differ,
+    they differ only in numbers; they qualify when one number tracks the page number (a
+    constant offset from it: "Page 3 of 12", "47699 Federal Register") and every other number
+    is the same on all pages. So "Total due 120.00" / "Total due 130.00" at page bottoms is
+    content and stays, and so does a bare number repeated at page ends.
+    """
+    lines = {line for _, line in seen}
+    if len(lines) == 1:
+        return not _page_number_like(key)
+    numbers = [(page, [int(n) for n in _DIGITS.findall(line)]) for page, line in seen]
+    width = len(numbers[0][1])
+    if any(len(values) != width for _, values in numbers):
+        return False
+    varying = [j for j in range(width) if len({values[j] for _, values in numbers}) > 1]
+    if len(varying) != 1:
+        return False
+    j = varying[0]
+    return len({values[j] - page for page, values in numbers}) == 1
 
 
 def _edge_run(lines: list[str], order: range, repeated: set[str]) -> list[int]:
@@ -85,40 +102,44 @@ def _edge_run(lines: list[str], order: range, repeated: set[str]) -> list[int]:
     return run
 
 
-def remove_running_lines(pages: list[str], min_pages: int = 3, share: float = 0.6) -> list[str]:
+def remove_running_lines(pages: list[str], page_numbers: list[int] | None = None,
+                         min_pages: int = 3, share: float = 0.6) -> list[str]:
     """Drop lines repeated at the top or bottom of at least ``share`` of the pages.
 
     Only the first/last ``_EDGE`` non-blank lines of a page are candidates, and only while they
     are contiguous from the edge, so a repeated line in the body (a table row) is never touched.
-    A line with no letters ("12", "- 3 -") counts as a page number only when its numbers increase
-    page after page, so a column of equal totals at page bottoms is kept. Page numbers go
-    everywhere; a running line with words (a letterhead, an address) is kept where it first
-    appears, so what it says can still be found once.
+    What counts as repeated is decided by ``_is_running``. Page numbers go everywhere; a running
+    line with words (a letterhead, an address) is kept where it first appears, so what it says
+    can still be found once. Pages that are exact copies of an earlier page are counted once:
+    a document that repeats one page eight times has no running header, just eight copies.
     """
-    if len(pages) < min_pages:
+    numbers = page_numbers or list(range(1, len(pages) + 1))
+    distinct: dict[str, int] = {}  # page text -> number of its first occurrence
+    for number, page in zip(numbers, pages):
+        distinct.setdefault(page, number)
+    if len(distinct) < min_pages:
         return pages
-    need = max(2, math.ceil(share * len(pages)))
+    need = max(2, math.ceil(share * len(distinct)))
     split = [page.split("\n") for page in pages]
-    found: dict[str, Counter[str]] = {"top": Counter(), "bottom": Counter()}
-    originals: dict[tuple[str, str], list[str]] = {}
-    for lines in split:
+    seen: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    for page, number in distinct.items():
+        lines = page.split("\n")
         content = [line for line in lines if line.strip()]
+        if len(content) < 2:  # a lone line is the page's content, not a header over content
+            continue
         for where, edge in (("top", content[:_EDGE]), ("bottom", content[-_EDGE:])):
-            keys = {_line_key(line): line for line in edge}
-            found[where].update(keys.keys())
-            for key, line in keys.items():
-                originals.setdefault((where, key), []).append(line)
-    repeated = {
-        where: {
-            key for key, count in counter.items()
-            if count >= need and (not _page_number_like(key)
-                                  or _numbers_increase(originals[(where, key)]))
-        }
-        for where, counter in found.items()
-    }
+            for key, line in {_line_key(line): line for line in edge}.items():
+                seen.setdefault((where, key), []).append((number, line))
+    repeated: dict[str, set[str]] = {"top": set(), "bottom": set()}
+    for (where, key), occurrences in seen.items():
+        if len(occurrences) >= need and _is_running(key, occurrences):
+            repeated[where].add(key)
     kept: set[str] = set()
     cleaned = []
     for lines in split:
+        if sum(1 for line in lines if line.strip()) < 2:
+            cleaned.append("\n".join(lines))
+            continue
         drop = set(_edge_run(lines, range(len(lines)), repeated["top"]))
         drop |= set(_edge_run(lines, range(len(lines) - 1, -1, -1), repeated["bottom"]))
         for i in sorted(drop):
@@ -134,7 +155,8 @@ def clean_heading(heading: str | None) -> str | None:
     """Headings are metadata shown with citations: one line, normalised, or None."""
     if heading is None:
         return None
-    text = " ".join(_drop_controls(unicodedata.normalize("NFKC", heading).translate(_ZERO_WIDTH)).split())
+    text = unicodedata.normalize("NFKC", heading).translate(_ZERO_WIDTH)
+    text = " ".join(_drop_controls(text).split())
     return text or None
 
 
@@ -144,7 +166,8 @@ def clean_document(doc: ParsedDocument) -> ParsedDocument:
     paged = [i for i, section in enumerate(doc.sections) if section.page is not None and texts[i]]
     pages = {doc.sections[i].page for i in paged}
     if len(pages) == len(paged):  # one section per page: header/footer lines are page edges
-        for i, text in zip(paged, remove_running_lines([texts[i] for i in paged])):
+        numbers = [doc.sections[i].page for i in paged]
+        for i, text in zip(paged, remove_running_lines([texts[i] for i in paged], numbers)):
             texts[i] = clean_text(text)
     sections = [
         Section(text=text, page=section.page, heading=clean_heading(section.heading))

@@ -36,7 +36,7 @@ class ParsedDocument:
 
 @dataclass(frozen=True)
 class ChunkDraft:
-    """A chunk before it is embedded and stored; ``ordinal`` is its 0-based place in the document."""
+    """A chunk before it is embedded and stored; ``ordinal`` is its 0-based place in the doc."""
 
     ordinal: int
     text: str

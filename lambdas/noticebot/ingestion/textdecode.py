@@ -21,7 +21,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 
 _SAMPLE = 4096
 # Bytes that never occur in real text (tab, LF, FF, CR and ESC excluded).
-_CONTROL_BYTES = frozenset(range(0, 9)) | frozenset((11,)) | frozenset(range(14, 27)) | frozenset(range(28, 32))
+_CONTROL_BYTES = frozenset([*range(0, 9), 11, *range(14, 27), *range(28, 32)])
 
 
 def bom_encoding(data: bytes) -> tuple[str, int] | None:

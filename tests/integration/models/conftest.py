@@ -1,10 +1,6 @@
-"""Real-model tests: each model loads once per session (loading dominates their runtime)."""
+"""Real-model tests (marker ``models``, registered in pytest.ini): each model loads once per session."""
 
 import pytest
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "models: loads a real local model (embedder or chat)")
 
 
 @pytest.fixture(scope="session")

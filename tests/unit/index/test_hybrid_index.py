@@ -233,6 +233,7 @@ def test_invalid_requests_raise_value_error(index, make_chunk, axis):
         q("text", None, mode="dense"), q("text", None, mode="hybrid"), q("text", axis(0), mode="nope"),
         q("text", np.ones(3), mode="dense"), q("text", axis(0), options={"fusion": "max"}),
         q("text", axis(0), options={"alpha": 1.5}), q("text", axis(0), options={"candidates": 0}),
+        q("text", axis(0), options={"alpha": None}), q("text", axis(0), options={"norm": "l2"}),
     ]
     for query in bad:
         with pytest.raises(ValueError):
@@ -264,3 +265,31 @@ def test_compaction_keeps_results_consistent(index, make_chunk):
     index.upsert("ws", [make_chunk("c1399", "d69", "replaced words", vectors[0])])
     assert ids(index.search("ws", q("replaced", mode="bm25"))) == ["c1399"]
     assert index.count("ws") == 300
+
+
+def test_an_emptied_workspace_accepts_a_new_dimension(index, make_chunk, axis):
+    index.upsert("ws", [make_chunk("c", "d", "old model", axis(0, dim=8))])
+    assert index.preload("ws") == 1
+    with pytest.raises(ValueError):
+        index.upsert("ws", [make_chunk("c2", "d2", "new model", axis(0, dim=16))])
+    index.delete_document("ws", "d")
+    index.upsert("ws", [make_chunk("c2", "d2", "new model", axis(0, dim=16))])
+    assert ids(index.search("ws", q("model", axis(0, dim=16), mode="hybrid"))) == ["c2"]
+
+
+def test_writes_from_another_process_are_seen(tmp_path):
+    """The CLI ingesting beside a running server: the server's index must not stay stale."""
+    import numpy as np
+
+    from noticebot.adapters.local.hybrid_index import EmbeddedHybridIndex
+    from noticebot.domain.models import Chunk
+    from noticebot.ports.vector_index import SearchQuery
+
+    server = EmbeddedHybridIndex(tmp_path)
+    cli = EmbeddedHybridIndex(tmp_path)  # a second connection, as another process has
+    vec = np.ones(4, dtype=np.float32) / 2
+    server.upsert("w", [Chunk("a:0", "a", 0, "alpha text", vector=vec)])
+    assert [h.chunk.chunk_id for h in server.search("w", SearchQuery("alpha", mode="bm25"))] == ["a:0"]
+    cli.upsert("w", [Chunk("b:0", "b", 0, "alpha beta", vector=vec)])
+    found = {h.chunk.chunk_id for h in server.search("w", SearchQuery("alpha", mode="bm25"))}
+    assert found == {"a:0", "b:0"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pytest
@@ -19,12 +18,6 @@ def corpus() -> Path:
 
 
 @pytest.fixture(scope="session")
-def manifest(corpus: Path) -> list[dict[str, str]]:
-    with (corpus / "MANIFEST.csv").open(newline="", encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-@pytest.fixture(scope="session")
 def corpus_bytes(corpus: Path):
     def read(relative: str) -> bytes:
         path = corpus / relative
@@ -35,14 +28,6 @@ def corpus_bytes(corpus: Path):
     return read
 
 
-def words(text: str) -> int:
-    """A simple, exactly additive token counter for chunker tests."""
-    return len(text.split())
-
-
-@pytest.fixture
-def count_words():
-    return words
 
 
 def _pdf_escape(text: str) -> str:
@@ -75,7 +60,8 @@ def build_pdf(pages: list[list[str]]) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\n" % (len(objects) + 1)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
 
 

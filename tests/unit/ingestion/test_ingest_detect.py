@@ -114,7 +114,8 @@ def test_decode_text_handles_common_encodings(encoded: bytes) -> None:
 
 
 def test_decode_text_cp1252_specials_and_latin1_last_resort() -> None:
-    assert decode_text("“quoted” – 15,50 €".encode("cp1252")) == "“quoted” – 15,50 €"
+    quoted = "“quoted” – 15,50 €"
+    assert decode_text(quoted.encode("cp1252")) == quoted
     assert decode_text(b"caf\xe9 \x81") == "café \x81"  # 0x81 is undefined in cp1252
 
 

@@ -59,7 +59,7 @@ def _stem(word: str) -> str:
             if _VOWEL.search(base):
                 word = base[:-1] if _DOUBLE.search(base) else base
             break
-    if word.endswith("e") and len(word) > 4:
+    if word.endswith("e") and len(word) > 3:
         word = word[:-1]  # "hope"/"hoped"/"hoping" all become "hop"
     return word
 

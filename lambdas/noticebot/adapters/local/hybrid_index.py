@@ -16,6 +16,11 @@ Scores on returned hits:
 ``query.options``: ``fusion`` "convex" (default) or "rrf"; ``alpha`` weight of dense in
 convex fusion (default 0.5); ``norm`` "minmax" (default) or "zscore"; ``candidates`` taken
 from each list before fusion (default 100).
+
+Why convex / alpha 0.5 by default: nDCG@10 with bge-small (OnnxEmbedder) on the pooled
+xquad + tatqa + pubmedqa corpora (2874 passages, 300 questions each), mean of the three:
+bm25 0.842, dense 0.800, rrf 0.842, convex alpha 0.3 / 0.5 / 0.7 = 0.856 / 0.859 / 0.851,
+convex z-score 0.5 = 0.860. RRF only matches BM25; the score-aware combination beats both.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ class EmbeddedHybridIndex(VectorIndex):
         # writes; numpy / SQLite release the GIL only briefly, so finer locks buy little.
         self._lock = threading.RLock()
         self._segments: OrderedDict[str, WorkspaceSegment] = OrderedDict()
+        self._seen_version = self._store.data_version()
 
     def close(self) -> None:
         with self._lock:
@@ -115,6 +121,14 @@ class EmbeddedHybridIndex(VectorIndex):
             raise
 
     # ------------------------------------------------------------------ reads
+    def preload(self, workspace_id: str) -> int:
+        """Builds the workspace's segment now (e.g. at server start) instead of on the first
+        search, which otherwise pays the rebuild (~1 s per 10k chunks). Returns its size."""
+        _check_workspace(workspace_id)
+        with self._lock:
+            segment = self._segment(workspace_id)
+            return segment.live if segment else 0
+
     def count(self, workspace_id: str) -> int:
         _check_workspace(workspace_id)
         with self._lock:
@@ -141,12 +155,14 @@ class EmbeddedHybridIndex(VectorIndex):
             ranked = self._rank(segment, query, allowed, opts)
             chunks = self._store.fetch(workspace_id, [segment.chunk_ids[r] for r, *_ in ranked])
             return [
-                SearchHit(chunk=chunks[segment.chunk_ids[row]], score=s, bm25_score=bs, dense_score=ds)
-                for row, s, bs, ds in ranked
+                SearchHit(chunks[segment.chunk_ids[row]], score, bm25_score=bs, dense_score=ds)
+                for row, score, bs, ds in ranked
                 if segment.chunk_ids[row] in chunks
             ]
 
-    def _rank(self, segment, query, allowed, opts) -> list[tuple[int, float, float | None, float | None]]:
+    def _rank(
+        self, segment: WorkspaceSegment, query: SearchQuery, allowed: np.ndarray, opts: dict
+    ) -> list[tuple[int, float, float | None, float | None]]:
         """(row, score, bm25_score, dense_score), best first, at most top_k."""
         k = query.top_k
         bm25 = dense = None
@@ -178,16 +194,23 @@ class EmbeddedHybridIndex(VectorIndex):
             raise ValueError(f"unknown fusion {opts['fusion']!r}; expected 'convex' or 'rrf'")
         if opts["norm"] not in ("minmax", "zscore"):
             raise ValueError(f"unknown norm {opts['norm']!r}; expected 'minmax' or 'zscore'")
-        opts["alpha"] = float(opts["alpha"])
+        try:
+            opts["alpha"], opts["candidates"] = float(opts["alpha"]), int(opts["candidates"])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"bad search options: {exc}") from exc
         if not 0.0 <= opts["alpha"] <= 1.0:
             raise ValueError("alpha must be within [0, 1]")
-        opts["candidates"] = int(opts["candidates"])
         if opts["candidates"] < 1:
             raise ValueError("candidates must be >= 1")
         return opts
 
     # --------------------------------------------------------------- segments
     def _segment(self, workspace_id: str) -> WorkspaceSegment | None:
+        version = self._store.data_version()
+        if version != self._seen_version:
+            # Another process wrote to the store: in-memory segments may be stale.
+            self._segments.clear()
+            self._seen_version = version
         segment = self._segments.get(workspace_id)
         if segment is not None:
             self._segments.move_to_end(workspace_id)

@@ -55,6 +55,10 @@ class ChunkStore:
     def close(self) -> None:
         self._db.close()
 
+    def data_version(self) -> int:
+        """Changes when ANOTHER connection (e.g. the CLI beside a running server) commits."""
+        return self._db.execute("PRAGMA data_version").fetchone()[0]
+
     def upsert(self, workspace_id: str, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
         rows = [
             (

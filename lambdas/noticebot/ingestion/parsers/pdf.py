@@ -23,8 +23,9 @@ from noticebot.ingestion.parsed import ParsedDocument, ParseLimits, Section
 
 _PDF_HEADER = re.compile(rb"%PDF-\d\.\d")
 _JUNK_TITLE = re.compile(
-    r"^(untitled.*|\(?anonymous\)?|unknown|document\d*|title|microsoft (word|powerpoint|excel) - .*|.*\.(docx?|pdf|pptx?"
-    r"|xlsx?|odt|rtf|txt|indd|qxp|tmp|dvi|tex))$",
+    r"^(untitled.*|\(?anonymous\)?|unknown|document\d*|title"
+    r"|microsoft (word|powerpoint|excel) - .*"
+    r"|.*\.(docx?|pdf|pptx?|xlsx?|odt|rtf|txt|indd|qxp|tmp|dvi|tex))$",
     re.IGNORECASE,
 )
 
@@ -52,7 +53,9 @@ def _open(data: bytes) -> PdfReader:
         raise UnreadableDocument("password protected PDF: a password is needed to open it") from exc
     except Exception as exc:  # noqa: BLE001 - pypdf raises many types on malformed input
         if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
-            raise UnreadableDocument(f"encrypted PDF that could not be opened: {str(exc)[:120]}") from exc
+            raise UnreadableDocument(
+                f"encrypted PDF that could not be opened: {str(exc)[:120]}"
+            ) from exc
         raise _corrupt(exc) from exc
     if encrypted and not opened:
         raise UnreadableDocument(
@@ -111,4 +114,5 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
         if failures:
             raise _corrupt(failures[0])
         raise UnreadableDocument("no extractable text (scanned PDF without a text layer?)")
-    return ParsedDocument(kind="pdf", title=_title(reader), sections=sections, page_count=page_count)
+    return ParsedDocument(kind="pdf", title=_title(reader), sections=sections,
+                          page_count=page_count)

@@ -1,0 +1,166 @@
+"""noticebot benchmark: retrieval quality, ingest / embedding throughput, search latency, chat.
+
+    .venv/bin/python bench/run.py [--quick] [--max-queries N] [--skip-chat] [--skip-100k]
+
+Everything runs through the product: bootstrap(Settings(data_dir=bench/out/data)) with the real
+local adapters; an editor uploads with container.documents.upload and container.queue.drain()
+delivers the S3 ObjectCreated events as SQS batches to the ingest Lambda handler. Writes
+bench/report.json, bench/report.md and bench/retrieval.png (--quick: under bench/out/quick/).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import chat_bench, harness, latency, report, retrieval  # noqa: E402
+from bench.data import BENCH_PDFS, DATASETS, QUICK_PDFS, load_dataset, sample_queries, shrink_corpus  # noqa: E402
+
+T0 = time.perf_counter()
+
+
+def log(msg: str) -> None:
+    print(f"[{time.perf_counter() - T0:7.1f}s] {msg}", flush=True)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small smoke run (< 3 min)")
+    ap.add_argument("--max-queries", type=int, default=None,
+                    help="seeded sample of questions per dataset (default 400; --quick 20)")
+    ap.add_argument("--skip-chat", action="store_true", help="no chat speed / quality runs")
+    ap.add_argument("--skip-100k", action="store_true", help="index latency at 10k chunks only")
+    ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--out-dir", type=Path, default=None, help="where the reports go")
+    ap.add_argument("--data-dir", type=Path, default=None, help="fresh data folder (deleted first)")
+    args = ap.parse_args(argv)
+    q = args.quick
+    args.max_queries = args.max_queries or (20 if q else 400)
+    args.out_dir = args.out_dir or (ROOT / "bench" / "out" / "quick" if q else ROOT / "bench")
+    args.data_dir = args.data_dir or ROOT / "bench" / "out" / ("data-quick" if q else "data")
+    args.distractors = 120 if q else None  # --quick: gold passages + 120 others per dataset
+    args.embed_n = 64 if q else 512
+    args.e2e_queries = 20 if q else 100
+    args.latency_queries = 50 if q else 200
+    args.sizes = [10_000] if (q or args.skip_100k) else [10_000, 100_000]
+    args.chat_runs = 1 if q else 3
+    args.chat_questions = 5 if q else 30
+    args.pdfs = QUICK_PDFS if q else BENCH_PDFS
+    return args
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    """(CPU seconds the whole machine has been busy, CPU seconds of this process)."""
+    try:
+        with open("/proc/stat") as fh:
+            ticks = [int(x) for x in fh.readline().split()[1:9]]
+        busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
+    except (OSError, ValueError):
+        busy = float("nan")
+    t = os.times()
+    return busy, t.user + t.system
+
+
+def section(results: dict, name: str, fn):
+    """Runs one part; a failure is recorded in the report instead of ending the run. Also
+    records how much of the machine OTHER processes used meanwhile (timings are only
+    comparable when that share is near 0)."""
+    start, (busy0, own0) = time.perf_counter(), _cpu_seconds()
+    log(f"== {name}")
+    try:
+        results[name] = fn()
+    except Exception as exc:  # noqa: BLE001 - report and carry on
+        traceback.print_exc()
+        results[name] = {"error": f"{type(exc).__name__}: {exc}"}
+    wall = time.perf_counter() - start
+    busy1, own1 = _cpu_seconds()
+    other = max(0.0, (busy1 - busy0) - (own1 - own0)) / (wall * (os.cpu_count() or 1))
+    results.setdefault("timings_s", {})[name] = round(wall, 1)
+    results.setdefault("other_processes_cpu_share", {})[name] = round(other, 3)
+    if other > 0.1:
+        log(f"  warning: other processes used {100 * other:.0f}% of the CPUs during {name}")
+    return results[name]
+
+
+def chat_questions(xquad, samples, n_runs: int):
+    """Questions from different articles, so the timed prompts share only the system prompt."""
+    title_of = {r["_id"]: r.get("title", "") for r in xquad.corpus}
+    seen, picked = set(), []
+    for q in samples:
+        title = title_of.get(next(iter(q.gold)), "")
+        if title not in seen:
+            seen.add(title)
+            picked.append(q.text)
+        if len(picked) == n_runs:
+            break
+    return picked
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    results: dict = {"config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+    datasets = {name: load_dataset(name) for name in DATASETS}
+    samples = {n: sample_queries(ds.queries, args.max_queries, args.seed) for n, ds in datasets.items()}
+    corpora = {n: (shrink_corpus(ds, samples[n], args.distractors, args.seed) if args.distractors
+                   else ds.corpus) for n, ds in datasets.items()}
+    log("datasets: " + ", ".join(f"{n} {len(corpora[n])} passages / {len(samples[n])} of "
+                                 f"{len(ds.queries)} questions" for n, ds in datasets.items()))
+    container, embedder = harness.build_container(args.data_dir, log)
+    results["machine"] = report.machine_info(container, embedder)
+
+    id_map: dict[str, str] = {}
+
+    def ingest():
+        mapping, stats = harness.ingest_passages(container, embedder, corpora, log)
+        id_map.update(mapping)
+        return stats
+    section(results, "ingest", ingest)
+    section(results, "retrieval", lambda: retrieval.evaluate(
+        container, embedder, datasets, samples, id_map, args.seed, log))
+    section(results, "pdf_ingest", lambda: harness.ingest_pdfs(container, args.pdfs, log))
+    section(results, "embedding", lambda: harness.embedding_throughput(
+        embedder, harness.corpus_texts(corpora), args.embed_n, args.seed, log))
+    pooled_questions = [q.text for qs in samples.values() for q in qs]
+    e2e_texts = random.Random(args.seed).sample(pooled_questions, min(args.e2e_queries, len(pooled_questions)))
+    section(results, "search_latency_e2e", lambda: latency.end_to_end(container, embedder, e2e_texts, log))
+
+    def index_lat():
+        embedder.cache_queries = True
+        for t in random.Random(args.seed + 2).sample(pooled_questions, min(args.latency_queries, len(pooled_questions))):
+            embedder.embed_query(t)  # cached from the quality runs; real vectors either way
+        queries = latency.pick_queries(embedder._qcache, args.latency_queries, args.seed)
+        embedder.cache_queries = False
+        workdir = args.data_dir.parent / (args.data_dir.name + "-latency-index")
+        shutil.rmtree(workdir, ignore_errors=True)
+        try:
+            return latency.index_latency(embedder.recorded, queries, args.sizes, 10, workdir, args.seed, log)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+    section(results, "index_latency", index_lat)
+    embedder.recorded = []
+
+    if not args.skip_chat:
+        xq = samples["xquad_en"]
+        section(results, "chat_speed", lambda: chat_bench.chat_speed(
+            container, chat_questions(datasets["xquad_en"], xq, args.chat_runs), log))
+        picked = random.Random(args.seed + 3).sample(xq, min(args.chat_questions, len(xq)))
+        gold = lambda q: {id_map.get(f"xquad_en/{c}") for c in q.gold}  # noqa: E731
+        section(results, "chat_quality", lambda: chat_bench.chat_quality(container, picked, gold, log))
+    results["total_s"] = round(time.perf_counter() - T0, 1)
+    paths = report.write_all(results, args.out_dir)
+    log(f"done in {results['total_s']}s: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

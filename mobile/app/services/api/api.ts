@@ -1,0 +1,247 @@
+/**
+ * The one typed client of the noticebot HTTP API. Every method returns an `ApiResult<T>`:
+ * `{kind: "ok", data}` or an `ApiProblem`; nothing throws. A 401 also calls `onUnauthorized`,
+ * which the auth context uses to go back to sign-in. Screens never call this directly: they use
+ * the hooks in `app/hooks`, which get the client from `ApiContext`.
+ */
+import type { ApiProblem, ApiResult } from "./apiProblem";
+import { problemFromResponse } from "./apiProblem";
+import type {
+  ChatAnswer,
+  ChatRequest,
+  Conversation,
+  DocumentInfo,
+  FineTuneJob,
+  FineTuneParameters,
+  ModelVersion,
+  Notice,
+  NoticeInput,
+  NoticePatch,
+  Passage,
+  UploadFile,
+  UploadResult,
+} from "./types";
+
+export interface ApiOptions {
+  /** API origin without the `/api` prefix. */
+  baseUrl: string;
+  /** Default time a request may take, ms. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+  /** Reports whether the device believes it is online (web: navigator.onLine). */
+  isOnline?: () => boolean;
+}
+
+interface RequestOptions {
+  body?: unknown;
+  form?: FormData;
+  timeoutMs?: number;
+  /** Public routes send no token. */
+  auth?: boolean;
+  /** Statuses that are success without a JSON body. */
+  empty?: boolean;
+}
+
+const CHAT_TIMEOUT_MS = 180_000;
+const UPLOAD_TIMEOUT_MS = 120_000;
+
+function defaultIsOnline(): boolean {
+  const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
+  return nav?.onLine !== false;
+}
+
+export class Api {
+  readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly fetchImpl: typeof fetch;
+  private readonly isOnline: () => boolean;
+  private token: string | null = null;
+  private unauthorizedHandler: ((problem: ApiProblem) => void) | null = null;
+
+  constructor(options: ApiOptions) {
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.timeoutMs = options.timeoutMs ?? 60_000;
+    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.isOnline = options.isOnline ?? defaultIsOnline;
+  }
+
+  setToken(token: string | null): void {
+    this.token = token;
+  }
+
+  /** Called on every 401 from a request that carried a token. */
+  setUnauthorizedHandler(handler: ((problem: ApiProblem) => void) | null): void {
+    this.unauthorizedHandler = handler;
+  }
+
+  // ---- health ----
+  health(): Promise<ApiResult<{ status: string; version?: string }>> {
+    return this.request("GET", "/api/health", { auth: false });
+  }
+
+  // ---- notices ----
+  async listNotices(includeExpired = false): Promise<ApiResult<Notice[]>> {
+    const q = includeExpired ? "?include_expired=true" : "";
+    const r = await this.request<{ notices: Notice[] }>("GET", `/api/notices${q}`);
+    return r.kind === "ok" ? this.ok(r.data?.notices, "notices") : r;
+  }
+  getNotice(id: string): Promise<ApiResult<Notice>> {
+    return this.request("GET", `/api/notices/${encodeURIComponent(id)}`);
+  }
+  createNotice(input: NoticeInput): Promise<ApiResult<Notice>> {
+    return this.request("POST", "/api/notices", { body: input });
+  }
+  updateNotice(id: string, patch: NoticePatch): Promise<ApiResult<Notice>> {
+    return this.request("PATCH", `/api/notices/${encodeURIComponent(id)}`, { body: patch });
+  }
+  deleteNotice(id: string): Promise<ApiResult<null>> {
+    return this.request("DELETE", `/api/notices/${encodeURIComponent(id)}`, { empty: true });
+  }
+
+  // ---- documents ----
+  async listDocuments(): Promise<ApiResult<DocumentInfo[]>> {
+    const r = await this.request<{ documents: DocumentInfo[] }>("GET", "/api/documents");
+    return r.kind === "ok" ? this.ok(r.data?.documents, "documents") : r;
+  }
+  getDocument(id: string): Promise<ApiResult<DocumentInfo>> {
+    return this.request("GET", `/api/documents/${encodeURIComponent(id)}`);
+  }
+  deleteDocument(id: string): Promise<ApiResult<null>> {
+    return this.request("DELETE", `/api/documents/${encodeURIComponent(id)}`, { empty: true });
+  }
+  uploadDocument(file: UploadFile, metadata: Record<string, unknown> = {}): Promise<ApiResult<UploadResult>> {
+    const form = new FormData();
+    if (file.file) {
+      // Web: a File/Blob from the file input.
+      form.append("file", file.file, file.name);
+    } else if (file.uri) {
+      // Native: React Native's FormData takes {uri, name, type}.
+      form.append("file", { uri: file.uri, name: file.name, type: file.mimeType || "application/octet-stream" } as unknown as Blob);
+    } else {
+      return Promise.resolve({ kind: "rejected", status: 0, code: "no_file", message: "Choose a file first." });
+    }
+    form.append("metadata", JSON.stringify(metadata));
+    return this.request("POST", "/api/upload", { form, timeoutMs: UPLOAD_TIMEOUT_MS });
+  }
+
+  // ---- search and chat ----
+  async search(query: string, topK = 5): Promise<ApiResult<Passage[]>> {
+    const r = await this.request<{ results: Passage[] }>("POST", "/api/search", { body: { query, top_k: topK } });
+    return r.kind === "ok" ? this.ok(r.data?.results, "results") : r;
+  }
+  chat(request: ChatRequest): Promise<ApiResult<ChatAnswer>> {
+    return this.request("POST", "/api/chat", { body: request, timeoutMs: CHAT_TIMEOUT_MS });
+  }
+  getConversation(id: string): Promise<ApiResult<Conversation>> {
+    return this.request("GET", `/api/conversations/${encodeURIComponent(id)}`);
+  }
+
+  // ---- fine-tuning and models (ARCHITECTURE.md contract) ----
+  startFineTune(parameters: FineTuneParameters): Promise<ApiResult<{ job_id: string }>> {
+    return this.request("POST", "/api/fine-tune", { body: { parameters } });
+  }
+  getFineTune(jobId: string): Promise<ApiResult<FineTuneJob>> {
+    return this.request("GET", `/api/fine-tune/${encodeURIComponent(jobId)}`);
+  }
+  async listModels(): Promise<ApiResult<ModelVersion[]>> {
+    const r = await this.request<{ models: ModelVersion[] } | ModelVersion[]>("GET", "/api/models");
+    if (r.kind !== "ok") return r;
+    return this.ok(Array.isArray(r.data) ? r.data : r.data?.models, "models");
+  }
+  activateModel(modelId: string): Promise<ApiResult<ModelVersion>> {
+    return this.request("POST", `/api/models/${encodeURIComponent(modelId)}/activate`, { body: {} });
+  }
+
+  // ---- transport ----
+  private ok<T>(value: T[] | undefined, field: string): ApiResult<T[]> {
+    return Array.isArray(value)
+      ? { kind: "ok", data: value }
+      : { kind: "bad-data", message: `The server's answer has no '${field}' list.` };
+  }
+
+  private async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResult<T>> {
+    if (!this.isOnline()) {
+      return { kind: "offline", temporary: true, message: "You are offline. Check your connection and try again." };
+    }
+    const headers: Record<string, string> = { Accept: "application/json" };
+    const sendsToken = options.auth !== false && !!this.token;
+    if (sendsToken) headers.Authorization = `Bearer ${this.token}`;
+    let body: BodyInit | undefined;
+    if (options.form) {
+      body = options.form; // fetch sets the multipart boundary itself
+    } else if (options.body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      body = JSON.stringify(options.body);
+    }
+
+    const controller = new AbortController();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, options.timeoutMs ?? this.timeoutMs);
+
+    let response: Response;
+    try {
+      response = await this.fetchImpl(`${this.baseUrl}${path}`, { method, headers, body, signal: controller.signal });
+    } catch {
+      clearTimeout(timer);
+      return timedOut
+        ? { kind: "timeout", temporary: true, message: "The server took too long to answer. Try again." }
+        : { kind: "offline", temporary: true, message: "Cannot reach the server. Check your connection and try again." };
+    }
+
+    let text = "";
+    try {
+      text = await response.text();
+    } catch {
+      clearTimeout(timer);
+      return timedOut
+        ? { kind: "timeout", temporary: true, message: "The server took too long to answer. Try again." }
+        : { kind: "offline", temporary: true, message: "The connection was lost. Try again." };
+    }
+    clearTimeout(timer);
+
+    let json: unknown = null;
+    if (text) {
+      try {
+        json = JSON.parse(text);
+      } catch {
+        if (response.ok) return { kind: "bad-data", message: "The server's answer is not JSON." };
+      }
+    }
+
+    if (response.ok) {
+      if (options.empty) return { kind: "ok", data: null as T };
+      if (json === null) return { kind: "bad-data", message: "The server's answer is empty." };
+      return { kind: "ok", data: json as T };
+    }
+    const problem = problemFromResponse(response.status, json);
+    if (problem.kind === "unauthorized" && sendsToken) this.unauthorizedHandler?.(problem);
+    return problem;
+  }
+}
+
+/** What screens' hooks need from a client; tests pass a fake with the same shape. */
+export type ApiClient = Pick<
+  Api,
+  | "setToken"
+  | "setUnauthorizedHandler"
+  | "health"
+  | "listNotices"
+  | "getNotice"
+  | "createNotice"
+  | "updateNotice"
+  | "deleteNotice"
+  | "listDocuments"
+  | "getDocument"
+  | "deleteDocument"
+  | "uploadDocument"
+  | "search"
+  | "chat"
+  | "getConversation"
+  | "startFineTune"
+  | "getFineTune"
+  | "listModels"
+  | "activateModel"
+>;

@@ -1,0 +1,50 @@
+/**
+ * Everything that can go wrong with a request, as a closed union (after ignite's `apiProblem.ts`).
+ * Screens switch on `kind`; `message` is always safe to show to a person.
+ */
+export type ApiProblem =
+  /** No answer within the client's timeout. */
+  | { kind: "timeout"; temporary: true; message: string }
+  /** The device is offline or the server cannot be reached. */
+  | { kind: "offline"; temporary: true; message: string }
+  /** 401: the token is missing, expired or not accepted; the app goes back to sign-in. */
+  | { kind: "unauthorized"; message: string }
+  /** 403: signed in, but not allowed (e.g. a member trying an editor's action). */
+  | { kind: "forbidden"; message: string }
+  /** 404: no such thing, or no such route on this server. */
+  | { kind: "not-found"; message: string; code: string }
+  /** 400/409/413/422 and other 4xx: the server refused the input. */
+  | { kind: "rejected"; status: number; code: string; message: string }
+  /** 5xx */
+  | { kind: "server"; status: number; message: string }
+  /** The server answered with something that is not the expected JSON. */
+  | { kind: "bad-data"; message: string };
+
+export type ApiResult<T> = { kind: "ok"; data: T } | ApiProblem;
+
+export interface ErrorBody {
+  error?: { code?: string; message?: string };
+}
+
+/** Turn an HTTP status and the API's `{error: {code, message}}` body into a problem. */
+export function problemFromResponse(status: number, body: unknown): ApiProblem {
+  const err = (body as ErrorBody | null)?.error;
+  const code = typeof err?.code === "string" ? err.code : `http_${status}`;
+  const serverMessage = typeof err?.message === "string" ? err.message : "";
+  switch (true) {
+    case status === 401:
+      return { kind: "unauthorized", message: serverMessage || "Please sign in again." };
+    case status === 403:
+      return { kind: "forbidden", message: serverMessage || "You are not allowed to do that." };
+    case status === 404:
+      return { kind: "not-found", code, message: serverMessage || "Not found." };
+    case status >= 500:
+      return { kind: "server", status, message: serverMessage || "The server had a problem; try again." };
+    default:
+      return { kind: "rejected", status, code, message: serverMessage || `The request was refused (${status}).` };
+  }
+}
+
+export function isTemporary(problem: ApiProblem): boolean {
+  return "temporary" in problem && problem.temporary === true;
+}
