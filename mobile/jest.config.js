@@ -1,6 +1,7 @@
 /** Component and unit tests (jest-expo); the browser test lives in e2e/ and runs under Playwright. */
 module.exports = {
   preset: "jest-expo",
+  testTimeout: 20000,
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],
   testMatch: ["<rootDir>/app/**/*.test.ts?(x)"],
   testPathIgnorePatterns: ["/node_modules/", "/e2e/", "/dist/"],

@@ -53,8 +53,13 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
               chat_model: ChatModel | None = None, index: VectorIndex | None = None,
               metadata: MetadataStore | None = None, start_worker: bool = False) -> Container:
     settings = settings or Settings.from_env()
+    if settings.mode == "aws":
+        from noticebot.bootstrap_aws import bootstrap_aws  # boto3 only in aws mode
+
+        return bootstrap_aws(settings, embedder=embedder, chat_model=chat_model, index=index,
+                             metadata=metadata)
     if settings.mode != "local":
-        raise ValueError(f"unsupported mode {settings.mode!r}: only 'local' is built so far")
+        raise ValueError(f"unsupported mode {settings.mode!r}: expected 'local' or 'aws'")
     return _bootstrap_local(settings, embedder, chat_model, index, metadata, start_worker)
 
 

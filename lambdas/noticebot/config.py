@@ -26,6 +26,20 @@ class Settings:
     chat_top_k: int = 4
     chat_max_new_tokens: int = 200
     history_turns: int = 4
+    # aws mode (set by the CDK stacks; see noticebot.bootstrap_aws). Empty = not configured.
+    aws_region: str = ""
+    bucket: str = ""
+    kms_key_id: str = ""  # SSE-KMS key for uploads; empty = SSE-S3
+    table: str = ""
+    search_endpoint: str = ""  # https host of the OpenSearch domain or Serverless collection
+    search_service: str = "es"  # "es" (managed domain) or "aoss" (Serverless), the SigV4 name
+    search_index: str = "noticebot-chunks"
+    chat_endpoint: str = ""  # SageMaker endpoint name
+    chat_component: str = ""  # base model's inference component on it (optional)
+    embed_model_dir: str = ""  # ONNX embedder files in the bundle; empty = the installed package
+    presigned_max_bytes: int = 100 * 1024 * 1024  # presigned uploads go straight to S3
+    upload_url_ttl_s: int = 900
+    conversation_ttl_days: int = 90
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -34,4 +48,17 @@ class Settings:
             data_dir=Path(os.environ.get("NOTICEBOT_DATA", ".noticebot")),
             max_upload_bytes=_int("NOTICEBOT_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             chat_max_new_tokens=_int("NOTICEBOT_CHAT_MAX_NEW_TOKENS", cls.chat_max_new_tokens),
+            aws_region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),
+            bucket=os.environ.get("NOTICEBOT_BUCKET", ""),
+            kms_key_id=os.environ.get("NOTICEBOT_KMS_KEY_ID", ""),
+            table=os.environ.get("NOTICEBOT_TABLE", ""),
+            search_endpoint=os.environ.get("NOTICEBOT_SEARCH_ENDPOINT", ""),
+            search_service=os.environ.get("NOTICEBOT_SEARCH_SERVICE") or cls.search_service,
+            search_index=os.environ.get("NOTICEBOT_SEARCH_INDEX") or cls.search_index,
+            chat_endpoint=os.environ.get("NOTICEBOT_CHAT_ENDPOINT", ""),
+            chat_component=os.environ.get("NOTICEBOT_CHAT_COMPONENT", ""),
+            embed_model_dir=os.environ.get("NOTICEBOT_EMBED_MODEL_DIR", ""),
+            presigned_max_bytes=_int("NOTICEBOT_PRESIGNED_MAX_BYTES", cls.presigned_max_bytes),
+            conversation_ttl_days=_int("NOTICEBOT_CONVERSATION_TTL_DAYS",
+                                       cls.conversation_ttl_days),
         )

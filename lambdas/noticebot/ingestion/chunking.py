@@ -32,6 +32,7 @@ _LEVELS: tuple[re.Pattern[str], ...] = (
     re.compile(r"\s*\n\s*"),  # lines (table rows, list items, PDF lines)
     re.compile(r"\s+"),  # words
 )
+_WORDS = len(_LEVELS) - 1
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,30 @@ def _pieces(text: str, start: int, end: int, level: int, count: CountTokens, lim
     spans = list(_spans(text, start, end, _LEVELS[level]))
     if spans == [(start, end)]:
         return _pieces(text, start, end, level + 1, count, limit, too_big=True)
+    if level == _WORDS:
+        return _word_pieces(text, spans, count, limit)
     out: list[_Piece] = []
     for sub_start, sub_end in spans:
         out.extend(_pieces(text, sub_start, sub_end, level + 1, count, limit))
+    return out
+
+
+def _word_pieces(text: str, words: list[tuple[int, int]], count: CountTokens,
+                 limit: int) -> list[_Piece]:
+    """Runs of a few words as pieces: counting each word of a 100k-word run-on text would be
+    one tokenizer call per word. A run over the limit (very long tokens) falls back to single
+    words, and a single word over it to a character split."""
+    step = max(1, limit // 8)
+    out: list[_Piece] = []
+    for i in range(0, len(words), step):
+        run = words[i:i + step]
+        start, end = run[0][0], run[-1][1]
+        tokens = count(text[start:end])
+        if tokens <= limit:
+            out.append(_Piece(start, end, tokens))
+            continue
+        for word_start, word_end in run:
+            out.extend(_pieces(text, word_start, word_end, _WORDS + 1, count, limit))
     return out
 
 
@@ -136,9 +158,11 @@ def _pack(text: str, pieces: list[_Piece], count: CountTokens, max_tokens: int,
         while end < len(pieces) and total + pieces[end].tokens <= max_tokens:
             total += pieces[end].tokens
             end += 1
-        if end == pos:  # the overlap leaves no room for the next piece: drop the overlap
-            carry_start, carry_tokens = pieces[pos].start, 0
-            continue
+        if end == pos:
+            if carry_tokens:  # the overlap leaves no room for the next piece: drop it
+                carry_start, carry_tokens = pieces[pos].start, 0
+                continue
+            end = pos + 1  # one character over a tiny limit: emit it rather than loop forever
         while count(text[carry_start:pieces[end - 1].end]) > max_tokens:
             if end - pos > 1:
                 end -= 1

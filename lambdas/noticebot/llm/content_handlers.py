@@ -136,6 +136,8 @@ class ContentHandler:
                 parameters["top_p"] = float(params.top_p)
         else:
             parameters["do_sample"] = False
+        if params.repetition_penalty:
+            parameters["repetition_penalty"] = float(params.repetition_penalty)
         payload = {"inputs": self.format_prompt(messages), "parameters": parameters}
         if stream:
             payload["stream"] = True  # TGI/LMI on SageMaker stream only when asked in the body

@@ -20,6 +20,7 @@ class GenerationParams:
     temperature: float = 0.2
     top_p: float = 0.9
     stop: tuple[str, ...] = ()
+    repetition_penalty: float | None = None  # TGI/LMI name; > 1 discourages loops
 
 
 @dataclass

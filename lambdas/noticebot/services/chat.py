@@ -78,7 +78,8 @@ class ChatService:
         else:
             messages = build_messages(query, passages, conv.turns, self.history_turns)
             completion = self.model.generate(
-                messages, GenerationParams(max_new_tokens=self.max_new_tokens, temperature=0.1)
+                messages, GenerationParams(max_new_tokens=self.max_new_tokens, temperature=0.0,
+                                           repetition_penalty=1.15)
             )
             answer, replaced_because = check_answer(
                 query, completion.text.strip(), [p.text for p in passages])

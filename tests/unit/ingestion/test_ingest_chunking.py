@@ -103,11 +103,13 @@ def test_consecutive_chunks_overlap() -> None:
 
 
 def test_overlap_uses_words_when_a_sentence_is_longer_than_the_budget() -> None:
-    text = " ".join(f"w{i}" for i in range(100))  # one long sentence, no punctuation
-    chunks = chunk_sections([Section(text=text)], words, max_tokens=30, overlap_tokens=5)
+    text = " ".join(f"w{i}" for i in range(1000))  # one long sentence, no punctuation
+    chunks = chunk_sections([Section(text=text)], words, max_tokens=200, overlap_tokens=10)
+    assert len(chunks) >= 5
     for a, b in zip(chunks, chunks[1:]):
-        assert a.text.split()[-5:] == b.text.split()[:5]
-    assert all(words(c.text) <= 30 for c in chunks)
+        assert a.text.split()[-10:] == b.text.split()[:10]
+        assert a.text.split()[-11] != b.text.split()[0]
+    assert all(words(c.text) <= 200 for c in chunks)
 
 
 def test_pages_are_never_mixed_and_heading_is_metadata_only() -> None:
@@ -179,6 +181,20 @@ def test_counting_cost_is_linear() -> None:
     chunks = chunk_sections([Section(text=text)], counting, max_tokens=200, overlap_tokens=40)
     assert len(chunks) > 50
     assert counted < 6 * len(text)
+
+
+def test_run_on_text_is_not_counted_word_by_word() -> None:
+    calls = 0
+
+    def counting(s: str) -> int:
+        nonlocal calls
+        calls += 1
+        return words(s)
+
+    text = " ".join(["notice", "hall", "12.50", "rota"][i % 4] for i in range(20000))
+    chunks = chunk_sections([Section(text=text)], counting, max_tokens=200, overlap_tokens=40)
+    assert all(words(c.text) <= 200 for c in chunks)
+    assert calls < 20000 / 10
 
 
 def test_deterministic() -> None:

@@ -53,6 +53,11 @@ def test_markdown_title_from_first_h1() -> None:
     assert [s.heading for s in doc.sections] == [None, "The Title", "Second"]
 
 
+def test_markdown_of_only_headings_keeps_them_as_text() -> None:
+    doc = parse_document(b"# Agenda\n\n## Item one\n", "agenda.md")
+    assert doc.text == "Agenda\n\nItem one"
+
+
 def test_plain_text_keeps_paragraphs_in_one_section() -> None:
     doc = parse_document(b"First para line one\nline two.\n\n\n\nSecond para.\n", "a.txt")
     assert doc.kind == "text" and doc.title is None

@@ -212,3 +212,17 @@ def test_base_handler_needs_a_template_and_registry():
     assert isinstance(get_content_handler("llama3"), Llama3ContentHandler)
     with pytest.raises(ValueError):
         get_content_handler("mistral")
+
+
+def test_repetition_penalty_is_sent_only_when_set():
+    import json as _json
+
+    from noticebot.domain.models import Message as _Message
+    from noticebot.llm.content_handlers import Llama3ContentHandler
+    from noticebot.ports.chat_model import GenerationParams as _Params
+
+    handler = Llama3ContentHandler()
+    msgs = [_Message("user", "hi")]
+    with_penalty = _json.loads(handler.transform_input(msgs, _Params(repetition_penalty=1.15)))
+    assert with_penalty["parameters"]["repetition_penalty"] == 1.15
+    assert "repetition_penalty" not in _json.loads(handler.transform_input(msgs, _Params()))["parameters"]

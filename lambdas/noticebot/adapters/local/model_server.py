@@ -36,10 +36,11 @@ def default_threads() -> int:
     """All usable cores but one (override with NOTICEBOT_LLM_THREADS).
 
     llama.cpp's threads meet at a barrier after every layer, so one busy core
-    stalls all of them: on a 2-core machine with other work running, 2 threads
-    gave 7 tok/s decode and 21 s to first token for a 600-token prompt, 1 thread
-    41 tok/s and 6 s. On an idle 2-core machine 2 threads reached ~78 tok/s, so
-    set the variable to the core count where the model has the machine alone.
+    stalls all of them. Measured on a shared 2-core machine, ~600-token prompt,
+    128 new tokens: 2 threads gave 1.9 s to first token and 88 tok/s in quiet
+    moments but a median of 6.4 s and 8 tok/s while other jobs ran; 1 thread a
+    median of 4.8 s and 55 tok/s under the same load. Set the variable to the
+    core count where the model has the machine to itself.
     """
     env = os.environ.get(ENV_THREADS)
     if env and env.isdigit() and int(env) > 0:
@@ -132,7 +133,10 @@ class LocalModelEndpoint(ModelEndpoint):
         room = self.n_ctx - prompt_tokens
         if room < 1:
             raise InvalidRequest(f"prompt is {prompt_tokens} tokens; the context holds {self.n_ctx}")
-        greedy = not params.get("do_sample", True) or float(params.get("temperature", 1.0)) <= 0
+        # As TGI: sampling when asked or when any sampling knob is given; else greedy.
+        # Where the payload is silent, llama.cpp's own defaults (top_k 40, min_p 0.05) apply.
+        sample = bool(params.get("do_sample")) or any(k in params for k in ("temperature", "top_p", "top_k"))
+        greedy = not sample or float(params.get("temperature", 1.0)) <= 0
         kwargs = {
             "max_tokens": max(1, min(int(params.get("max_new_tokens", 256)), room)),
             "temperature": 0.0 if greedy else float(params.get("temperature", 1.0)),

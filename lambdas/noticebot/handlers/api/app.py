@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from noticebot import __version__
 from noticebot.domain.errors import NoticebotError
 from noticebot.handlers.api.identity import principal_from_event, reject_foreign_identity
-from noticebot.handlers.api.routers import chat, documents, health, notices, search
+from noticebot.handlers.api.routers import chat, documents, health, notices, search, uploads
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +93,7 @@ def on_unexpected(exc: Exception) -> Response:
 
 app.include_router(health.router, prefix="/api")
 app.include_router(documents.router, prefix="/api")
+app.include_router(uploads.router, prefix="/api")
 app.include_router(notices.router, prefix="/api")
 app.include_router(search.router, prefix="/api")
 app.include_router(chat.router, prefix="/api")

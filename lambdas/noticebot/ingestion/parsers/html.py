@@ -30,7 +30,7 @@ _BOILERPLATE_WORDS = {"cookie", "cookies", "consent", "gdpr", "banner", "menu", 
                       "navigation", "navbox", "sidebar", "breadcrumb", "breadcrumbs", "share",
                       "sharing", "social", "advert", "advertisement", "ads", "promo", "popup",
                       "modal", "newsletter", "subscribe", "skip", "toolbar", "footer",
-                      "editsection",                      "catlinks", "printfooter", "noprint"}
+                      "editsection", "catlinks", "printfooter", "noprint"}
 _BOILERPLATE_PREFIXES = ("cookie", "breadcrumb", "sidebar", "navbar", "consent", "gdpr", "advert",
                          "skip", "jump")
 _SKIP_LINK = re.compile(r"^(skip|jump) to\b", re.IGNORECASE)
@@ -89,21 +89,36 @@ def _tags(root: Tag) -> list[Tag]:
     return [node for node in root.descendants if isinstance(node, Tag)]
 
 
+def _nearest(tag: Tag, names: set[str]) -> Tag | None:
+    """Closest ancestor named in ``names`` (a plain walk: ``find_parent`` is slow)."""
+    parent = tag.parent
+    while parent is not None and parent.name not in names:
+        parent = parent.parent
+    return parent
+
+
+def _gone(tag: Tag) -> bool:
+    """Whether ``tag`` was decomposed (directly or with an ancestor). ``Tag.decomposed`` is
+    not used: on a live tag it falls through ``__getattr__`` into a subtree search, which made
+    this loop quadratic on large pages."""
+    return bool(vars(tag).get("_decomposed", False))
+
+
 def _strip_boilerplate(soup: BeautifulSoup) -> None:
     tags = _tags(soup)
     for tag in tags:
-        if tag.decomposed:
+        if _gone(tag):
             continue
         # A page header is chrome; an article's header (title, byline) is not.
         if tag.name in _DROP_TAGS or (
-            tag.name == "header" and tag.find_parent(["article", "main"]) is None
+            tag.name == "header" and _nearest(tag, {"article", "main"}) is None
         ):
             tag.decompose()
     total = len(soup.get_text())
     for tag in tags:
         # A wrapper whose class merely mentions a sidebar ("has-sidebar") can hold the whole
         # page: boilerplate is small, so never drop an element holding most of the text.
-        if not tag.decomposed and _is_boilerplate(tag) and len(tag.get_text()) < 0.5 * total:
+        if not _gone(tag) and _is_boilerplate(tag) and len(tag.get_text()) < 0.5 * total:
             tag.decompose()
 
 
@@ -114,7 +129,7 @@ def _is_layout_table(table: Tag) -> bool:
 def _render_table(table: Tag) -> str:
     rows = []
     for tr in _tags(table):
-        if tr.name != "tr" or tr.find_parent("table") is not table:
+        if tr.name != "tr" or _nearest(tr, {"table"}) is not table:
             continue
         cells = [_collapse(cell.get_text(" ")) for cell in tr.children
                  if isinstance(cell, Tag) and cell.name in ("td", "th")]

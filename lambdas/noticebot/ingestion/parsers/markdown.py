@@ -38,6 +38,7 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     text = _HTML_COMMENT.sub("", text)
 
     sections: list[Section] = []
+    headings: list[str] = []
     heading: str | None = None
     lines: list[str] = []
     fence: str | None = None
@@ -70,7 +71,11 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
             continue
         flush()
         heading = _inline(new_heading) or None
+        if heading:
+            headings.append(heading)
         if level == 1 and title is None and heading:
             title = heading
     flush()
+    if not sections and headings:  # a file of headings only still has text to offer
+        sections = [Section(text="\n\n".join(headings))]
     return ParsedDocument(kind="markdown", title=title, sections=sections)

@@ -36,6 +36,14 @@ def _corrupt(exc: BaseException) -> UnreadableDocument:
     return UnreadableDocument(f"corrupt or truncated PDF: {detail or name}")
 
 
+def _aes() -> UnreadableDocument:
+    """pypdf needs the optional "cryptography" package for AES; without it, say so plainly."""
+    return UnreadableDocument(
+        "encrypted PDF: it uses AES encryption, which cannot be decrypted here; "
+        "upload a copy saved without encryption"
+    )
+
+
 def _open(data: bytes) -> PdfReader:
     if not _PDF_HEADER.search(data[:1024]):
         raise UnreadableDocument("corrupt or truncated PDF: the file has no PDF header")
@@ -44,11 +52,8 @@ def _open(data: bytes) -> PdfReader:
         encrypted = reader.is_encrypted
         # Many "encrypted" PDFs only restrict printing/copying and open with an empty password.
         opened = reader.decrypt("") if encrypted else True
-    except DependencyError as exc:  # AES needs the optional "cryptography" package
-        raise UnreadableDocument(
-            "encrypted PDF: it uses AES encryption, which cannot be decrypted here; "
-            "upload a copy saved without encryption"
-        ) from exc
+    except DependencyError as exc:
+        raise _aes() from exc
     except FileNotDecryptedError as exc:
         raise UnreadableDocument("password protected PDF: a password is needed to open it") from exc
     except Exception as exc:  # noqa: BLE001 - pypdf raises many types on malformed input
@@ -84,6 +89,8 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     reader = _open(data)
     try:
         page_count = len(reader.pages)
+    except DependencyError as exc:
+        raise _aes() from exc
     except FileNotDecryptedError as exc:
         raise UnreadableDocument("password protected PDF: a password is needed to open it") from exc
     except Exception as exc:  # noqa: BLE001
@@ -104,6 +111,8 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
             )
         try:
             text = reader.pages[number - 1].extract_text()
+        except DependencyError as exc:  # AES can surface only when a page is read
+            raise _aes() from exc
         except Exception as exc:  # noqa: BLE001 - one bad page must not sink the rest
             failures.append(exc)
             continue

@@ -22,12 +22,15 @@ import type {
   UploadResult,
 } from "./types";
 
+/** The part of `fetch` the client uses (tests pass a fake). */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
 export interface ApiOptions {
   /** API origin without the `/api` prefix. */
   baseUrl: string;
   /** Default time a request may take, ms. */
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  fetch?: FetchLike;
   /** Reports whether the device believes it is online (web: navigator.onLine). */
   isOnline?: () => boolean;
 }
@@ -53,7 +56,7 @@ function defaultIsOnline(): boolean {
 export class Api {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: FetchLike;
   private readonly isOnline: () => boolean;
   private token: string | null = null;
   private unauthorizedHandler: ((problem: ApiProblem) => void) | null = null;
@@ -61,7 +64,7 @@ export class Api {
   constructor(options: ApiOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? 60_000;
-    this.fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
+    this.fetchImpl = options.fetch ?? ((url, init) => fetch(url, init));
     this.isOnline = options.isOnline ?? defaultIsOnline;
   }
 

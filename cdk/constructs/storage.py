@@ -1,0 +1,142 @@
+"""Storage: the tenant data bucket, its access-log bucket, the metadata table and their KMS key.
+
+Key layout (the contract the adapters follow; IAM policies scope to these prefixes):
+    tenants/{workspace}/raw/{document_id}/{filename}   uploads (ingested)
+    tenants/{workspace}/datasets/...                   fine-tuning datasets
+    tenants/{workspace}/models/...                     fine-tuned adapter artifacts
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from cdk.config import StageConfig
+from cdk.nag import acknowledge
+
+TENANTS_PREFIX = "tenants/"
+RAW_KEYS = "tenants/*/raw/*"
+DATASET_KEYS = "tenants/*/datasets/*"
+MODEL_KEYS = "tenants/*/models/*"
+TTL_ATTRIBUTE = "ttl"
+
+
+class Storage(Construct):
+    """Exposes `key`, `bucket`, `access_log_bucket`, `table`, and the grants on key prefixes."""
+
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig) -> None:
+        super().__init__(scope, id)
+        removal = cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY
+        stack = cdk.Stack.of(self)
+
+        # One customer-managed key for the stage's data at rest (bucket, table, search, topic):
+        # its key policy and CloudTrail record every use, and revoking it cuts off all of it.
+        self.key = kms.Key(
+            self, "Key", alias=f"alias/{config.prefix}-data", enable_key_rotation=True,
+            description=f"{config.prefix}: tenant data at rest", removal_policy=removal,
+            pending_window=cdk.Duration.days(30 if config.retain_data else 7))
+
+        # S3 server access logs must go to an SSE-S3 bucket (log delivery cannot use SSE-KMS).
+        self.access_log_bucket = s3.Bucket(
+            self, "AccessLogs", encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs",
+                                              expiration=cdk.Duration.days(config.log_retention_days))],
+            removal_policy=removal, auto_delete_objects=False)
+        acknowledge(self.access_log_bucket, "AwsSolutions-S1",
+                    "This is the server-access-log destination of the data bucket; logging "
+                    "the log bucket into itself would recurse and another log bucket would only "
+                    "move the finding.")
+
+        cors = []
+        if config.storage.cors_origins:
+            # The web build of the app POSTs presigned uploads straight to S3.
+            cors.append(s3.CorsRule(allowed_methods=[s3.HttpMethods.POST],
+                                    allowed_origins=list(config.storage.cors_origins),
+                                    allowed_headers=["*"], max_age=600))
+        # An explicit name lets the S3 -> SQS notification be a plain bucket property (see
+        # Ingestion): the queue policy names the bucket ARN without referring to the bucket.
+        self.bucket_physical_name = f"{config.prefix}-data-{stack.account}-{stack.region}"
+        self.bucket = s3.Bucket(
+            self, "Data", bucket_name=self.bucket_physical_name,
+            encryption=s3.BucketEncryption.KMS, encryption_key=self.key, bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True,
+            minimum_tls_version=1.2,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=True,
+            server_access_logs_bucket=self.access_log_bucket, server_access_logs_prefix="data/",
+            cors=cors or None,
+            lifecycle_rules=[
+                s3.LifecycleRule(id="abort-incomplete-uploads",
+                                 abort_incomplete_multipart_upload_after=cdk.Duration.days(1)),
+                # Deleting a document deletes its upload; the old version is kept only this long.
+                s3.LifecycleRule(id="expire-deleted-uploads", prefix=TENANTS_PREFIX,
+                                 noncurrent_version_expiration=cdk.Duration.days(
+                                     config.storage.noncurrent_version_days),
+                                 expired_object_delete_marker=True),
+                # Raw uploads are read once (ingest) and then rarely: Intelligent-Tiering moves
+                # cold ones to cheaper tiers. Objects under 128 KB are never tiered, so skip them.
+                s3.LifecycleRule(id="tier-raw-uploads", prefix=TENANTS_PREFIX,
+                                 object_size_greater_than=128 * 1024,
+                                 transitions=[s3.Transition(
+                                     storage_class=s3.StorageClass.INTELLIGENT_TIERING,
+                                     transition_after=cdk.Duration.days(
+                                         config.storage.raw_infrequent_access_days))]),
+            ],
+            removal_policy=removal)
+
+        self.table = dynamodb.TableV2(
+            self, "Table",
+            partition_key=dynamodb.Attribute(name="pk", type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=dynamodb.AttributeType.STRING),
+            billing=dynamodb.Billing.on_demand(),
+            encryption=dynamodb.TableEncryptionV2.customer_managed_key(self.key),
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            time_to_live_attribute=TTL_ATTRIBUTE,
+            deletion_protection=config.retain_data,
+            removal_policy=removal)
+
+    # ---- grants: explicit actions, each naming the key prefixes a function may touch -----
+    # Tenant prefixes are dynamic (one per workspace), so object ARNs end in wildcards such as
+    # tenants/*/raw/*; the workspace segment is enforced by the services, which build every key
+    # from the caller's token (noticebot.ports.blob_store.raw_key).
+    def _objects(self, pattern: str) -> str:
+        return self.bucket.arn_for_objects(pattern)
+
+    def _key_use(self, grantee: iam.IGrantable, sid: str, actions: list[str]) -> None:
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid=sid, actions=actions, resources=[self.key.key_arn]))
+
+    def grant_raw_read(self, grantee: iam.IGrantable) -> None:
+        """Ingest: read uploads."""
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid="ReadRawUploads", actions=["s3:GetObject"], resources=[self._objects(RAW_KEYS)]))
+        self._key_use(grantee, "DecryptData", ["kms:Decrypt"])
+
+    def grant_raw_write(self, grantee: iam.IGrantable) -> None:
+        """API: write (direct and presigned uploads), read back and delete uploads."""
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid="WriteRawUploads",
+            actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+            resources=[self._objects(RAW_KEYS)]))
+        # SSE-KMS with a bucket key: writers need GenerateDataKey, readers Decrypt.
+        self._key_use(grantee, "EncryptDecryptData", ["kms:Decrypt", "kms:GenerateDataKey"])
+
+    def grant_table(self, grantee: iam.IGrantable) -> None:
+        """Item reads and writes on this table only. No Scan: every access is a key lookup or a
+        Query on one workspace's partition (pk = WS#{workspace}), never a sweep of all tenants."""
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid="TableItems",
+            actions=["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
+                     "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                     "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+                     "dynamodb:DescribeTable"],
+            resources=[self.table.table_arn]))
+        self._key_use(grantee, "TableKey", ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
+                                            "kms:GenerateDataKey"])

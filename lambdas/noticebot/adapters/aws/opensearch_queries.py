@@ -1,0 +1,186 @@
+"""OpenSearch request bodies for the chunk index: mapping, template, writes and queries.
+
+Pure functions (no client, no I/O) so tests assert the exact JSON sent, and so the
+one rule that matters most is visible in one place: every query body is built from
+``scope_filter``, whose first clause is the workspace ``term``. No builder here
+takes a query without a workspace id.
+
+Mapping choices:
+- ``vector``: ``knn_vector``, HNSW on the faiss engine, ``innerproduct``. The embedder
+  returns L2-normalised vectors (and the adapter re-normalises), so inner product
+  *is* cosine, without cosinesimil's per-query normalisation and without its
+  rejection of zero vectors. Faiss supports efficient (pre-)filtering from
+  OpenSearch 2.9 and is available on managed domains and Serverless collections.
+- ``text`` / ``title`` / ``heading``: ``english`` analyzer, each copied into
+  ``search_text``, the one field BM25 runs on: the local index scores the passage,
+  its title and heading as one bag of words too.
+- ``workspace_id``, ``document_id``, ``chunk_id``: ``keyword`` (exact filters);
+  string metadata becomes keywords through a dynamic template; ``expires_at`` is a
+  ``date``; ``dynamic: strict`` at the root, so a typo cannot create a field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import numpy as np
+
+from noticebot.domain.models import Chunk
+
+VECTOR_FIELD = "vector"
+LEXICAL_FIELD = "search_text"
+SOURCE_EXCLUDES = [VECTOR_FIELD]  # never ship 384 floats per hit back to the Lambda
+
+
+def _text(copy: bool = True) -> dict:
+    field = {"type": "text", "analyzer": "english"}
+    if copy:
+        field["copy_to"] = LEXICAL_FIELD
+    return field
+
+
+def index_body(dimension: int, service: str = "es") -> dict:
+    """``PUT <index>`` body. Serverless collections reject shard / replica and
+    algorithm settings, so only ``index.knn`` is sent there."""
+    settings: dict = {"index": {"knn": True}}
+    if service == "es":
+        settings["index"]["knn.algo_param.ef_search"] = 100
+    return {
+        "settings": settings,
+        "mappings": {
+            "dynamic": "strict",
+            "dynamic_templates": [{"metadata_strings": {
+                "path_match": "metadata.*", "match_mapping_type": "string",
+                "mapping": {"type": "keyword", "ignore_above": 256},
+            }}],
+            "properties": {
+                "workspace_id": {"type": "keyword"},
+                "document_id": {"type": "keyword"},
+                "chunk_id": {"type": "keyword"},
+                "ordinal": {"type": "integer"},
+                "page": {"type": "integer"},
+                "text": _text(),
+                "title": {**_text(), "fields": {"raw": {"type": "keyword", "ignore_above": 256}}},
+                "heading": _text(),
+                LEXICAL_FIELD: _text(copy=False),
+                "expires_at": {"type": "date"},
+                "metadata": {"type": "object", "dynamic": True},
+                VECTOR_FIELD: {
+                    "type": "knn_vector", "dimension": int(dimension),
+                    "method": {"name": "hnsw", "engine": "faiss", "space_type": "innerproduct",
+                               "parameters": {"m": 16, "ef_construction": 128}},
+                },
+            },
+        },
+    }
+
+
+def template_body(index_name: str, dimension: int, service: str = "es") -> dict:
+    """``PUT _index_template/<index>``: an index re-created under this name (or a
+    versioned ``<index>-v2`` for a re-index) gets the same mapping."""
+    return {"index_patterns": [f"{index_name}*"], "priority": 100,
+            "template": index_body(dimension, service)}
+
+
+# ----------------------------------------------------------------- filters
+def scope_filter(workspace_id: str, *, now: datetime | None = None,
+                 document_ids: Iterable[str] | None = None,
+                 chunk_ids: Iterable[str] | None = None) -> list[dict]:
+    """Filter clauses (no scoring). The workspace term always comes first."""
+    if not isinstance(workspace_id, str) or not workspace_id:
+        raise ValueError("workspace_id is required")
+    clauses: list[dict] = [{"term": {"workspace_id": workspace_id}}]
+    if now is not None:
+        clauses.append({"bool": {"minimum_should_match": 1, "should": [
+            {"bool": {"must_not": [{"exists": {"field": "expires_at"}}]}},
+            {"range": {"expires_at": {"gt": now.isoformat()}}},
+        ]}})
+    if document_ids is not None:
+        clauses.append({"terms": {"document_id": sorted(document_ids)}})
+    if chunk_ids is not None:
+        clauses.append({"terms": {"chunk_id": sorted(chunk_ids)}})
+    return clauses
+
+
+def filtered(workspace_id: str, **scope) -> dict:
+    """A query matching the workspace's chunks (delete, count, id lookups)."""
+    return {"bool": {"filter": scope_filter(workspace_id, **scope)}}
+
+
+def lexical_search(workspace_id: str, text: str, size: int, **scope) -> dict:
+    """BM25 on ``search_text``; filters do not score, so ``_score`` is the BM25 score."""
+    return {
+        "size": int(size), "track_total_hits": False, "_source": {"excludes": SOURCE_EXCLUDES},
+        "query": {"bool": {"must": [{"match": {LEXICAL_FIELD: {"query": text}}}],
+                           "filter": scope_filter(workspace_id, **scope)}},
+    }
+
+
+def knn_search(workspace_id: str, vector: Sequence[float], k: int, **scope) -> dict:
+    """k-NN with the filter inside the ``knn`` clause (efficient filtering): the engine
+    searches only the workspace's vectors, so a small tenant still gets k results
+    (a post-filter would return the global top k minus other tenants' chunks)."""
+    return {
+        "size": int(k), "track_total_hits": False, "_source": {"excludes": SOURCE_EXCLUDES},
+        "query": {"knn": {VECTOR_FIELD: {
+            "vector": [float(x) for x in vector], "k": int(k),
+            "filter": {"bool": {"filter": scope_filter(workspace_id, **scope)}},
+        }}},
+    }
+
+
+def cosine_of(score: float) -> float:
+    """Invert faiss' innerproduct scoring (score = 1 + ip for ip >= 0, else 1 / (1 - ip)),
+    so hits carry the cosine the relevance gate's thresholds are calibrated on."""
+    if score >= 1.0:
+        return score - 1.0
+    return 1.0 - 1.0 / score if score > 0 else -1.0
+
+
+# ------------------------------------------------------------------- writes
+def chunk_source(workspace_id: str, chunk: Chunk, vector: np.ndarray) -> dict:
+    source = {
+        "workspace_id": workspace_id, "document_id": chunk.document_id,
+        "chunk_id": chunk.chunk_id, "ordinal": int(chunk.ordinal), "text": chunk.text,
+        "title": chunk.title or "", "heading": chunk.heading, "page": chunk.page,
+        "expires_at": chunk.expires_at.isoformat() if chunk.expires_at else None,
+        "metadata": dict(chunk.metadata or {}),
+        # 8 decimals keep float32 precision at half the JSON of repr().
+        VECTOR_FIELD: np.round(vector.astype(np.float64), 8).tolist(),
+    }
+    return {k: v for k, v in source.items() if v is not None}
+
+
+def doc_id(workspace_id: str, chunk_id: str) -> str:
+    """The OpenSearch ``_id``: the workspace is part of it, so chunk ids that collide
+    across workspaces can never overwrite each other."""
+    return f"{workspace_id}/{chunk_id}"
+
+
+def bulk_index(index: str, workspace_id: str, chunks: Sequence[Chunk], vectors: np.ndarray,
+               *, custom_ids: bool = True) -> list[dict]:
+    """NDJSON lines for ``_bulk``. Serverless vector collections refuse custom ids, so
+    there the id is left to the service (and replacement deletes by ``chunk_id`` first)."""
+    lines: list[dict] = []
+    for chunk, vector in zip(chunks, vectors):
+        action: dict = {"_index": index}
+        if custom_ids:
+            action["_id"] = doc_id(workspace_id, chunk.chunk_id)
+        lines += [{"index": action}, chunk_source(workspace_id, chunk, vector)]
+    return lines
+
+
+def bulk_delete(index: str, ids: Iterable[str]) -> list[dict]:
+    return [{"delete": {"_index": index, "_id": i}} for i in ids]
+
+
+def chunk_of(source: dict) -> Chunk:
+    expires = source.get("expires_at")
+    return Chunk(
+        chunk_id=source["chunk_id"], document_id=source["document_id"],
+        ordinal=int(source.get("ordinal", 0)), text=source.get("text", ""),
+        title=source.get("title", ""), page=source.get("page"), heading=source.get("heading"),
+        expires_at=datetime.fromisoformat(expires) if expires else None,
+        metadata=dict(source.get("metadata") or {}),
+    )

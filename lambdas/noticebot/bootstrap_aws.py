@@ -1,0 +1,92 @@
+"""The composition root's aws mode: S3, DynamoDB, OpenSearch, SageMaker, in-Lambda embedder.
+
+Called by ``bootstrap()`` when ``NOTICEBOT_MODE=aws``, i.e. on a function's first
+invocation (``handlers.runtime.get_container``), never at import. Even then no AWS
+client exists yet: each adapter gets a factory and builds its client on first use, so
+a request that touches only DynamoDB never pays for the OpenSearch or SageMaker
+clients, and the OpenSearch package (~0.2 s to import) loads on the first search.
+
+Configuration is the environment the CDK stacks set (``Settings.from_env``):
+NOTICEBOT_BUCKET, NOTICEBOT_KMS_KEY_ID, NOTICEBOT_TABLE, NOTICEBOT_SEARCH_ENDPOINT,
+NOTICEBOT_SEARCH_SERVICE, NOTICEBOT_SEARCH_INDEX, NOTICEBOT_CHAT_ENDPOINT,
+NOTICEBOT_CHAT_COMPONENT, NOTICEBOT_EMBED_MODEL_DIR, NOTICEBOT_MAX_UPLOAD_BYTES,
+NOTICEBOT_PRESIGNED_MAX_BYTES, NOTICEBOT_CONVERSATION_TTL_DAYS, AWS_REGION.
+
+The embedder is the local one (bge-small ONNX, 384 dimensions, batch 1): the same
+model and the same vectors as a laptop's index, loaded from the bundle
+(NOTICEBOT_EMBED_MODEL_DIR) on first use.
+"""
+
+from __future__ import annotations
+
+from noticebot.adapters.aws.clients import AwsClients
+from noticebot.bootstrap import Container, _services
+from noticebot.config import Settings
+from noticebot.ports import BlobStore, ChatModel, Embedder, MetadataStore, VectorIndex
+
+
+def _require(settings: Settings, **overridden: bool) -> None:
+    needs = {"NOTICEBOT_BUCKET": (settings.bucket, overridden["blobs"]),
+             "NOTICEBOT_TABLE": (settings.table, overridden["metadata"]),
+             "NOTICEBOT_SEARCH_ENDPOINT": (settings.search_endpoint, overridden["index"])}
+    missing = [name for name, (value, given) in needs.items() if not value and not given]
+    if missing:
+        raise ValueError("aws mode needs " + ", ".join(missing)
+                         + " in the environment (the CDK stack sets them on each function)")
+    if settings.search_service not in ("es", "aoss"):
+        raise ValueError("NOTICEBOT_SEARCH_SERVICE must be 'es' (managed domain) or 'aoss' "
+                         f"(Serverless collection), not {settings.search_service!r}")
+
+
+def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | None = None,
+                  embedder: Embedder | None = None, chat_model: ChatModel | None = None,
+                  index: VectorIndex | None = None, metadata: MetadataStore | None = None,
+                  blobs: BlobStore | None = None) -> Container:
+    """Builds the container for AWS. Any port can be overridden (tests pass fakes; the
+    moto integration test passes the local index, since no OpenSearch runs there)."""
+    settings = settings or Settings.from_env()
+    _require(settings, blobs=blobs is not None, metadata=metadata is not None,
+             index=index is not None)
+    clients = clients or AwsClients(region=settings.aws_region or None)
+    if blobs is None:
+        from noticebot.adapters.aws.s3_blob_store import S3BlobStore
+
+        blobs = S3BlobStore(settings.bucket, clients.provider("s3"),
+                            kms_key_id=settings.kms_key_id)
+    if metadata is None:
+        from noticebot.adapters.aws.dynamodb_metadata_store import DynamoDbMetadataStore
+
+        metadata = DynamoDbMetadataStore(settings.table, clients.provider("dynamodb"),
+                                         conversation_ttl_days=settings.conversation_ttl_days)
+    if embedder is None:
+        from noticebot.adapters.local.onnx_embedder import OnnxEmbedder
+
+        embedder = OnnxEmbedder(settings.embed_model_dir or None)
+    if index is None:
+        from noticebot.adapters.aws.opensearch_index import OpenSearchVectorIndex
+
+        index = OpenSearchVectorIndex(
+            lambda: _search_client(settings, clients), settings.search_index,
+            service=settings.search_service, dimension=embedder.dimension)
+    if chat_model is None:
+        from noticebot.adapters.aws.sagemaker_endpoint import SageMakerEndpoint
+        from noticebot.adapters.endpoint_chat_model import EndpointChatModel
+        from noticebot.llm.content_handlers import Llama3ContentHandler
+
+        endpoint = SageMakerEndpoint(settings.chat_endpoint, clients.provider("sagemaker-runtime"),
+                                     base_component=settings.chat_component)
+        chat_model = EndpointChatModel(endpoint, Llama3ContentHandler(),
+                                       settings.chat_component or settings.chat_endpoint or "llama3")
+    return Container(
+        settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
+        chat_model=chat_model,
+        **_services(settings, metadata, blobs, index, embedder, chat_model),
+    )
+
+
+def _search_client(settings: Settings, clients: AwsClients):
+    from noticebot.adapters.aws.opensearch_client import opensearch_client
+
+    return opensearch_client(settings.search_endpoint, service=settings.search_service,
+                             region=settings.aws_region or clients.session.region_name,
+                             credentials=clients.credentials())

@@ -1,0 +1,1 @@
+export { NoticeEditScreen as default } from "../../../screens/NoticeEditScreen";

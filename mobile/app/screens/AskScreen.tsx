@@ -1,0 +1,142 @@
+import { useState } from "react";
+import { Pressable, StyleSheet, Text, View } from "react-native";
+
+import { AppButton } from "../components/AppButton";
+import { Banner, ProblemBanner } from "../components/Banner";
+import { Card } from "../components/Card";
+import { EmptyState, Screen } from "../components/Screen";
+import { TextField } from "../components/TextField";
+import { type ChatTurn, useChat } from "../hooks/useChat";
+import type { Citation } from "../services/api";
+import { colors, spacing } from "../theme";
+
+/** Ask the chatbot; every answer lists its numbered sources, and each opens its snippet. */
+export function AskScreen() {
+  const { turns, pending, ask, reset } = useChat();
+  const [query, setQuery] = useState("");
+
+  const send = () => {
+    const q = query.trim();
+    if (!q || pending) return;
+    setQuery("");
+    void ask(q);
+  };
+
+  return (
+    <Screen
+      title="Ask"
+      testID="ask-screen"
+      actions={turns.length ? <AppButton label="New conversation" variant="secondary" onPress={reset} /> : undefined}
+    >
+      {turns.length === 0 ? (
+        <EmptyState title="Ask about your notices" message="Answers come from your group's notices and documents, with the sources listed under each answer." />
+      ) : (
+        <View accessibilityLabel="Conversation" style={styles.thread}>
+          {turns.map((t) => (
+            <TurnView key={t.id} turn={t} onRetry={() => void ask(t.query)} />
+          ))}
+        </View>
+      )}
+      <Card style={styles.composer}>
+        <TextField
+          label="Your question"
+          value={query}
+          onChangeText={setQuery}
+          placeholder="When is the summer party?"
+          onSubmitEditing={send}
+          returnKeyType="send"
+          maxLength={2000}
+        />
+        <View style={styles.sendRow}>
+          <AppButton label="Ask" accessibilityLabel="Send question" onPress={send} busy={pending} disabled={!query.trim()} />
+        </View>
+      </Card>
+    </Screen>
+  );
+}
+
+function TurnView({ turn, onRetry }: { turn: ChatTurn; onRetry: () => void }) {
+  const [open, setOpen] = useState<number | null>(null);
+  const answer = turn.answer;
+  return (
+    <View style={styles.turn}>
+      <View style={styles.question} accessibilityLabel={`You asked: ${turn.query}`}>
+        <Text style={styles.questionText}>{turn.query}</Text>
+      </View>
+      {turn.status === "pending" ? (
+        <Text style={styles.muted} accessibilityLiveRegion="polite">
+          Looking through your notices…
+        </Text>
+      ) : null}
+      {turn.problem ? <ProblemBanner problem={turn.problem} onRetry={onRetry} /> : null}
+      {answer ? (
+        <Card testID="answer">
+          {!answer.grounded ? (
+            <Banner tone="warning" title="Not in your notices" message="Your group's notices and documents do not say. Try other words, or ask an editor to post it." testID="not-grounded" />
+          ) : null}
+          <Text style={styles.answer} selectable accessibilityLabel={`Answer: ${answer.answer}`}>
+            {answer.answer}
+          </Text>
+          {answer.answer_check ? <Text style={styles.check}>{answer.answer_check}</Text> : null}
+          {answer.citations.length ? (
+            <View style={styles.sources}>
+              <Text style={styles.sourcesTitle}>Sources</Text>
+              {answer.citations.map((c, i) => (
+                <CitationView key={`${c.document_id}-${i}`} n={i + 1} citation={c} open={open === i} onToggle={() => setOpen(open === i ? null : i)} />
+              ))}
+            </View>
+          ) : null}
+          <Text style={styles.model}>Answered by {answer.model}</Text>
+        </Card>
+      ) : null}
+    </View>
+  );
+}
+
+function CitationView({ n, citation, open, onToggle }: { n: number; citation: Citation; open: boolean; onToggle: () => void }) {
+  const page = citation.page ? `, page ${citation.page}` : "";
+  return (
+    <View style={styles.citation}>
+      <Pressable
+        accessibilityRole="button"
+        accessibilityLabel={`Source ${n}: ${citation.title}${page}`}
+        accessibilityHint={open ? "Hides the passage" : "Shows the passage"}
+        accessibilityState={{ expanded: open }}
+        onPress={onToggle}
+        style={styles.citationHead}
+        testID={`citation-${n}`}
+      >
+        <Text style={styles.citationNumber}>[{n}]</Text>
+        <Text style={styles.citationTitle}>
+          {citation.title}
+          {page}
+        </Text>
+      </Pressable>
+      {open ? (
+        <Text style={styles.snippet} selectable testID={`snippet-${n}`}>
+          “{citation.snippet}”
+        </Text>
+      ) : null}
+    </View>
+  );
+}
+
+const styles = StyleSheet.create({
+  thread: { gap: spacing.lg, marginBottom: spacing.lg },
+  turn: { gap: spacing.sm },
+  question: { alignSelf: "flex-end", backgroundColor: colors.primary, borderRadius: 12, paddingHorizontal: spacing.md, paddingVertical: spacing.sm, maxWidth: "85%" },
+  questionText: { color: colors.primaryText, fontSize: 16 },
+  muted: { color: colors.muted, fontSize: 15 },
+  answer: { fontSize: 16, lineHeight: 24, color: colors.text },
+  check: { fontSize: 13, color: colors.warn, marginTop: spacing.xs },
+  sources: { marginTop: spacing.md, borderTopWidth: 1, borderTopColor: colors.border, paddingTop: spacing.sm, gap: spacing.xs },
+  sourcesTitle: { fontSize: 13, fontWeight: "700", color: colors.muted, textTransform: "uppercase" },
+  citation: { gap: spacing.xs },
+  citationHead: { flexDirection: "row", gap: spacing.sm, alignItems: "center", minHeight: 36 },
+  citationNumber: { color: colors.primary, fontWeight: "700", fontSize: 15 },
+  citationTitle: { color: colors.primary, fontSize: 15, textDecorationLine: "underline", flexShrink: 1 },
+  snippet: { fontSize: 14, color: colors.text, backgroundColor: colors.background, padding: spacing.sm, borderRadius: 6, fontStyle: "italic" },
+  model: { fontSize: 12, color: colors.muted, marginTop: spacing.sm },
+  composer: { marginTop: spacing.sm },
+  sendRow: { flexDirection: "row", justifyContent: "flex-end" },
+});

