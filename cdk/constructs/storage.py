@@ -16,13 +16,17 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from cdk.config import StageConfig
-from cdk.nag import acknowledge
+from cdk.nag import acknowledge_wildcard
 
 TENANTS_PREFIX = "tenants/"
 RAW_KEYS = "tenants/*/raw/*"
 DATASET_KEYS = "tenants/*/datasets/*"
 MODEL_KEYS = "tenants/*/models/*"
 TTL_ATTRIBUTE = "ttl"
+TENANT_WILDCARD_REASON = (
+    "Workspaces are created at run time, so the workspace segment of tenants/{workspace}/... is a "
+    "wildcard; the services build every key from the caller's token (ports.blob_store.raw_key), "
+    "and the grant is limited to the one key kind this principal handles.")
 
 
 class Storage(Construct):
@@ -48,10 +52,6 @@ class Storage(Construct):
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs",
                                               expiration=cdk.Duration.days(config.log_retention_days))],
             removal_policy=removal, auto_delete_objects=False)
-        acknowledge(self.access_log_bucket, "AwsSolutions-S1",
-                    "This is the server-access-log destination of the data bucket; logging "
-                    "the log bucket into itself would recurse and another log bucket would only "
-                    "move the finding.")
 
         cors = []
         if config.storage.cors_origins:
@@ -89,6 +89,9 @@ class Storage(Construct):
                                          config.storage.raw_infrequent_access_days))]),
             ],
             removal_policy=removal)
+        # CloudFormation's schema types ObjectSizeGreaterThan as a string; CDK writes a number.
+        self.bucket.node.default_child.add_property_override(
+            "LifecycleConfiguration.Rules.2.ObjectSizeGreaterThan", str(128 * 1024))
 
         self.table = dynamodb.TableV2(
             self, "Table",
@@ -117,6 +120,7 @@ class Storage(Construct):
         """Ingest: read uploads."""
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
             sid="ReadRawUploads", actions=["s3:GetObject"], resources=[self._objects(RAW_KEYS)]))
+        acknowledge_wildcard(grantee, self._objects(RAW_KEYS), TENANT_WILDCARD_REASON)
         self._key_use(grantee, "DecryptData", ["kms:Decrypt"])
 
     def grant_raw_write(self, grantee: iam.IGrantable) -> None:
@@ -125,6 +129,7 @@ class Storage(Construct):
             sid="WriteRawUploads",
             actions=["s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
             resources=[self._objects(RAW_KEYS)]))
+        acknowledge_wildcard(grantee, self._objects(RAW_KEYS), TENANT_WILDCARD_REASON)
         # SSE-KMS with a bucket key: writers need GenerateDataKey, readers Decrypt.
         self._key_use(grantee, "EncryptDecryptData", ["kms:Decrypt", "kms:GenerateDataKey"])
 

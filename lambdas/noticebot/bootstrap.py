@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from noticebot.config import Settings
+from noticebot.ingestion.engines import Engines
 from noticebot.ports import BlobStore, ChatModel, Embedder, MetadataStore, VectorIndex
 from noticebot.services.chat import ChatService
 from noticebot.services.documents import DocumentService
@@ -34,12 +35,17 @@ class Container:
     auth: Any = None  # local mode: the JWT authority the dev server verifies with
 
 
-def _services(settings: Settings, metadata, blobs, index, embedder, chat_model) -> dict:
+def _services(settings: Settings, metadata, blobs, index, embedder, chat_model,
+              engines: Engines | None = None, transcription_jobs=None) -> dict:
+    """``engines``: OCR and speech to text for the ingest service (None: images and audio
+    fail as unreadable); ``transcription_jobs``: an asynchronous speech-to-text service
+    (Amazon Transcribe) that audio goes to instead of ``engines.transcriber``."""
     search = SearchService(index, embedder, settings.max_query_chars)
     return dict(
         documents=DocumentService(metadata, blobs, index, settings.max_upload_bytes),
         ingest=IngestService(metadata, blobs, index, embedder, settings.chunk_max_tokens,
-                             settings.chunk_overlap_tokens),
+                             settings.chunk_overlap_tokens, engines=engines,
+                             transcription_jobs=transcription_jobs),
         notices=NoticeService(metadata, index, embedder, settings.chunk_max_tokens,
                               settings.chunk_overlap_tokens),
         search=search,
@@ -51,7 +57,10 @@ def _services(settings: Settings, metadata, blobs, index, embedder, chat_model) 
 
 def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = None,
               chat_model: ChatModel | None = None, index: VectorIndex | None = None,
-              metadata: MetadataStore | None = None, start_worker: bool = False) -> Container:
+              metadata: MetadataStore | None = None, start_worker: bool = False,
+              engines: Engines | None = None) -> Container:
+    """``engines``: OCR / speech to text for ingestion; local mode defaults to Tesseract and
+    Whisper tiny.en (built here, loaded on the first image or recording)."""
     settings = settings or Settings.from_env()
     if settings.mode == "aws":
         from noticebot.bootstrap_aws import bootstrap_aws  # boto3 only in aws mode
@@ -60,10 +69,12 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
                              metadata=metadata)
     if settings.mode != "local":
         raise ValueError(f"unsupported mode {settings.mode!r}: expected 'local' or 'aws'")
-    return _bootstrap_local(settings, embedder, chat_model, index, metadata, start_worker)
+    return _bootstrap_local(settings, embedder, chat_model, index, metadata, start_worker,
+                            engines)
 
 
-def _bootstrap_local(settings, embedder, chat_model, index, metadata, start_worker) -> Container:
+def _bootstrap_local(settings, embedder, chat_model, index, metadata, start_worker,
+                     engines=None) -> Container:
     from noticebot.adapters.local.folder_blob_store import FolderBlobStore
     from noticebot.adapters.local.in_process_queue import InProcessQueue
     from noticebot.adapters.local.jwt_auth import LocalJwtAuthority
@@ -89,10 +100,14 @@ def _bootstrap_local(settings, embedder, chat_model, index, metadata, start_work
 
         endpoint = LocalModelEndpoint()
         chat_model = EndpointChatModel(endpoint, ChatMLContentHandler(), endpoint.model_id)
+    if engines is None:
+        from noticebot.ingestion.engines import local_engines
+
+        engines = local_engines()  # cheap: tesseract / Whisper load on first use
     container = Container(
         settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
         chat_model=chat_model, queue=queue, auth=LocalJwtAuthority(data / "jwt-secret"),
-        **_services(settings, metadata, blobs, index, embedder, chat_model),
+        **_services(settings, metadata, blobs, index, embedder, chat_model, engines),
     )
     # The worker calls the same Lambda handler AWS would, with SQS batch events.
     from noticebot.handlers import ingest as ingest_handler

@@ -4,7 +4,7 @@
  * ask about it and see the answer citing that document. Saves a screenshot of each screen.
  */
 import { expect, type Page, test } from "@playwright/test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -75,7 +75,7 @@ test("sign in, post, upload, wait for indexed, ask and see the citation", async 
   await shot(page, "05-board");
 
   // --- upload a document and watch it go from queued to indexed ---
-  const file = path.join(os.tmpdir(), `boat-names-${Date.now()}.txt`);
+  const file = path.join(mkdtempSync(path.join(os.tmpdir(), "e2e-upload-")), "boat-names.txt");
   writeFileSync(file, DOC_TEXT);
   await page.getByRole("link", { name: "Documents" }).click();
   await expect(page).toHaveURL(/\/documents$/);
@@ -83,7 +83,7 @@ test("sign in, post, upload, wait for indexed, ask and see the citation", async 
   const chooser = page.waitForEvent("filechooser");
   await page.getByRole("button", { name: "Choose a file" }).click();
   await (await chooser).setFiles(file);
-  await expect(page.getByTestId("picked-file")).toContainText("boat-names-");
+  await expect(page.getByTestId("picked-file")).toContainText("boat-names.txt");
   await page.getByLabel("Document title (optional)").fill(DOC_TITLE);
   await page.getByRole("button", { name: "Upload document" }).click();
   await expect(page.getByText(/is queued for indexing/)).toBeVisible();

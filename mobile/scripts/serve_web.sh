@@ -37,7 +37,12 @@ fi
 
 "${serve[@]}" &
 WEB_PID=$!
-trap 'kill "$WEB_PID" 2>/dev/null || true' EXIT INT TERM
 echo "open http://$HOST:$PORT and sign in with the dev token printed below"
 cd "$REPO_DIR"
-"$@"
+"$@" &
+CMD_PID=$!
+cleanup() { kill "$CMD_PID" "$WEB_PID" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# Ends when the command ends (or on Ctrl-C); the web server goes with it.
+wait "$CMD_PID"

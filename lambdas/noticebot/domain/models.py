@@ -102,6 +102,7 @@ class Citation:
     page: int | None
     snippet: str
     score: float
+    location: str | None = None  # where in the document: "Sheet 'Budget' rows 2-41", "slide 3"
 
 
 @dataclass

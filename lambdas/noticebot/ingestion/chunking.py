@@ -179,6 +179,16 @@ def _pack(text: str, pieces: list[_Piece], count: CountTokens, max_tokens: int,
     return chunks
 
 
+def split_text(text: str, count_tokens: CountTokens, max_tokens: int) -> list[str]:
+    """``text`` cut into consecutive pieces of at most ``max_tokens`` each, without overlap
+    (the table chunker uses it for a single cell too long for one chunk)."""
+    span = next(iter(_strip(text, 0, len(text))), None)
+    if span is None:
+        return []
+    pieces = _pieces(text, span[0], span[1], 0, count_tokens, max_tokens)
+    return _pack(text, pieces, count_tokens, max_tokens, 0)
+
+
 def chunk_sections(sections: Iterable[Section], count_tokens: CountTokens, max_tokens: int = 200,
                    overlap_tokens: int = 40) -> list[ChunkDraft]:
     """Split sections into ordered chunks; see the module docstring for the guarantees."""
@@ -188,6 +198,13 @@ def chunk_sections(sections: Iterable[Section], count_tokens: CountTokens, max_t
         raise ValueError("overlap_tokens must be >= 0 and smaller than max_tokens")
     drafts: list[ChunkDraft] = []
     for section in sections:
+        if section.table is not None:  # whole rows under a repeated header (ingestion/tables.py)
+            from noticebot.ingestion.tables import table_chunks
+
+            for chunk, location in table_chunks(section.table, count_tokens, max_tokens):
+                drafts.append(ChunkDraft(ordinal=len(drafts), text=chunk, page=section.page,
+                                         heading=section.heading, location=location))
+            continue
         text = section.text
         span = next(iter(_strip(text, 0, len(text))), None)
         if span is None:
@@ -195,5 +212,5 @@ def chunk_sections(sections: Iterable[Section], count_tokens: CountTokens, max_t
         pieces = _pieces(text, span[0], span[1], 0, count_tokens, max_tokens)
         for chunk in _pack(text, pieces, count_tokens, max_tokens, overlap_tokens):
             drafts.append(ChunkDraft(ordinal=len(drafts), text=chunk, page=section.page,
-                                     heading=section.heading))
+                                     heading=section.heading, location=section.location))
     return drafts

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from dataclasses import replace
 
 from noticebot.ingestion.parsed import ParsedDocument, Section
 
@@ -170,7 +171,7 @@ def clean_document(doc: ParsedDocument) -> ParsedDocument:
         for i, text in zip(paged, remove_running_lines([texts[i] for i in paged], numbers)):
             texts[i] = clean_text(text)
     sections = [
-        Section(text=text, page=section.page, heading=clean_heading(section.heading))
+        replace(section, text=text, heading=clean_heading(section.heading))
         for section, text in zip(doc.sections, texts) if text
     ]
     return ParsedDocument(kind=doc.kind, title=clean_heading(doc.title), sections=sections,

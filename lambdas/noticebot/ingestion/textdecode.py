@@ -99,3 +99,37 @@ def looks_like_text(data: bytes) -> bool:
     # non-ASCII text, that is full of NULs and control bytes.
     controls = sum(1 for b in sample if b in _CONTROL_BYTES)
     return controls <= len(sample) * 0.01
+
+
+# Single-byte encodings of Latin-script languages: charset detection cannot tell them apart on
+# short Western text (it reads "crème" as cp1250 "crčme"), so they all mean cp1252 here.
+_LATIN_FAMILY = frozenset({
+    "cp1250", "cp1252", "cp1254", "cp1257", "latin_1", "iso8859_2", "iso8859_3", "iso8859_4",
+    "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15", "iso8859_16",
+    "mac_roman", "mac_latin2", "mac_iceland", "mac_turkish", "cp437", "cp850", "cp858", "ascii",
+})
+
+
+def decode_detected(data: bytes) -> str:
+    """Like ``decode_text``, but bytes that are neither UTF-8 nor UTF-16/32 are decoded in the
+    encoding charset-normalizer finds (Shift-JIS, GBK, Big5, cp1251...) instead of being
+    assumed cp1252. Tables exported by Excel in East Asian locales are the usual case. Never
+    raises."""
+    if bom_encoding(data) or sniff_utf16(data):
+        return decode_text(data)
+    text = _utf8_lenient(data)  # UTF-8, perhaps with a truncated end or a stray bad byte
+    if text is not None:
+        return text
+    try:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(data[:262_144]).best()
+    except Exception:  # noqa: BLE001 - detection is a heuristic; fall back to the plain decoder
+        best = None
+    encoding = best.encoding if best is not None else None
+    if encoding and encoding not in _LATIN_FAMILY:
+        try:
+            return data.decode(encoding, errors="replace")
+        except LookupError:
+            pass
+    return decode_text(data)

@@ -23,6 +23,9 @@ def format_sources(passages: Sequence) -> str:
     blocks = []
     for n, p in enumerate(passages, start=1):
         where = f", page {p.page}" if p.page else ""
+        location = getattr(p, "location", None)
+        if location:
+            where += f", {location}"
         blocks.append(f"[{n}] {p.title}{where}\n{p.text.strip()}")
     return "\n\n".join(blocks)
 

@@ -4,6 +4,8 @@ from noticebot.ports.blob_store import BlobStore
 from noticebot.ports.chat_model import ChatModel, Completion, GenerationParams, ModelEndpoint
 from noticebot.ports.embedder import Embedder
 from noticebot.ports.metadata_store import MetadataStore
+from noticebot.ports.ocr import OcrEngine
+from noticebot.ports.transcriber import Transcriber, TranscriptionJobs
 from noticebot.ports.vector_index import SearchQuery, VectorIndex
 
 __all__ = [
@@ -14,6 +16,9 @@ __all__ = [
     "GenerationParams",
     "MetadataStore",
     "ModelEndpoint",
+    "OcrEngine",
     "SearchQuery",
+    "Transcriber",
+    "TranscriptionJobs",
     "VectorIndex",
 ]

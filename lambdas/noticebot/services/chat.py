@@ -110,4 +110,4 @@ def _citations(answer: str, passages: list[Passage]) -> list[Citation]:
             cited.append(n)
     chosen = [passages[n - 1] for n in cited] or passages
     return [Citation(document_id=p.document_id, title=p.title, page=p.page, snippet=p.snippet,
-                     score=p.score) for p in chosen]
+                     score=p.score, location=p.location) for p in chosen]

@@ -1,4 +1,11 @@
-"""Turns a stored upload into indexed chunks: parse -> clean -> chunk -> embed -> index."""
+"""Turns a stored upload into indexed chunks: parse -> clean -> chunk -> embed -> index.
+
+Images and scanned PDF pages go through the OCR engine, audio through the transcriber, both
+handed in by the composition root (``engines``). Where speech to text is an asynchronous job
+(Amazon Transcribe: ``transcription_jobs``), an audio upload starts the job and stays
+"processing"; the job's completion event calls ``resume_transcription``, which indexes the
+transcript (or fails the document with the job's reason).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +14,16 @@ import time
 from dataclasses import replace
 
 from noticebot.domain.errors import UnreadableDocument
-from noticebot.domain.models import Chunk, DocumentStatus
+from noticebot.domain.models import Chunk, Document, DocumentStatus
 from noticebot.ingestion.chunking import chunk_sections
-from noticebot.ingestion.pipeline import parse_document
+from noticebot.ingestion.clean import clean_document
+from noticebot.ingestion.detect import detect_kind
+from noticebot.ingestion.engines import NO_ENGINES, Engines
+from noticebot.ingestion.parsed import ParsedDocument, ParseLimits
+from noticebot.ingestion.pipeline import check_size, parse_document
 from noticebot.ports import BlobStore, Embedder, MetadataStore, VectorIndex
 from noticebot.ports.blob_store import workspace_of_key
+from noticebot.ports.transcriber import TranscriptionJobs
 
 logger = logging.getLogger(__name__)
 
@@ -36,23 +48,38 @@ def _embedding_text(chunk: Chunk) -> str:
     return f"{head}\n{chunk.text}" if head else chunk.text
 
 
+def _chunk_metadata(filename: str, kind: str, draft) -> dict:
+    """What a citation shows besides page and heading: the structure the chunk came from
+    ("Sheet 'Budget' rows 2-41", "slide 3", a time range), when the format has one."""
+    metadata = {"filename": filename, "kind": kind}
+    if getattr(draft, "location", None):
+        metadata["location"] = draft.location
+    return metadata
+
+
 def _with_vector(chunk: Chunk, vec) -> Chunk:
     return replace(chunk, vector=vec)
 
 
 class IngestService:
     def __init__(self, metadata: MetadataStore, blobs: BlobStore, index: VectorIndex,
-                 embedder: Embedder, chunk_max_tokens: int = 200, chunk_overlap_tokens: int = 40):
+                 embedder: Embedder, chunk_max_tokens: int = 200, chunk_overlap_tokens: int = 40,
+                 *, engines: Engines | None = None, limits: ParseLimits | None = None,
+                 transcription_jobs: TranscriptionJobs | None = None):
         self.metadata = metadata
         self.blobs = blobs
         self.index = index
         self.embedder = embedder
         self.chunk_max_tokens = chunk_max_tokens
         self.chunk_overlap_tokens = chunk_overlap_tokens
+        self.engines = engines or NO_ENGINES
+        self.limits = limits or ParseLimits()
+        self.transcription_jobs = transcription_jobs
 
     def ingest_object(self, key: str) -> DocumentStatus | None:
         """Processes one object-created event. Idempotent: a redelivered event for an
-        indexed document changes nothing. Returns the final status (None if skipped)."""
+        indexed document changes nothing. Returns the final status (None if skipped);
+        PROCESSING when an asynchronous transcription job was started."""
         workspace_id = workspace_of_key(key)
         parts = key.split("/")
         if not workspace_id or len(parts) < 5:
@@ -72,23 +99,13 @@ class IngestService:
         t0 = time.perf_counter()
         try:
             data = self.blobs.get(key)
-            parsed = parse_document(data, doc.filename, doc.content_type)
-            drafts = chunk_sections(parsed.sections, self.embedder.count_tokens,
-                                    max_tokens=self.chunk_max_tokens,
-                                    overlap_tokens=self.chunk_overlap_tokens)
-            if not drafts:
-                raise UnreadableDocument("no text found in the file")
-            title = doc.title if doc.title != doc.filename or not parsed.title else parsed.title
-            chunks = [
-                Chunk(chunk_id=f"{document_id}:{d.ordinal}", document_id=document_id,
-                      ordinal=d.ordinal, text=d.text, title=title, page=d.page,
-                      heading=d.heading, metadata={"filename": doc.filename, "kind": parsed.kind})
-                for d in drafts
-            ]
-            chunks = embed_chunks(self.embedder, chunks)
-            # Replace, never append: a retried document must not gain duplicate chunks.
-            self.index.delete_document(workspace_id, document_id)
-            self.index.upsert(workspace_id, chunks)
+            if self.transcription_jobs is not None and self._is_audio(data, doc):
+                job = self.transcription_jobs.start(key, document_id, doc.filename)
+                logger.info("transcription job %s for %s: %s", job.name, key, job.status)
+                if not job.finished:
+                    return DocumentStatus.PROCESSING  # its completion event resumes
+            else:
+                job = None
         except UnreadableDocument as exc:
             self._fail(workspace_id, document_id, exc.message)
             return DocumentStatus.FAILED
@@ -97,14 +114,106 @@ class IngestService:
             self._fail(workspace_id, document_id,
                        f"internal error while indexing ({type(exc).__name__}); try again later")
             raise
+        if job is not None:  # a redelivered event found the job already finished
+            return self.resume_transcription(job.name)
+        try:
+            parsed = parse_document(data, doc.filename, doc.content_type, self.limits,
+                                    self.engines)
+            count = self._index(workspace_id, document_id, doc, parsed)
+        except UnreadableDocument as exc:
+            self._fail(workspace_id, document_id, exc.message)
+            return DocumentStatus.FAILED
+        except Exception as exc:
+            logger.exception("ingest failed for %s", key)
+            self._fail(workspace_id, document_id,
+                       f"internal error while indexing ({type(exc).__name__}); try again later")
+            raise
+        status = self._finish(workspace_id, document_id, count, parsed.page_count)
+        logger.info("indexed %s: %d chunks in %.2fs", key, count, time.perf_counter() - t0)
+        return status
+
+    def resume_transcription(self, job_name: str) -> DocumentStatus | None:
+        """The completion event of an asynchronous transcription job: index the transcript of
+        the document it was started for, or fail it with the job's reason. Idempotent: an event
+        for a document that is no longer processing (indexed, failed, deleted) changes nothing.
+        Returns the document's status, or None when the event does not concern a document."""
+        if self.transcription_jobs is None:
+            raise RuntimeError("no transcription jobs engine is configured")
+        job = self.transcription_jobs.get(job_name)
+        if not job.finished:
+            logger.info("transcription job %s is %s; waiting for its completion event",
+                        job_name, job.status)
+            return None
+        key = job.media_key or ""
+        workspace_id, parts = workspace_of_key(key), key.split("/")
+        if not workspace_id or len(parts) < 5:
+            logger.warning("transcription job %s is not for an upload (%s)", job_name, key)
+            return None
+        document_id = parts[3]
+        doc = self.metadata.get_document(workspace_id, document_id)
+        if doc is None:
+            logger.warning("transcription job %s: document %s is gone", job_name, document_id)
+            return None
+        if doc.status != DocumentStatus.PROCESSING:
+            return doc.status  # a duplicate event, or the document was re-ingested meanwhile
+        if self.transcription_jobs.job_name(document_id) != job_name:
+            logger.warning("transcription job %s is not the current job of %s", job_name,
+                           document_id)
+            return None
+        try:
+            if job.status == "FAILED":
+                raise UnreadableDocument(
+                    f"speech transcription failed: {job.failure_reason or 'no reason given'}")
+            from noticebot.ingestion.parsers.audio import transcript_sections
+
+            sections = transcript_sections(job.transcript.segments if job.transcript else [])
+            parsed = clean_document(ParsedDocument(kind="audio", title=None, sections=sections))
+            if not parsed.sections:
+                raise UnreadableDocument("no speech found in the recording")
+            count = self._index(workspace_id, document_id, doc, parsed)
+        except UnreadableDocument as exc:
+            self._fail(workspace_id, document_id, exc.message)
+            return DocumentStatus.FAILED
+        except Exception as exc:
+            logger.exception("indexing the transcript of %s failed", job_name)
+            self._fail(workspace_id, document_id,
+                       f"internal error while indexing ({type(exc).__name__}); try again later")
+            raise
+        return self._finish(workspace_id, document_id, count, None)
+
+    def _is_audio(self, data: bytes, doc: Document) -> bool:
+        check_size(data, self.limits)  # empty / too large fail here as for every format
+        return detect_kind(data, doc.filename, doc.content_type) == "audio"
+
+    def _index(self, workspace_id: str, document_id: str, doc: Document,
+               parsed: ParsedDocument) -> int:
+        """Chunks, embeds and indexes a parsed document; returns the number of chunks."""
+        drafts = chunk_sections(parsed.sections, self.embedder.count_tokens,
+                                max_tokens=self.chunk_max_tokens,
+                                overlap_tokens=self.chunk_overlap_tokens)
+        if not drafts:
+            raise UnreadableDocument("no text found in the file")
+        title = doc.title if doc.title != doc.filename or not parsed.title else parsed.title
+        chunks = [
+            Chunk(chunk_id=f"{document_id}:{d.ordinal}", document_id=document_id,
+                  ordinal=d.ordinal, text=d.text, title=title, page=d.page,
+                  heading=d.heading, metadata=_chunk_metadata(doc, parsed, d))
+            for d in drafts
+        ]
+        chunks = embed_chunks(self.embedder, chunks)
+        # Replace, never append: a retried document must not gain duplicate chunks.
+        self.index.delete_document(workspace_id, document_id)
+        self.index.upsert(workspace_id, chunks)
+        return len(chunks)
+
+    def _finish(self, workspace_id: str, document_id: str, count: int,
+                page_count: int | None) -> DocumentStatus:
         applied = self.metadata.transition_document(
             workspace_id, document_id, DocumentStatus.INDEXED,
-            allowed_from=(DocumentStatus.PROCESSING,), chunk_count=len(chunks),
-            page_count=parsed.page_count,
+            allowed_from=(DocumentStatus.PROCESSING,), chunk_count=count, page_count=page_count,
         )
         if not applied:  # deleted while we worked: leave nothing behind
             self.index.delete_document(workspace_id, document_id)
-        logger.info("indexed %s: %d chunks in %.2fs", key, len(chunks), time.perf_counter() - t0)
         return DocumentStatus.INDEXED
 
     def _fail(self, workspace_id: str, document_id: str, message: str) -> None:
@@ -113,3 +222,11 @@ class IngestService:
             workspace_id, document_id, DocumentStatus.FAILED,
             allowed_from=(DocumentStatus.PROCESSING,), error=message, chunk_count=0,
         )
+
+
+def _chunk_metadata(doc: Document, parsed: ParsedDocument, draft) -> dict:
+    metadata = {"filename": doc.filename, "kind": parsed.kind}
+    location = getattr(draft, "location", None)
+    if location:
+        metadata["location"] = location  # a time range in a recording, a sheet and rows, ...
+    return metadata

@@ -24,6 +24,12 @@ class Passage:
     score: float
     bm25_score: float | None
     dense_score: float | None
+    location: str | None = None  # "Sheet 'Budget' rows 2-41", "slide 3": see Chunk.metadata
+
+
+def _location(metadata: dict | None) -> str | None:
+    value = (metadata or {}).get("location")
+    return value if isinstance(value, str) and value else None
 
 
 def snippet_of(text: str, limit: int = 300) -> str:
@@ -39,7 +45,7 @@ def to_passage(hit: SearchHit) -> Passage:
     return Passage(
         document_id=c.document_id, chunk_id=c.chunk_id, title=c.title, page=c.page,
         heading=c.heading, snippet=snippet_of(c.text), text=c.text, score=round(hit.score, 6),
-        bm25_score=hit.bm25_score, dense_score=hit.dense_score,
+        bm25_score=hit.bm25_score, dense_score=hit.dense_score, location=_location(c.metadata),
     )
 
 

@@ -66,7 +66,7 @@ const styles = StyleSheet.create({
   fill: { flex: 1 },
   scrollContent: { paddingBottom: spacing.xxl },
   column: { width: "100%", maxWidth: CONTENT_MAX_WIDTH, alignSelf: "center", padding: spacing.lg },
-  header: { flexDirection: "row", alignItems: "center", justifyContent: "space-between", flexWrap: "wrap", gap: spacing.sm, marginBottom: spacing.lg },
+  header: { flexDirection: "row", alignItems: "center", justifyContent: "space-between", flexWrap: "wrap", gap: spacing.sm, marginBottom: spacing.lg, minHeight: 44 },
   title: { fontSize: 24, fontWeight: "700", color: colors.text },
   actions: { flexDirection: "row", gap: spacing.sm, flexWrap: "wrap" },
   loading: { padding: spacing.xl, alignItems: "center", gap: spacing.sm },

@@ -44,7 +44,11 @@ export interface AppProvidersProps {
 
 function defaultRedirectUri(): string {
   if (Platform.OS === "web" && typeof window !== "undefined") return `${window.location.origin}/auth/callback`;
-  return Linking.createURL("/auth/callback");
+  try {
+    return Linking.createURL("/auth/callback");
+  } catch {
+    return "noticebot://auth/callback"; // the app.json scheme
+  }
 }
 
 async function openUrl(url: string) {
@@ -143,7 +147,7 @@ export function AppProviders({
   );
 
   const providers = useMemo<SignInProvider[]>(
-    () => (cognito ? [cognitoHostedUi(cognito, { storage, openUrl, defaultRedirectUri: defaultRedirectUri() })] : []),
+    () => (cognito ? [cognitoHostedUi(cognito, { storage, openUrl, defaultRedirectUri })] : []),
     [cognito, storage],
   );
 

@@ -103,6 +103,6 @@ def test_nothing_heavy_is_imported_before_it_is_used():
     result = json.loads(out.stdout.strip().splitlines()[-1])
     # the handlers import no SDK (powertools loads only botocore's bare package, for its version)
     assert result["at_import"] == []
-    # building the container loads boto3's serialisers, never the search or ML stacks
-    assert not {"opensearchpy", "langchain_core", "langchain_aws", "onnxruntime"} & set(
-        result["after_bootstrap"])
+    # building the container loads boto3's serialisers, never the search client, the
+    # model runtime or langchain-aws (ingestion may use langchain-text-splitters' core)
+    assert not {"opensearchpy", "langchain_aws", "onnxruntime"} & set(result["after_bootstrap"])

@@ -49,6 +49,9 @@ def test_first_write_creates_template_and_index_with_the_knn_mapping():
     for field in ("workspace_id", "document_id", "chunk_id"):
         assert props[field] == {"type": "keyword"}
     assert props["expires_at"] == {"type": "date"} and body["mappings"]["dynamic"] == "strict"
+    templates = [next(iter(t.values())) for t in body["mappings"]["dynamic_templates"]]
+    assert all(t["path_match"] == "metadata.*" for t in templates)  # only metadata is dynamic
+    assert templates[-1]["mapping"]["type"] == "keyword"
     template = cluster.templates["noticebot-chunks"]
     assert template["index_patterns"] == ["noticebot-chunks*"] and template["template"] == body
     index.upsert("riverside", BOARD[1:2])

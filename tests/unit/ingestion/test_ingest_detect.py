@@ -65,10 +65,12 @@ def test_corpus_docx_named_doc_is_docx(corpus_bytes) -> None:
 @pytest.mark.parametrize(
     ("name", "message"),
     [
-        ("markitdown/test.docx", "unsupported file type: Word document"),
-        ("markitdown/test.xlsx", "unsupported file type: Excel workbook"),
-        ("markitdown/test.jpg", "unsupported file type: image"),
-        ("whisper/jfk.wav", "unsupported file type: audio"),
+        ("unstructured/duplicate-paragraphs.doc",
+         "unsupported file type: legacy Word document (.doc); open it in Word or LibreOffice "
+         "and save as .docx"),
+        ("unstructured/fake-power-point.ppt",
+         "unsupported file type: legacy PowerPoint presentation (.ppt); open it in PowerPoint"),
+        # images and audio without an OCR engine / transcriber: tests/unit/ingestion/test_ingest_media.py
         ("pypdf/lzw_decoder_table_overflow.bin", "unsupported file type: not a recognised"),
         ("unstructured/password_protected.xlsx", "password protected Office document"),
     ],

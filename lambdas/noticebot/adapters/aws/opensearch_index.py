@@ -21,7 +21,10 @@ Freshness: on a domain, writes use ``refresh=wait_for`` / ``refresh=true`` so a
 document is searchable when ingestion reports it indexed. Serverless collections
 refuse the refresh parameter and custom document ids: there writes are visible
 after the collection's refresh interval, and a chunk is replaced by deleting the
-old copy (looked up by ``chunk_id``) before indexing the new one.
+old copy (looked up by ``chunk_id``) before indexing the new one. A copy written
+less than a refresh interval earlier is not found yet and survives as a duplicate
+until its document is deleted or re-ingested; ingestion's idempotency (an indexed
+document is never re-indexed by a redelivered message) keeps that window rare.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ Mapping choices:
   ``search_text``, the one field BM25 runs on: the local index scores the passage,
   its title and heading as one bag of words too.
 - ``workspace_id``, ``document_id``, ``chunk_id``: ``keyword`` (exact filters);
-  string metadata becomes keywords through a dynamic template; ``expires_at`` is a
+  metadata leaves become keywords through dynamic templates; ``expires_at`` is a
   ``date``; ``dynamic: strict`` at the root, so a typo cannot create a field.
 """
 
@@ -50,10 +50,14 @@ def index_body(dimension: int, service: str = "es") -> dict:
         "settings": settings,
         "mappings": {
             "dynamic": "strict",
-            "dynamic_templates": [{"metadata_strings": {
-                "path_match": "metadata.*", "match_mapping_type": "string",
-                "mapping": {"type": "keyword", "ignore_above": 256},
-            }}],
+            # Parsers put free-form metadata on chunks ("sheet": 2 here, "Budget" there):
+            # every leaf is a keyword, so differing JSON types can never break a bulk write.
+            "dynamic_templates": [
+                {"metadata_objects": {"path_match": "metadata.*", "match_mapping_type": "object",
+                                      "mapping": {"type": "object"}}},
+                {"metadata_values": {"path_match": "metadata.*",
+                                     "mapping": {"type": "keyword", "ignore_above": 256}}},
+            ],
             "properties": {
                 "workspace_id": {"type": "keyword"},
                 "document_id": {"type": "keyword"},

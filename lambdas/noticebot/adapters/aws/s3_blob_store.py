@@ -96,10 +96,10 @@ class S3BlobStore(BlobStore):
         if max_bytes < 1:
             raise ValueError("max_bytes must be positive")
         fields = {"Content-Type": content_type, **self._sse_fields()}
+        # boto3 adds {"bucket": ...} and {"key": key} itself; the tenant prefix is a second
+        # guard that holds even if a caller ever passed a ``${filename}`` key.
         conditions: list = [
-            {"bucket": self.bucket},
             ["starts-with", "$key", f"tenants/{workspace}/raw/"],
-            {"key": key},
             {"Content-Type": content_type},
             ["content-length-range", 1, int(max_bytes)],
             *({name: value} for name, value in self._sse_fields().items()),

@@ -106,6 +106,7 @@ class PassageOut(BaseModel):
     heading: str | None
     snippet: str
     score: float
+    location: str | None = None  # "Sheet 'Budget' rows 2-41", "slide 3", when the format has one
 
 
 class SearchOut(BaseModel):
@@ -126,6 +127,7 @@ class CitationOut(BaseModel):
     page: int | None
     snippet: str
     score: float
+    location: str | None = None
 
     @classmethod
     def of(cls, c: Citation) -> "CitationOut":

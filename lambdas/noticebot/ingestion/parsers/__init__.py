@@ -22,6 +22,19 @@ _BUILTIN: dict[str, str] = {
     "html": "noticebot.ingestion.parsers.html",
     "markdown": "noticebot.ingestion.parsers.markdown",
     "text": "noticebot.ingestion.parsers.text",
+    "docx": "noticebot.ingestion.parsers.word",
+    "pptx": "noticebot.ingestion.parsers.slides",
+    "odt": "noticebot.ingestion.parsers.opendocument",
+    "ods": "noticebot.ingestion.parsers.opendocument_sheet",
+    "rtf": "noticebot.ingestion.parsers.rtf",
+    "csv": "noticebot.ingestion.parsers.csv_table",
+    "tsv": "noticebot.ingestion.parsers.csv_table",
+    "xlsx": "noticebot.ingestion.parsers.xlsx",
+    "xls": "noticebot.ingestion.parsers.xls",
+    "json": "noticebot.ingestion.parsers.json_data",
+    "email": "noticebot.ingestion.parsers.eml",
+    "image": "noticebot.ingestion.parsers.image",
+    "audio": "noticebot.ingestion.parsers.audio",
 }
 _registered: dict[str, Parser] = {}
 
@@ -47,4 +60,17 @@ def get_parser(kind: str) -> Parser:
         raise UnreadableDocument(
             "password protected Office document: upload a copy saved without a password"
         )
-    raise UnreadableDocument(f"unsupported file type: {KIND_LABELS.get(kind, kind)}")
+    hint = _HINTS.get(kind)
+    raise UnreadableDocument(f"unsupported file type: {KIND_LABELS.get(kind, kind)}"
+                             + (f"; {hint}" if hint else ""))
+
+
+# What a person can do about a format that is known but not read here.
+_HINTS: dict[str, str] = {
+    "doc": "open it in Word or LibreOffice and save as .docx, then upload that",
+    "ppt": "open it in PowerPoint or LibreOffice and save as .pptx, then upload that",
+    "ole": "open it in its Office program and save it in the current format "
+           "(.docx, .xlsx or .pptx)",
+    "msg": "save the message as .eml (or as PDF) and upload that",
+    "odp": "save it as .pptx or PDF and upload that",
+}

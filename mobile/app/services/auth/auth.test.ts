@@ -1,4 +1,4 @@
-import { authorizeUrl, completeCognitoSignIn, exchangeCode, pkceChallenge, PKCE_KEY } from "./cognito";
+import { authorizeUrl, cognitoHostedUi, completeCognitoSignIn, exchangeCode, pkceChallenge, PKCE_KEY } from "./cognito";
 import { decodeJwtClaims, groupsOf, sessionFromToken } from "./jwt";
 import { base64Url, sha256 } from "./sha256";
 import { memoryStorage } from "./storageTypes";
@@ -64,5 +64,16 @@ describe("cognito hosted UI (PKCE)", () => {
     const storage = memoryStorage({ [PKCE_KEY]: JSON.stringify({ verifier: "v", state: "good", redirectUri: "r" }) });
     const r = await completeCognitoSignIn(cfg, { code: "c", state: "evil" }, storage, jest.fn());
     expect(r).toMatchObject({ ok: false, reason: expect.stringMatching(/does not match/) });
+  });
+  it("starts the flow: keeps the PKCE verifier and opens the hosted UI", async () => {
+    const storage = memoryStorage();
+    const openUrl = jest.fn();
+    const provider = cognitoHostedUi(cfg, { storage, openUrl, defaultRedirectUri: () => "noticebot://auth/callback" });
+    expect(await provider.start()).toEqual({ ok: true });
+    const saved = JSON.parse((await storage.getItem(PKCE_KEY))!);
+    expect(saved.verifier).toHaveLength(64);
+    const url = new URL(openUrl.mock.calls[0][0]);
+    expect(url.searchParams.get("state")).toBe(saved.state);
+    expect(url.searchParams.get("code_challenge")).toBe(pkceChallenge(saved.verifier));
   });
 });

@@ -87,7 +87,7 @@ export interface CognitoDeps {
   storage: KeyValueStorage;
   /** Opens the hosted UI: `window.location.assign` on web, `Linking.openURL` on native. */
   openUrl: (url: string) => Promise<void> | void;
-  defaultRedirectUri: string;
+  defaultRedirectUri: () => string;
 }
 
 export function cognitoHostedUi(cfg: CognitoConfig, deps: CognitoDeps): SignInProvider {
@@ -98,7 +98,7 @@ export function cognitoHostedUi(cfg: CognitoConfig, deps: CognitoDeps): SignInPr
       const pkce: PkceState = {
         verifier: randomString(64),
         state: randomString(24),
-        redirectUri: cfg.redirectUri || deps.defaultRedirectUri,
+        redirectUri: cfg.redirectUri || deps.defaultRedirectUri(),
       };
       await deps.storage.setItem(PKCE_KEY, JSON.stringify(pkce));
       try {

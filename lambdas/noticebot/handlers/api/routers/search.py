@@ -15,6 +15,6 @@ def search(request: SearchIn) -> SearchOut:
     passages = get_container().search.search(principal, request.query, request.top_k, request.mode)
     return SearchOut(results=[
         PassageOut(document_id=p.document_id, title=p.title, page=p.page, heading=p.heading,
-                   snippet=p.snippet, score=p.score)
+                   snippet=p.snippet, score=p.score, location=p.location)
         for p in passages
     ])

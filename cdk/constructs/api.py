@@ -1,0 +1,253 @@
+"""API: REST API Gateway + Cognito user pool authorizer + the API Lambda.
+
+Routes (the handler, noticebot.handlers.api.app, routes everything below /api itself):
+
+    GET  /api/health          no authorizer (liveness)
+    GET  /api/openapi.json    no authorizer (the API's description)
+    ANY  /api/{proxy+}        Cognito authorizer; every other route, current and future
+    OPTIONS on each           CORS preflight (mock integration; browsers send no credentials)
+
+Uploads arrive as multipart/form-data, a binary media type here, so API Gateway hands the body
+to the function base64-encoded (the handler decodes it). Gateway-generated errors (no token,
+throttled, unknown path, body too large) use the product's one error shape
+{"error": {"code", "message"}}, like the handler's own.
+
+Identity: the authorizer verifies the Cognito ID token (which carries `custom:workspace` and
+`cognito:groups`); the handler takes the workspace from those claims only. The mobile app
+client may read `custom:workspace` but not write it: only an administrator (AdminUpdateUser
+Attributes) moves a user between workspaces.
+"""
+
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_wafv2 as wafv2
+from constructs import Construct
+
+from cdk.config import StageConfig
+from cdk.constructs.function import ServiceFunction, retention
+from cdk.nag import acknowledge
+
+EDITORS_GROUP = "editors"
+WORKSPACE_ATTRIBUTE = "workspace"  # custom:workspace in tokens
+PUBLIC_ROUTES = ("health", "openapi.json")
+BINARY_MEDIA_TYPES = ["multipart/form-data"]
+
+# Gateway response type -> (status, error code, message template)
+_GATEWAY_ERRORS = {
+    "UNAUTHORIZED": ("401", "unauthorized", '"sign in first: the request carries no valid token"'),
+    "ACCESS_DENIED": ("403", "forbidden", "$context.error.messageString"),
+    # API Gateway answers an unknown path with 403 "Missing Authentication Token".
+    "MISSING_AUTHENTICATION_TOKEN": ("404", "not_found", '"no such route"'),
+    "THROTTLED": ("429", "throttled", '"too many requests; slow down and retry"'),
+    "QUOTA_EXCEEDED": ("429", "throttled", '"request quota exceeded"'),
+    # validationErrorString is unquoted (messageString comes quoted).
+    "BAD_REQUEST_PARAMETERS": ("400", "invalid_request", '"$context.error.validationErrorString"'),
+    "BAD_REQUEST_BODY": ("400", "invalid_request", '"$context.error.validationErrorString"'),
+    "REQUEST_TOO_LARGE": ("413", "payload_too_large",
+                          '"the request is too large; use POST /api/uploads for big files"'),
+    "INTEGRATION_TIMEOUT": ("504", "timeout", '"the request took too long; try again"'),
+    "DEFAULT_4XX": (None, "bad_request", "$context.error.messageString"),
+    "DEFAULT_5XX": (None, "internal_error", '"something went wrong on our side; try again"'),
+}
+
+
+class Api(Construct):
+    """Exposes `user_pool`, `client`, `editors_group`, `rest_api`, `authorizer`, `function`
+    (a ServiceFunction), `access_logs`, `url`, `web_acl` (or None)."""
+
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, code: lambda_.Code,
+                 environment: dict[str, str]) -> None:
+        super().__init__(scope, id)
+        removal = cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY
+        auth = config.auth
+
+        # ---- Cognito -------------------------------------------------------------------------
+        self.user_pool = cognito.UserPool(
+            self, "Users", user_pool_name=f"{config.prefix}-users",
+            self_sign_up_enabled=auth.self_sign_up,
+            sign_in_aliases=cognito.SignInAliases(email=True),
+            auto_verify=cognito.AutoVerifiedAttrs(email=True),
+            standard_attributes=cognito.StandardAttributes(
+                email=cognito.StandardAttribute(required=True, mutable=True)),
+            custom_attributes={WORKSPACE_ATTRIBUTE: cognito.StringAttribute(
+                min_len=1, max_len=128, mutable=True)},
+            password_policy=cognito.PasswordPolicy(
+                min_length=12, require_lowercase=True, require_uppercase=True,
+                require_digits=True, require_symbols=True,
+                temp_password_validity=cdk.Duration.days(7)),
+            mfa=cognito.Mfa.REQUIRED if auth.mfa == "required" else cognito.Mfa.OPTIONAL,
+            mfa_second_factor=cognito.MfaSecondFactor(otp=True, sms=False),
+            account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
+            feature_plan=cognito.FeaturePlan.PLUS if auth.threat_protection
+            else cognito.FeaturePlan.ESSENTIALS,
+            standard_threat_protection_mode=cognito.StandardThreatProtectionMode.FULL_FUNCTION
+            if auth.threat_protection else None,
+            deletion_protection=config.retain_data, removal_policy=removal)
+        self.editors_group = cognito.CfnUserPoolGroup(
+            self, "Editors", user_pool_id=self.user_pool.user_pool_id, group_name=EDITORS_GROUP,
+            description="May post notices, upload and delete documents, and fine-tune")
+        self.client = self.user_pool.add_client(
+            "MobileApp", user_pool_client_name=f"{config.prefix}-mobile",
+            generate_secret=False,  # a public client: the app cannot keep a secret
+            auth_flows=cognito.AuthFlow(user_srp=True),
+            prevent_user_existence_errors=True, enable_token_revocation=True,
+            access_token_validity=cdk.Duration.hours(1), id_token_validity=cdk.Duration.hours(1),
+            refresh_token_validity=cdk.Duration.days(30),
+            read_attributes=cognito.ClientAttributes()
+            .with_standard_attributes(email=True, email_verified=True, fullname=True)
+            .with_custom_attributes(WORKSPACE_ATTRIBUTE),
+            # custom:workspace is deliberately absent: a user must not pick a tenant.
+            write_attributes=cognito.ClientAttributes()
+            .with_standard_attributes(email=True, fullname=True))
+
+        # ---- the function ----------------------------------------------------------------------
+        self.function = ServiceFunction(
+            self, "Handler", config=config, name="api",
+            handler="noticebot.handlers.api.app.handler", code=code,
+            memory_mb=config.functions.api_memory_mb, timeout_s=config.functions.api_timeout_s,
+            environment=environment,
+            description="The /api routes: notices, documents, uploads, search, chat")
+
+        # ---- REST API ------------------------------------------------------------------------
+        self.access_logs = logs.LogGroup(
+            self, "AccessLogs", retention=retention(config.log_retention_days),
+            removal_policy=removal)
+        cors = None
+        if config.api.cors_origins:
+            cors = apigw.CorsOptions(
+                allow_origins=list(config.api.cors_origins), allow_methods=apigw.Cors.ALL_METHODS,
+                allow_headers=["Authorization", "Content-Type"], max_age=cdk.Duration.minutes(10))
+        self.rest_api = apigw.RestApi(
+            self, "Rest", rest_api_name=f"{config.prefix}-api",
+            description=f"{config.prefix}: the notice board and chatbot API",
+            endpoint_types=[apigw.EndpointType.REGIONAL],
+            binary_media_types=BINARY_MEDIA_TYPES,
+            cloud_watch_role=False,
+            default_cors_preflight_options=cors,
+            deploy_options=apigw.StageOptions(
+                stage_name=config.name,
+                access_log_destination=apigw.LogGroupLogDestination(self.access_logs),
+                access_log_format=apigw.AccessLogFormat.json_with_standard_fields(
+                    caller=False, http_method=True, ip=True, protocol=True, request_time=True,
+                    resource_path=True, response_length=True, status=True, user=True),
+                throttling_rate_limit=config.api.throttle_rate_per_second,
+                throttling_burst_limit=config.api.throttle_burst,
+                metrics_enabled=True, tracing_enabled=True, data_trace_enabled=False))
+        self.stage = self.rest_api.deployment_stage
+        self.url = self.rest_api.url
+
+        for response_type, (status, code_, message) in _GATEWAY_ERRORS.items():
+            self.rest_api.add_gateway_response(
+                f"Error{response_type.title().replace('_', '')}",
+                type=getattr(apigw.ResponseType, response_type.replace("4XX", "4_XX").replace("5XX", "5_XX")),
+                status_code=status,
+                response_headers={"Access-Control-Allow-Origin": "'*'"},
+                templates={"application/json":
+                           f'{{"error": {{"code": "{code_}", "message": {message}}}}}'})
+
+        self.authorizer = apigw.CognitoUserPoolsAuthorizer(
+            self, "Authorizer", cognito_user_pools=[self.user_pool],
+            authorizer_name=f"{config.prefix}-cognito",
+            identity_source="method.request.header.Authorization",
+            results_cache_ttl=cdk.Duration.minutes(5))
+        self.validator = self.rest_api.add_request_validator(
+            "Validator", request_validator_name=f"{config.prefix}-params",
+            validate_request_parameters=True, validate_request_body=True)
+        integration = apigw.LambdaIntegration(self.function.function, proxy=True,
+                                              allow_test_invoke=False)
+
+        api = self.rest_api.root.add_resource("api")
+        self.public_methods = []
+        for route in PUBLIC_ROUTES:
+            method = api.add_resource(route).add_method(
+                "GET", integration, authorization_type=apigw.AuthorizationType.NONE,
+                request_validator=self.validator)
+            self.public_methods.append(method)
+            reason = ("GET /api/health is the unauthenticated liveness probe: it touches no data "
+                      "and no dependency (noticebot.handlers.api.routers.health).")
+            if route != "health":
+                reason = ("GET /api/openapi.json publishes the API description, which clients and "
+                          "tools fetch before they have a token; it contains no data.")
+            acknowledge(method, "AwsSolutions-APIG4", reason)
+            acknowledge(method, "AwsSolutions-COG4", reason)
+        self.proxy_method = api.add_resource("{proxy+}").add_method(
+            "ANY", integration, authorizer=self.authorizer,
+            authorization_type=apigw.AuthorizationType.COGNITO,
+            request_validator=self.validator,
+            request_parameters={"method.request.header.Authorization": True})
+
+        if cors is not None:
+            # CDK adds an OPTIONS method (mock integration) to every resource for preflight.
+            for child in self.rest_api.node.find_all():
+                if isinstance(child, apigw.Method) and child.http_method == "OPTIONS":
+                    why = ("CORS preflight (OPTIONS) is answered by a mock integration; browsers "
+                           "send preflight requests without credentials, so it cannot require a "
+                           "token. It reaches no function and no data.")
+                    acknowledge(child, "AwsSolutions-APIG4", why)
+                    acknowledge(child, "AwsSolutions-COG4", why)
+
+        acknowledge(self.rest_api.deployment_stage, "AwsSolutions-APIG6",
+                    "Per-request JSON access logs are on; execution logging needs the account-wide "
+                    "API Gateway CloudWatch role (AWS::ApiGateway::Account), a singleton per "
+                    "account and region that a per-stage stack must not own or overwrite.")
+
+        # ---- WAF (config) --------------------------------------------------------------------
+        self.web_acl = None
+        if config.api.waf:
+            self.web_acl = self._web_acl(config)
+        else:
+            acknowledge(self.rest_api.deployment_stage, "AwsSolutions-APIG3",
+                        f"Stage {config.name} runs without AWS WAF by config (api.waf false) to keep "
+                        "its idle cost down; Cognito auth and stage throttling still apply. "
+                        "Production enables api.waf.")
+
+        if not auth.threat_protection:
+            why = (f"Stage {config.name} uses the Essentials feature plan (auth.threat_protection "
+                   "false): threat protection needs the paid Plus plan, which production enables.")
+            acknowledge(self.user_pool, "AwsSolutions-COG8", why)
+        if auth.mfa != "required":
+            acknowledge(self.user_pool, "AwsSolutions-COG2",
+                        "MFA is optional (TOTP) by config: members are club and school parents "
+                        "who read and chat on their phones; required MFA would block them, and "
+                        "editors are expected to enrol. auth.mfa = required turns it on.")
+
+    def _web_acl(self, config: StageConfig) -> wafv2.CfnWebACL:
+        def visibility(name):
+            return wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True)
+
+        def managed(priority, name, overrides=()):
+            return wafv2.CfnWebACL.RuleProperty(
+                name=name, priority=priority, visibility_config=visibility(name),
+                override_action=wafv2.CfnWebACL.OverrideActionProperty(none={}),
+                statement=wafv2.CfnWebACL.StatementProperty(
+                    managed_rule_group_statement=wafv2.CfnWebACL.ManagedRuleGroupStatementProperty(
+                        vendor_name="AWS", name=name,
+                        rule_action_overrides=[wafv2.CfnWebACL.RuleActionOverrideProperty(
+                            name=o, action_to_use=wafv2.CfnWebACL.RuleActionProperty(count={}))
+                            for o in overrides] or None)))
+
+        acl = wafv2.CfnWebACL(
+            self, "WebAcl", name=f"{config.prefix}-api", scope="REGIONAL",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            visibility_config=visibility(f"{config.prefix}-api"),
+            rules=[
+                # Uploads are multipart bodies up to 4 MiB: the common set's 8 KB body-size rule
+                # would block them, so it only counts.
+                managed(1, "AWSManagedRulesCommonRuleSet", overrides=["SizeRestrictions_BODY"]),
+                managed(2, "AWSManagedRulesKnownBadInputsRuleSet"),
+                wafv2.CfnWebACL.RuleProperty(
+                    name="PerIpRateLimit", priority=3, visibility_config=visibility("PerIpRateLimit"),
+                    action=wafv2.CfnWebACL.RuleActionProperty(block={}),
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            aggregate_key_type="IP", limit=1000))),
+            ])
+        wafv2.CfnWebACLAssociation(self, "WebAclAssociation", web_acl_arn=acl.attr_arn,
+                                   resource_arn=self.rest_api.deployment_stage.stage_arn)
+        return acl

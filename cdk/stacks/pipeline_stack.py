@@ -1,0 +1,164 @@
+"""The release pipeline (CDK Pipelines on CodePipeline V2).
+
+    Source   the repository behind the CodeConnections connection (pipeline.connection_arn)
+    Build    installs, runs the project's tests (`make test`, which includes tests/cdk: cdk-nag
+             and cfn-lint) and `npx cdk synth` (the pinned CLI from package-lock.json)
+    Update   self-mutation: the pipeline updates itself from the new cloud assembly
+    Assets   Lambda bundles (and any other assets) published to the bootstrap buckets
+    dev      deploys stage dev
+    prod     after a manual approval (pipeline.approval_before), deploys stage prod
+
+Stages are the same NoticebotStage class the operators deploy by hand; they differ only by their
+config. The stacks keep their names ({prefix}-app), so `cdk deploy -c stage=dev` and the pipeline
+manage the same CloudFormation stack.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aws_cdk as cdk
+from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
+from aws_cdk import pipelines
+from constructs import Construct
+
+from cdk.config import AppConfig
+from cdk.nag import acknowledge, acknowledge_wildcard
+from cdk.stacks.app_stack import NoticebotStage
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def cli_version() -> str:
+    """The CDK CLI the pipeline installs for self-mutation: the package.json pin."""
+    return json.loads((ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
+
+
+SYNTH_COMMANDS = [
+    "python3 -m venv .venv",
+    ".venv/bin/pip install -r requirements-cdk.txt",
+    "npm ci",
+    "make test",
+    "npx cdk synth --no-notices",
+]
+
+
+class PipelineStack(cdk.Stack):
+    def __init__(self, scope: Construct, id: str, *, config: AppConfig, assets_root: str,
+                 **kwargs) -> None:
+        p = config.pipeline
+        env = cdk.Environment(account=p.account or None, region=p.region)
+        super().__init__(scope, id, env=env,
+                         description=f"{config.project}: release pipeline (tests, synth, deploy)",
+                         **kwargs)
+        source = pipelines.CodePipelineSource.connection(
+            p.repository, p.branch, connection_arn=p.connection_arn, trigger_on_push=True)
+        synth = pipelines.CodeBuildStep(
+            "Build", input=source, commands=SYNTH_COMMANDS, primary_output_directory="cdk.out",
+            env={"CDK_DISABLE_CLI_TELEMETRY": "true",
+                 "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+                 "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+            build_environment=codebuild.BuildEnvironment(
+                build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+                compute_type=codebuild.ComputeType.LARGE),
+            timeout=cdk.Duration.minutes(60))
+        # Artifacts (the source, the cloud assembly) at rest under a customer key, in a bucket
+        # with access logs; the same key encrypts the CodeBuild projects' outputs and lets a
+        # stage in another account read the artifacts.
+        self.artifact_key = kms.Key(self, "ArtifactKey", enable_key_rotation=True,
+                                    alias=f"alias/{config.project}-pipeline-artifacts",
+                                    description=f"{config.project}: pipeline artifacts")
+        self.access_logs = s3.Bucket(
+            self, "ArtifactAccessLogs", encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL, enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(90))])
+        self.artifact_bucket = s3.Bucket(
+            self, "Artifacts", encryption=s3.BucketEncryption.KMS, encryption_key=self.artifact_key,
+            bucket_key_enabled=True, block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True, object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_logs, server_access_logs_prefix="artifacts/",
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(30))],
+            removal_policy=cdk.RemovalPolicy.DESTROY)
+        self.pipeline = pipelines.CodePipeline(
+            self, "Pipeline", pipeline_name=f"{config.project}-release", synth=synth,
+            self_mutation=True, cli_version=cli_version(), docker_enabled_for_synth=False,
+            artifact_bucket=self.artifact_bucket,
+            code_build_defaults=pipelines.CodeBuildOptions(
+                partial_build_spec=None,
+                build_environment=codebuild.BuildEnvironment(
+                    build_image=codebuild.LinuxBuildImage.STANDARD_7_0)),
+            publish_assets_in_parallel=False)
+        self.stages: dict[str, NoticebotStage] = {}
+        for name in p.stages:
+            stage = NoticebotStage(self, name, config=config.stage(name), assets_root=assets_root)
+            pre = []
+            if name in p.approval_before:
+                pre.append(pipelines.ManualApprovalStep(
+                    f"Promote-{name}", comment=f"Deploy to {name}? Check the previous stage first."))
+            self.pipeline.add_stage(stage, pre=pre)
+            self.stages[name] = stage
+        self.pipeline.build_pipeline()
+        self._acknowledge_pipeline_internals()
+
+    def _acknowledge_pipeline_internals(self) -> None:
+        """CDK Pipelines generates these roles and policies; each wildcard below is scoped by CDK
+        to the pipeline's own bucket, key, projects or bootstrap roles, as each reason says."""
+        pipeline = self.pipeline
+        bucket = self.artifact_bucket
+        artifacts = ("CDK Pipelines grants its roles access to the pipeline's own artifact bucket "
+                     "(grantRead/grantReadWrite): the wildcard is CDK's action group on that one "
+                     "bucket and its objects, which hold only this pipeline's artifacts.")
+        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*",
+                       "s3:Abort*"):
+            acknowledge(pipeline, f"AwsSolutions-IAM5[Action::{action}]", artifacts)
+        acknowledge_wildcard(pipeline, bucket.arn_for_objects("*"), artifacts)
+        key = ("CDK grants the artifact key with its action groups (GenerateDataKey*, ReEncrypt*) "
+               "so roles can write and re-encrypt artifacts; the grant names the one artifact key.")
+        for action in ("kms:GenerateDataKey*", "kms:ReEncrypt*"):
+            acknowledge(pipeline, f"AwsSolutions-IAM5[Action::{action}]", key)
+
+        stack = cdk.Stack.of(self)
+        projects = [pipeline.synth_project, pipeline.self_mutation_project]
+        for project in projects:
+            name = project.project_name
+            acknowledge_wildcard(
+                project, stack.format_arn(service="logs", resource="log-group",
+                                          resource_name=f"/aws/codebuild/{name}:*",
+                                          arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME),
+                "CodeBuild writes each build's log streams (named per build) into this project's "
+                "own log group /aws/codebuild/PROJECT; the grant names that one group.")
+            acknowledge_wildcard(
+                project, stack.format_arn(service="codebuild", resource="report-group",
+                                          resource_name=f"{name}-*"),
+                "CodeBuild names the project's test report groups PROJECT-*; the grant covers only "
+                "this project's report groups.")
+        mutation = pipeline.self_mutation_project
+        acknowledge(mutation, "AwsSolutions-IAM5[Resource::*]",
+                    "Self-mutation runs `cdk deploy` of the pipeline stack: cloudformation:"
+                    "DescribeStacks and s3:ListBucket are called before the target stack and "
+                    "bootstrap bucket are known (the CDK CLI's documented needs for CDK Pipelines).")
+        acknowledge(mutation, "AwsSolutions-IAM5[Resource::arn:*:iam::<AWS::AccountId>:role/*]",
+                    "Self-mutation may assume only the CDK bootstrap roles: the statement is "
+                    "conditioned on iam:ResourceTag/aws-cdk:bootstrap-role in (deploy, "
+                    "file-publishing, image-publishing), whose names carry the bootstrap qualifier.")
+        assets = pipeline.node.find_child("Assets")
+        file_role = assets.node.find_child("FileRole")
+        acknowledge(file_role, "AwsSolutions-IAM5[Resource::*]",
+                    "The shared asset-publishing role starts and watches its CodeBuild publishing "
+                    "projects, which CDK Pipelines creates per asset batch (codebuild:StartBuild/"
+                    "BatchGetBuilds/StopBuild); the role has no other '*' action.")
+        acknowledge_wildcard(
+            file_role, stack.format_arn(service="logs", resource="log-group",
+                                        resource_name="/aws/codebuild/*",
+                                        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME),
+            "The asset-publishing projects are generated per asset batch, so their CodeBuild log "
+            "groups are not known to the shared role; it can write CodeBuild logs only.")
+        acknowledge_wildcard(
+            file_role, stack.format_arn(service="codebuild", resource="report-group",
+                                        resource_name="*"),
+            "The asset-publishing projects are generated per asset batch, so their report groups "
+            "are not known to the shared role; it has report actions only.")

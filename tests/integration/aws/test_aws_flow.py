@@ -1,0 +1,162 @@
+"""The whole flow in aws mode on moto: upload -> S3 -> SQS -> ingest -> index -> chat via
+SageMaker -> answer with citations; plus tenancy, bad input, DLQ and redelivery."""
+
+import json
+
+import requests
+
+from apiclient import multipart
+from noticebot.domain.models import DocumentStatus
+
+RULES = (b"# Club rules\n\nMembers must wear bicycle helmets on every club ride. "
+         b"Rides start at the north gate of the park at nine on Saturdays.\n")
+
+
+def upload(stack, claims, name="club rules+v2.md", data=RULES, meta=None):
+    body, ctype = multipart({"metadata": json.dumps(meta or {"title": "Club rules"})},
+                            {"file": (name, data, "text/markdown")})
+    return stack.api.call("POST", "/api/upload", claims=claims, raw_body=body, content_type=ctype)
+
+
+def test_s3_sends_a_test_event_first_and_ingest_skips_it(stack):
+    messages, failed = stack.poller.poll()
+    assert [json.loads(m["Body"])["Event"] for m in messages] == ["s3:TestEvent"]
+    assert failed == set() and stack.poller.receive() == []
+
+
+def test_upload_to_s3_ingest_from_sqs_then_chat_with_citations(stack, editor, member):
+    stack.poller.drain()  # the s3:TestEvent
+    status, body = upload(stack, editor)
+    assert status == 202 and body["status"] == "queued"
+    doc_id = body["document_id"]
+    key = f"tenants/riverside/raw/{doc_id}/club rules+v2.md"
+    head = stack.s3.head_object(Bucket="noticebot-docs-test", Key=key)
+    assert head["ServerSideEncryption"] == "AES256"
+
+    delivered = stack.poller.drain()
+    (record,) = json.loads(delivered[0]["Body"])["Records"]
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["object"]["key"] != key  # URL-encoded by S3 ("+" and " ")
+    status, doc = stack.api.call("GET", f"/api/documents/{doc_id}", claims=member)
+    assert (status, doc["status"]) == (200, "indexed") and doc["chunk_count"] >= 1
+    assert stack.index.count("riverside") == doc["chunk_count"]
+
+    stack.queue_model_answers("Yes: members must wear bicycle helmets on every club ride [1]."
+                              "<|eot_id|>")
+    status, answer = stack.api.call("POST", "/api/chat", {"query": "Do I need a helmet on club rides?"},
+                                    claims=member)
+    assert status == 200, answer
+    assert "helmets" in answer["answer"] and "<|eot_id|>" not in answer["answer"]
+    assert answer["citations"][0]["document_id"] == doc_id
+    assert answer["citations"][0]["title"] == "Club rules" and answer["model"] == "llama3-base"
+    (request,) = stack.model_requests()
+    assert request["x-amzn-sagemaker-inference-component"] == "llama3-base"
+    prompt = json.loads(request["body"])["inputs"]
+    assert prompt.startswith("<|begin_of_text|><|start_header_id|>system<|end_header_id|>")
+    assert "bicycle helmets" in prompt and prompt.endswith("<|start_header_id|>assistant<|end_header_id|>\n\n")
+
+    status, conv = stack.api.call("GET", f"/api/conversations/{answer['conversation_id']}",
+                                  claims=member)
+    assert status == 200 and [t["role"] for t in conv["turns"]] == ["user", "assistant"]
+    stored = stack.ddb.get_item(TableName="noticebot", Key={
+        "pk": {"S": "WS#riverside"}, "sk": {"S": f"CONV#{answer['conversation_id']}"}})["Item"]
+    assert "ttl" in stored and stored["turn_count"] == {"N": "2"}
+
+
+def test_presigned_upload_goes_straight_to_s3_and_is_ingested(stack, editor):
+    stack.poller.drain()
+    data = b"The swimming pool is closed for repairs until spring. " * 40
+    status, body = stack.api.call("POST", "/api/uploads", {
+        "filename": "pool notice.txt", "content_type": "text/plain", "size_bytes": len(data)},
+        claims=editor)
+    assert status == 201 and body["status"] == "queued"
+    form = body["upload"]
+    response = requests.post(form["url"], data=form["fields"],
+                             files={form["file_field"]: ("pool notice.txt", data, "text/plain")})
+    assert response.status_code in (200, 201, 204)
+    (message,) = stack.poller.drain()
+    assert json.loads(message["Body"])["Records"][0]["eventName"] == "ObjectCreated:Post"
+    doc = stack.container.metadata.get_document("riverside", body["document_id"])
+    assert doc.status == DocumentStatus.INDEXED and doc.chunk_count >= 1
+
+
+def test_tenancy_holds_across_s3_dynamodb_index_and_chat(stack, editor, outsider):
+    stack.poller.drain()
+    _, body = upload(stack, editor)
+    stack.poller.drain()
+    doc_id = body["document_id"]
+    assert stack.api.call("GET", f"/api/documents/{doc_id}", claims=outsider)[0] == 404
+    assert stack.api.call("DELETE", f"/api/documents/{doc_id}", claims=outsider)[0] == 404
+    status, found = stack.api.call("POST", "/api/search", {"query": "bicycle helmets"}, claims=outsider)
+    assert status == 200 and found["results"] == []
+    status, answer = stack.api.call("POST", "/api/chat", {"query": "Do riders need bicycle helmets?"},
+                                    claims=outsider)
+    assert status == 200 and answer["citations"] == [] and answer["grounded"] is False
+    assert stack.model_requests() == []  # nothing of another workspace reached the model
+    status, err = stack.api.call("POST", "/api/search", {"query": "helmets", "workspace_id": "riverside"},
+                                 claims=outsider)
+    assert (status, err["error"]["code"]) == (403, "forbidden")
+    keys = [o["Key"] for o in stack.s3.list_objects_v2(Bucket="noticebot-docs-test")["Contents"]]
+    assert keys == [f"tenants/riverside/raw/{doc_id}/club rules+v2.md"]
+    assert stack.index.count("other-club") == 0
+
+
+def test_bad_input_is_refused_and_queues_nothing(stack, editor, member):
+    stack.poller.drain()
+    too_big = upload(stack, editor, data=b"x" * 250_000)
+    assert (too_big[0], too_big[1]["error"]["code"]) == (413, "payload_too_large")
+    assert upload(stack, member)[0] == 403  # members read; editors upload
+    assert stack.api.call("POST", "/api/chat", {"query": ""}, claims=member)[0] == 422
+    assert stack.api.call("POST", "/api/chat", raw_body=b"{nope", content_type="application/json",
+                          claims=member)[0] == 400
+    assert stack.api.call("POST", "/api/chat", {"query": "hi"})[0] == 401
+    assert stack.poller.receive() == []
+    assert stack.s3.list_objects_v2(Bucket="noticebot-docs-test").get("KeyCount") == 0
+
+
+def test_a_poison_message_fails_alone_and_ends_in_the_dlq(stack, editor):
+    stack.poller.drain()
+    stack.sqs.send_message(QueueUrl=stack.queue_url, MessageBody="this is not an S3 event")
+    _, body = upload(stack, editor)
+    messages, failed = stack.poller.poll()
+    assert len(messages) == 2 and len(failed) == 1  # the good record succeeds beside it
+    assert stack.container.metadata.get_document("riverside", body["document_id"]).status \
+        == DocumentStatus.INDEXED
+    for _ in range(5):
+        stack.poller.poll()
+    assert stack.poller.receive() == []
+    assert stack.dead_letters() == ["this is not an S3 event"]
+
+
+def test_a_redelivered_event_changes_nothing(stack, editor):
+    stack.poller.drain()
+    _, body = upload(stack, editor)
+    (original,) = stack.poller.drain()
+    before = stack.container.metadata.get_document("riverside", body["document_id"])
+    count = stack.index.count("riverside")
+    for _ in range(2):  # S3 delivers at least once; SQS may deliver twice
+        stack.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=original["Body"])
+    messages, failed = stack.poller.poll()
+    assert len(messages) == 2 and failed == set()
+    after = stack.container.metadata.get_document("riverside", body["document_id"])
+    assert stack.index.count("riverside") == count
+    assert (after.status, after.chunk_count, after.updated_at) == (
+        DocumentStatus.INDEXED, before.chunk_count, before.updated_at)
+    assert stack.dead_letters() == []
+
+
+def test_a_missing_endpoint_is_a_clear_503(stack, editor, member):
+    from botocore.stub import Stubber
+
+    stack.poller.drain()
+    upload(stack, editor)
+    stack.poller.drain()
+    runtime = stack.container.chat_model.endpoint.client  # the client bootstrap_aws built
+    with Stubber(runtime) as stub:
+        stub.add_client_error("invoke_endpoint", service_error_code="ValidationError",
+                              service_message="Endpoint noticebot-llm of account 123456789012 "
+                                              "not found.", http_status_code=400)
+        status, body = stack.api.call("POST", "/api/chat", {"query": "Do I need a bicycle helmet?"},
+                                      claims=member)
+    assert status == 503 and body["error"]["code"] == "model_unavailable"
+    assert "not deployed" in body["error"]["message"] and "123456789012" not in body["error"]["message"]
