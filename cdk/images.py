@@ -92,6 +92,6 @@ def repository_arn(repository: str, region: str, partition: str = "aws") -> str:
 def parse_image_uri(uri: str) -> tuple[str, str, str]:
     """(account, region, repository) of an ECR image URI."""
     host, _, rest = uri.partition("/")
-    account, _, _dkr, _ecr, region = host.split(".")[:5]
+    account, _dkr, _ecr, region = host.split(".")[:4]
     repository = rest.rsplit(":", 1)[0].split("@", 1)[0]
     return account, region, repository

@@ -181,16 +181,6 @@ class Api(Construct):
             request_validator=self.validator,
             request_parameters={"method.request.header.Authorization": True})
 
-        if cors is not None:
-            # CDK adds an OPTIONS method (mock integration) to every resource for preflight.
-            for child in self.rest_api.node.find_all():
-                if isinstance(child, apigw.Method) and child.http_method == "OPTIONS":
-                    why = ("CORS preflight (OPTIONS) is answered by a mock integration; browsers "
-                           "send preflight requests without credentials, so it cannot require a "
-                           "token. It reaches no function and no data.")
-                    acknowledge(child, "AwsSolutions-APIG4", why)
-                    acknowledge(child, "AwsSolutions-COG4", why)
-
         acknowledge(self.rest_api.deployment_stage, "AwsSolutions-APIG6",
                     "Per-request JSON access logs are on; execution logging needs the account-wide "
                     "API Gateway CloudWatch role (AWS::ApiGateway::Account), a singleton per "

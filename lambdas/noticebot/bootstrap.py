@@ -66,7 +66,7 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
         from noticebot.bootstrap_aws import bootstrap_aws  # boto3 only in aws mode
 
         return bootstrap_aws(settings, embedder=embedder, chat_model=chat_model, index=index,
-                             metadata=metadata)
+                             metadata=metadata, engines=engines)
     if settings.mode != "local":
         raise ValueError(f"unsupported mode {settings.mode!r}: expected 'local' or 'aws'")
     return _bootstrap_local(settings, embedder, chat_model, index, metadata, start_worker,

@@ -41,9 +41,12 @@ def _require(settings: Settings, **overridden: bool) -> None:
 def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | None = None,
                   embedder: Embedder | None = None, chat_model: ChatModel | None = None,
                   index: VectorIndex | None = None, metadata: MetadataStore | None = None,
-                  blobs: BlobStore | None = None) -> Container:
+                  blobs: BlobStore | None = None, engines=None,
+                  transcription_jobs=None) -> Container:
     """Builds the container for AWS. Any port can be overridden (tests pass fakes; the
-    moto integration test passes the local index, since no OpenSearch runs there)."""
+    moto integration test passes the local index, since no OpenSearch runs there).
+    ``engines`` / ``transcription_jobs`` (OCR, speech to text) go to the ingest service
+    unchanged; None leaves images and recordings unreadable, as in ``_services``."""
     settings = settings or Settings.from_env()
     _require(settings, blobs=blobs is not None, metadata=metadata is not None,
              index=index is not None)
@@ -80,7 +83,8 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
     return Container(
         settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
         chat_model=chat_model,
-        **_services(settings, metadata, blobs, index, embedder, chat_model),
+        **_services(settings, metadata, blobs, index, embedder, chat_model, engines,
+                    transcription_jobs),
     )
 
 

@@ -12,6 +12,11 @@ by a token or two at joins for subword tokenizers). A span with more words than 
 not counted at all: every real tokenizer gives each word at least one token.
 
 Chunk texts are exact slices of the section text, so table rows and numbers are never rewritten.
+
+Table sections (``Section.table``: spreadsheets, CSV, JSON records, Word/PowerPoint tables) are
+packed by ``ingestion.tables.table_chunks`` instead: whole row records under a repeated line
+naming the table and row range plus the header, same token cap, no overlap (rows are atomic);
+each chunk's ``location`` is its own row range.
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def parse_document(data: bytes, filename: str, declared_type: str | None = None,
         raise UnreadableDocument(f"cannot read this {label} here: {exc}") from exc
     except TimeoutError as exc:
         label = KIND_LABELS.get(kind, kind)
-        budget = f" (over {limits.max_seconds:.0f} s)" if limits.max_seconds else ""
+        budget = f" (over {limits.max_seconds:.0f} s)" if limits.max_seconds is not None else ""
         raise UnreadableDocument(f"{label} took too long to read{budget}") from exc
     except Exception as exc:  # noqa: BLE001 - the contract: nothing but UnreadableDocument escapes
         label = KIND_LABELS.get(kind, kind)

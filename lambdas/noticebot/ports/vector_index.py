@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # numpy costs ~0.1 s of cold start; the ports only name its type
+    import numpy as np
 
 from noticebot.domain.models import Chunk, SearchHit
 

@@ -85,3 +85,10 @@ def test_token_without_workspace_uses_the_users_own(api, container):
     status, notice = post_notice(api, solo)
     assert status == 201
     assert container.metadata.get_notice("user-lee", notice["notice_id"]) is not None
+
+
+def test_every_identity_spelling_is_a_403_not_a_422(api, editor):
+    for key in ("workspace", "workspace_id", "workspaceId", "user", "user_id", "userId", "owner", "author"):
+        status, err = api.call("POST", "/api/search", {"query": "pool", key: "someone-else"}, claims=editor)
+        assert status == 403, key
+        assert err["error"]["code"] == "forbidden"

@@ -19,6 +19,7 @@ Why each method is shaped as it is:
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from noticebot.adapters.aws import dynamodb_items as items
@@ -254,7 +255,5 @@ class DynamoDbMetadataStore(MetadataStore):
             if not left:
                 return
             pending = left
-            import time
-
             time.sleep(0.05 * 2 ** attempt)  # throttled: back off before the leftovers
         raise RuntimeError("DynamoDB kept throttling the conversation turn writes")

@@ -19,10 +19,18 @@ class ErrorBody(BaseModel):
 
 
 class Strict(BaseModel):
-    # Identity fields are allowed through so the 403 check sees them; others are refused.
-    model_config = ConfigDict(extra="forbid")
+    """Unknown fields are refused (422); identity fields are let through validation so
+    the identity guard answers them with a 403, never a silent switch."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    workspace: str | None = Field(default=None, exclude=True)
     workspace_id: str | None = Field(default=None, exclude=True)
+    workspaceId: str | None = Field(default=None, exclude=True)  # noqa: N815 (client spelling)
+    user: str | None = Field(default=None, exclude=True)
     user_id: str | None = Field(default=None, exclude=True)
+    userId: str | None = Field(default=None, exclude=True)  # noqa: N815
+    owner: str | None = Field(default=None, exclude=True)
+    author: str | None = Field(default=None, exclude=True)
 
 
 class DocumentOut(BaseModel):

@@ -129,14 +129,13 @@ def _sections(value: object, budget: RowBudget) -> list[Section]:
 
 def _ndjson(text: str, budget: RowBudget) -> list[Section]:
     records: list[tuple[int, object]] = []
-    bad = 0
     for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             records.append((number, json.loads(line)))
         except (ValueError, RecursionError):
-            bad += 1
+            continue  # a truncated or garbled line; the others still count
     if not records:
         raise UnreadableDocument("invalid JSON Lines file: no line holds a JSON value")
     return table_sections(_record_table(records, "", "lines", budget))

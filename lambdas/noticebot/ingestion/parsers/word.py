@@ -49,8 +49,7 @@ def _blocks(parent):
 def _paragraph_text(p) -> str:
     """The visible text of a w:p: runs, hyperlinks, tabs and breaks, not deleted text."""
     parts: list[str] = []
-    for node in p.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr", f"{_W}txbxContent",
-                       f"{_W}delText", f"{_W}instrText"):
+    for node in p.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr"):
         tag = node.tag
         if tag == f"{_W}t":
             if _inside(node, f"{_W}txbxContent", p):
@@ -101,12 +100,16 @@ def _is_heading(p, style_names: dict[str, str]) -> bool:
     return level is not None and (level.get(f"{_W}val") or "9") < "9"
 
 
-def _is_list_item(p) -> bool:
+def _is_list_item(p, style_names: dict[str, str]) -> bool:
+    """Numbered directly, or through a list style ("List Bullet", "List Number 2")."""
     ppr = p.find(f"{_W}pPr")
-    return ppr is not None and ppr.find(f"{_W}numPr") is not None
+    if ppr is not None and ppr.find(f"{_W}numPr") is not None:
+        return True
+    style = _style_id(p)
+    return (style_names.get(style, style or "") or "").lower().startswith("list ")
 
 
-def _page_breaks(element, rendered: bool = True) -> int:
+def _page_breaks(element) -> int:
     return sum(1 for _ in element.iter(f"{_W}lastRenderedPageBreak"))
 
 
@@ -183,7 +186,6 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
     # agree with the page count Word stated. Explicit breaks alone undercount (text also
     # flows onto new pages), so without rendered ones no page numbers are claimed.
     paged = bool(rendered_breaks) and (stated is None or abs(stated - rendered_breaks - 1) <= 1)
-    rendered = True
     if stated and stated > limits.max_pages:
         raise UnreadableDocument(f"too many pages ({stated} > {limits.max_pages})")
 
@@ -218,10 +220,10 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
             sections.extend(simple_table_sections(rows, f"Table {tables}", heading=heading,
                                                   page=page if paged else None))
             if paged:
-                page += _page_breaks(element, rendered)
+                page += _page_breaks(element)
             continue
         # A paragraph is cited on the page it starts on; breaks inside it count after it.
-        breaks = _page_breaks(element, rendered) if paged else 0
+        breaks = _page_breaks(element) if paged else 0
         text = _paragraph_text(element).strip()
         if text and _is_heading(element, style_names):
             flush()
@@ -230,7 +232,7 @@ def parse(data: bytes, filename: str, limits: ParseLimits) -> ParsedDocument:
                 title = heading
             add(text)
         elif text:
-            add(f"- {text}" if _is_list_item(element) else text)
+            add(f"- {text}" if _is_list_item(element, style_names) else text)
         for box in _text_boxes(element):
             add(box)
         if breaks:

@@ -40,7 +40,7 @@ def get_notice(notice_id: str) -> NoticeOut:
 
 @router.patch("/notices/<notice_id>", summary="Edit a notice (editors)")
 def update_notice(notice_id: str, patch: NoticePatch) -> NoticeOut:
-    changes = patch.model_dump(exclude_unset=True, exclude={"workspace_id", "user_id"})
+    changes = patch.model_dump(exclude_unset=True)  # identity fields are excluded by the schema
     updated = get_container().notices.update(_principal(), notice_id, **changes)
     return NoticeOut.of(updated)
 

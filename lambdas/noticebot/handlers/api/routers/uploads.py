@@ -87,7 +87,7 @@ def create_upload(request: UploadRequestIn) -> Response[PresignedUploadOut]:
     if content_type not in ALLOWED_TYPES:
         raise UnsupportedMediaType(f"'{content_type}' is not a document type this board reads")
     name = safe_filename(request.filename)
-    title = (request.title or request.metadata.get("title") or name).strip()[:300] or name
+    title = str(request.title or request.metadata.get("title") or name).strip()[:300] or name
     document_id = uuid.uuid4().hex
     key = raw_key(principal.workspace_id, document_id, name)
     form = container.blobs.presign_upload(key, content_type, request.size_bytes,

@@ -1,0 +1,94 @@
+"""The typed config (cdk.json context) and the region -> image URI table."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import pytest
+from cdk_testlib import cdk_json_context
+
+from cdk import images
+from cdk.config import CONTEXT_KEY, ConfigError, config_from_dict
+
+
+@pytest.fixture()
+def raw() -> dict:
+    return copy.deepcopy(cdk_json_context()[CONTEXT_KEY])
+
+
+def test_cdk_json_config_is_typed_and_frozen(raw):
+    config = config_from_dict(raw)
+    assert sorted(config.stages) == ["dev", "prod"]
+    dev = config.stage("dev")
+    assert dev.prefix == "noticebot-dev"
+    assert dev.search.service == "es" and config.stage("prod").search.service == "aoss"
+    assert isinstance(dev.storage.cors_origins, tuple)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        dev.name = "other"  # type: ignore[misc]
+
+
+def test_stages_share_one_schema_and_differ_only_by_values(raw):
+    dev, prod = raw["stages"]["dev"], raw["stages"]["prod"]
+
+    def shape(d):
+        return {k: shape(v) if isinstance(v, dict) else None for k, v in d.items()}
+
+    assert shape(dev) == shape(prod)
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda r: r["stages"]["dev"].update(typo=1), "unknown key"),
+    (lambda r: r["stages"]["dev"]["search"].update(mode="elastic"), "search.mode"),
+    (lambda r: r["stages"]["dev"]["functions"].update(api_timeout_s=60), "api_timeout_s"),
+    (lambda r: r["stages"]["dev"]["functions"].update(ingest_max_concurrency=1),
+     "ingest_max_concurrency"),
+    (lambda r: r["stages"]["dev"]["functions"].update(max_upload_bytes=8 * 2**20),
+     "max_upload_bytes"),
+    (lambda r: r["stages"]["dev"]["model"].update(min_copies=3, max_copies=1), "min_copies"),
+    (lambda r: r["stages"]["dev"]["model"].update(weights_s3_uri="bucket/x"), "weights_s3_uri"),
+    (lambda r: r["stages"]["dev"].update(log_retention_days=31), "log_retention_days"),
+    (lambda r: r["stages"]["dev"]["api"].update(throttle_burst="40"), "expected an integer"),
+    (lambda r: r["pipeline"].update(connection_arn="not-an-arn"), "connection_arn"),
+    (lambda r: r["pipeline"].update(stages=["dev", "qa"]), "unknown stage 'qa'"),
+])
+def test_config_mistakes_fail_with_the_key_named(raw, mutate, message):
+    mutate(raw)
+    with pytest.raises(ConfigError, match=message):
+        config_from_dict(raw)
+
+
+def test_missing_context_is_a_clear_error():
+    with pytest.raises(ConfigError, match="cdk.json"):
+        config_from_dict(None)
+
+
+@pytest.mark.parametrize("container, tag, region, expected", [
+    # Values returned by sagemaker.core.image_uris.retrieve (sagemaker-core 2.27) for these.
+    ("lmi", "0.31.0-lmi13.0.0-cu124", "us-east-1",
+     "763104351884.dkr.ecr.us-east-1.amazonaws.com/djl-inference:0.31.0-lmi13.0.0-cu124"),
+    ("lmi", "0.31.0-lmi13.0.0-cu124", "eu-south-1",
+     "692866216735.dkr.ecr.eu-south-1.amazonaws.com/djl-inference:0.31.0-lmi13.0.0-cu124"),
+    ("tgi", "2.7.0-tgi3.3.6-gpu-py311-cu124-ubuntu22.04", "ap-east-1",
+     "871362719292.dkr.ecr.ap-east-1.amazonaws.com/huggingface-pytorch-tgi-inference:"
+     "2.7.0-tgi3.3.6-gpu-py311-cu124-ubuntu22.04"),
+    ("lmi", "0.31.0-lmi13.0.0-cu124", "cn-north-1",
+     "727897471807.dkr.ecr.cn-north-1.amazonaws.com.cn/djl-inference:0.31.0-lmi13.0.0-cu124"),
+])
+def test_image_uri_per_region(container, tag, region, expected):
+    assert images.image_uri(container, tag, region) == expected
+    account, parsed_region, repository = images.parse_image_uri(expected)
+    assert (account, parsed_region) == (images.dlc_account(region), region)
+    assert repository == images.REPOSITORIES[container]
+
+
+def test_unknown_region_asks_for_an_explicit_image():
+    with pytest.raises(images.UnknownRegion, match="model.image_uri"):
+        images.image_uri("lmi", "x", "xx-nowhere-1")
+
+
+def test_dev_model_uses_the_regional_lmi_image(dev, config):
+    _, model = next(iter(dev.find_resources("AWS::SageMaker::Model").items()))
+    m = config.stage("dev").model
+    assert model["Properties"]["PrimaryContainer"]["Image"] == images.image_uri(
+        "lmi", m.image_tag, config.stage("dev").region)

@@ -1,0 +1,167 @@
+"""The idle-cost script, the release pipeline, and the Lambda bundler's pure logic."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from cdk_testlib import ROOT, only, resources
+
+
+def load(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+idle_cost = load(ROOT / "cost" / "idle_cost.py", "noticebot_idle_cost")
+bundler = load(ROOT / "scripts" / "build_lambda_bundles.py", "noticebot_bundler")
+PRICES = json.loads((ROOT / "cost" / "prices.json").read_text())
+
+
+# ---- cost -------------------------------------------------------------------------------------
+def test_dev_idle_cost_prices_search_and_a_scaled_to_zero_endpoint(synth, config):
+    lines, usage, unknown = idle_cost.idle_lines(synth.template("dev"), PRICES)
+    assert unknown == []
+    by_item = {}
+    for line in lines:
+        by_item.setdefault(line.item, []).append(line)
+    search = config.stage("dev").search
+    hourly = PRICES["opensearch_instance_hour"][search.instance_type]
+    assert by_item["OpenSearch data nodes"][0].monthly == pytest.approx(
+        search.instance_count * hourly * 730)
+    assert by_item["OpenSearch storage (gp3)"][0].monthly == pytest.approx(
+        search.volume_gb * PRICES["opensearch_gp3_gb_month"])
+    # dev scales the GPU to zero: it costs nothing at idle.
+    assert by_item["SageMaker endpoint instances"][0].monthly == 0
+    assert "NAT gateway" not in by_item  # no VPC, no NAT
+    assert "AWS::Lambda::Function" in usage
+    text = idle_cost.report(synth.template("dev"), PRICES, "stage dev")
+    assert "TOTAL at idle" in text
+
+
+def test_prod_idle_cost_counts_the_minimum_gpu_and_ocus(synth):
+    lines, _, unknown = idle_cost.idle_lines(synth.template("prod"), PRICES)
+    assert unknown == []
+    total = {line.item: line.monthly for line in lines}
+    assert total["SageMaker endpoint instances"] == pytest.approx(
+        PRICES["sagemaker_hosting_instance_hour"]["ml.g5.2xlarge"] * 730)
+    assert total["OpenSearch Serverless minimum OCUs"] == pytest.approx(2 * 0.24 * 730)
+
+
+def test_cost_refuses_to_guess_an_unknown_instance_price():
+    template = {"Resources": {"D": {"Type": "AWS::OpenSearchService::Domain", "Properties": {
+        "ClusterConfig": {"InstanceType": "x9.huge.search", "InstanceCount": 1}}}}}
+    with pytest.raises(idle_cost.UnknownPrice, match="x9.huge.search"):
+        idle_cost.idle_lines(template, PRICES)
+
+
+def test_cost_prices_nat_gateways_when_a_template_has_them():
+    template = {"Resources": {"N": {"Type": "AWS::EC2::NatGateway", "Properties": {}}}}
+    lines, _, _ = idle_cost.idle_lines(template, PRICES)
+    assert lines[0].monthly == pytest.approx(PRICES["nat_gateway_hour"] * 730)
+
+
+# ---- pipeline ---------------------------------------------------------------------------------
+def test_pipeline_builds_tests_synths_then_dev_then_approved_prod(pipeline):
+    _, cp = only(pipeline, "AWS::CodePipeline::Pipeline")
+    stages = [s["Name"] for s in cp["Properties"]["Stages"]]
+    assert stages == ["Source", "Build", "UpdatePipeline", "Assets", "dev", "prod"]
+    source = cp["Properties"]["Stages"][0]["Actions"][0]
+    assert source["ActionTypeId"]["Provider"] == "CodeStarSourceConnection"
+    assert source["Configuration"]["FullRepositoryId"] == "example-org/noticebot"
+    assert source["Configuration"]["BranchName"] == "main"
+    prod = cp["Properties"]["Stages"][-1]["Actions"]
+    approval = [a for a in prod if a["ActionTypeId"]["Category"] == "Approval"]
+    assert len(approval) == 1
+    assert approval[0]["RunOrder"] < min(a["RunOrder"] for a in prod if a is not approval[0])
+    assert not [a for a in cp["Properties"]["Stages"][-2]["Actions"]
+                if a["ActionTypeId"]["Category"] == "Approval"]
+    deploys = {a["Configuration"].get("StackName") for s in cp["Properties"]["Stages"][-2:]
+               for a in s["Actions"] if a["ActionTypeId"]["Category"] == "Deploy"}
+    assert deploys == {"noticebot-dev-app", "noticebot-prod-app"}
+
+
+def test_pipeline_build_runs_the_tests_and_the_pinned_cli(pipeline):
+    projects = resources(pipeline, "AWS::CodeBuild::Project")
+    specs = {}
+    for k, v in projects.items():
+        spec = v["Properties"]["Source"].get("BuildSpec")
+        if isinstance(spec, str) and spec.lstrip().startswith("{"):
+            specs[k] = json.loads(spec)
+    build = [s for k, s in specs.items() if "Build" in k][0]
+    commands = build["phases"]["build"]["commands"]
+    assert "make test" in commands
+    assert "npx cdk synth --no-notices" in commands
+    assert commands.index("make test") < commands.index("npx cdk synth --no-notices")
+    env = {e["Name"]: e["Value"] for p in projects.values()
+           for e in p["Properties"]["Environment"].get("EnvironmentVariables", [])}
+    assert env.get("CDK_DISABLE_CLI_TELEMETRY") == "true"
+    cli = json.loads((ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
+    mutation = [s for k, s in specs.items() if "SelfMutation" in k][0]
+    assert f"npm install -g aws-cdk@{cli}" in json.dumps(mutation)
+    _, bucket = [(k, v) for k, v in resources(pipeline, "AWS::S3::Bucket").items()
+                 if k.startswith("Artifacts")][0]
+    assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"][0][
+        "ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+
+
+def test_cli_is_pinned_exactly():
+    package = json.loads((ROOT / "package.json").read_text())
+    version = package["devDependencies"]["aws-cdk"]
+    assert version[0].isdigit(), "pin the CLI exactly (no ^ or ~)"
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/aws-cdk"]["version"] == version
+    assert "--no-notices" in package["scripts"]["synth"]
+    assert "CDK_DISABLE_CLI_TELEMETRY=true" in package["scripts"]["synth"]
+
+
+# ---- bundles ----------------------------------------------------------------------------------
+def test_bundle_requirements_per_function():
+    api, ingest = bundler.requirements_for("api"), bundler.requirements_for("ingest")
+    names = {f: {bundler._name(r) for r in reqs} for f, reqs in (("api", api), ("ingest", ingest))}
+    for f in ("api", "ingest"):
+        assert {"aws-lambda-powertools", "pydantic", "numpy", "onnxruntime", "tokenizers",
+                "opensearch-py"} <= names[f]
+    assert {"pypdf", "beautifulsoup4"} <= names["ingest"]
+    assert not names["api"] & set(bundler.PARSER_DISTS)  # the API never parses documents
+    assert "boto3" in bundler.RUNTIME_PROVIDED  # removed after install (in the runtime)
+
+
+def test_bundle_platform_flags_target_lambda_python312():
+    flags = bundler.pip_flags()
+    assert flags[:5] == ["--only-binary=:all:", "--python-version", "3.12", "--implementation",
+                         "cp"]
+    assert "manylinux2014_x86_64" in flags
+
+
+def test_remove_distribution_deletes_what_its_record_lists(tmp_path):
+    (tmp_path / "grpc").mkdir()
+    (tmp_path / "grpc" / "__init__.py").write_text("")
+    info = tmp_path / "grpcio-1.0.dist-info"
+    info.mkdir()
+    (info / "RECORD").write_text("grpc/__init__.py,,\ngrpcio-1.0.dist-info/RECORD,,\n")
+    (tmp_path / "keep").mkdir()
+    bundler.remove_distribution(tmp_path, "grpcio")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]
+
+
+def test_assets_use_the_bundle_content_key_as_hash(tmp_path, monkeypatch):
+    import aws_cdk as cdk
+
+    from cdk import assets
+
+    bundle = tmp_path / "api"
+    bundle.mkdir()
+    (bundle / ".bundle.json").write_text(json.dumps({"content_key": "abc123"}))
+    stack = cdk.Stack(cdk.App(), "S")
+    code = assets.lambda_code(stack, "api", str(tmp_path))
+    bound = code.bind(stack)
+    assert bound.s3_location is not None
+    with pytest.raises(assets.BundleMissing, match="build_lambda_bundles"):
+        assets.lambda_code(cdk.Stack(cdk.App(), "T"), "ingest", str(tmp_path))

@@ -1,0 +1,135 @@
+"""Every IAM policy statement is scoped to its resources.
+
+Resource "*" appears only where AWS offers no resource-level permission; each such case is named
+below with the reason. Any other wildcard is a tenant-prefix or name-prefix pattern from the
+allow-list, so a new broad grant fails here before it reaches an account.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from cdk_testlib import resources
+
+# Action sets AWS authorizes only with Resource "*" (no resource-level permissions).
+STAR_REQUIRED = {
+    frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"}):
+        "X-Ray tracing (Lambda active tracing) has no resource-level permissions",
+    frozenset({"ecr:GetAuthorizationToken"}):
+        "ECR login is account-wide; image pulls are scoped to one repository separately",
+    frozenset({"cloudwatch:PutMetricData"}):
+        "CloudWatch metrics have no ARNs; limited by the cloudwatch:namespace condition",
+}
+# CDK Pipelines' generated roles (pipeline stack only).
+PIPELINE_STAR = {
+    frozenset({"codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"}):
+        "asset publishing starts its per-batch CodeBuild projects",
+    frozenset({"cloudformation:DescribeStacks", "s3:ListBucket"}):
+        "self-mutation's `cdk deploy` looks up stacks and the bootstrap bucket",
+}
+# Wildcards inside ARNs that are allowed, as regular expressions on the rendered resource.
+ALLOWED_PATTERNS = [
+    r"/tenants/\*/(raw|datasets|models)/\*$",  # one key kind of every workspace
+    r":domain/noticebot-\w+/(_search/pipeline/)?noticebot-chunks\*(/\*)?$",  # the chunk index
+    r":inference-component/noticebot-\w+-llm-\*$",  # this stage's adapter components
+    r":log-group:/aws/sagemaker/Endpoints/noticebot-\w+-llm:\*$",  # the endpoint's own logs
+    r":log-group:/aws/sagemaker/TrainingJobs:log-stream:noticebot-\w+-ft-\*$",
+    r"^arn:aws:s3:::[\w.-]+/.+\*$",  # configured base-model weights prefix (if any)
+]
+
+
+def render(value) -> str:
+    """A CloudFormation value as one string: {"Ref": X} -> <X>, joins concatenated."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return f"<{value['Ref']}>"
+        if "Fn::GetAtt" in value:
+            return f"<{'.'.join(value['Fn::GetAtt'])}>"
+        if "Fn::Join" in value:
+            sep, parts = value["Fn::Join"]
+            return sep.join(render(p) for p in parts)
+    return json.dumps(value)
+
+
+def statements(template) -> list[tuple[str, dict]]:
+    out = []
+    for policy_id, policy in resources(template, "AWS::IAM::Policy").items():
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]:
+            out.append((policy_id, s))
+    for role_id, role in resources(template, "AWS::IAM::Role").items():
+        for p in role["Properties"].get("Policies", []):
+            for s in p["PolicyDocument"]["Statement"]:
+                out.append((role_id, s))
+    return out
+
+
+def as_list(x):
+    return x if isinstance(x, list) else [x]
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_app_policies_have_no_wildcard_actions_and_only_named_star_resources(request, stage):
+    template = request.getfixturevalue(stage)
+    found = statements(template)
+    assert found
+    for where, s in found:
+        assert s["Effect"] == "Allow", where
+        actions = as_list(s["Action"])
+        assert not [a for a in actions if "*" in a], (where, actions)
+        rendered = [render(r) for r in as_list(s["Resource"])]
+        if "*" in rendered:
+            assert rendered == ["*"], (where, s)
+            reason = STAR_REQUIRED.get(frozenset(actions))
+            assert reason, f"{where}: Resource '*' for {actions} is not a named case"
+            if "cloudwatch:PutMetricData" in actions:
+                assert "cloudwatch:namespace" in json.dumps(s.get("Condition")), where
+            continue
+        for r in rendered:
+            if "*" in r:
+                assert any(re.search(p, r) for p in ALLOWED_PATTERNS), (where, r)
+
+
+def test_the_named_star_cases_are_the_ones_in_use(dev):
+    used = {frozenset(as_list(s["Action"])) for _, s in statements(dev)
+            if as_list(s["Resource"]) == ["*"]}
+    assert used == set(STAR_REQUIRED)
+
+
+def test_functions_reach_only_their_own_things(dev):
+    def doc(prefix):
+        policy = [p for k, p in resources(dev, "AWS::IAM::Policy").items() if k.startswith(prefix)]
+        assert len(policy) == 1, prefix
+        return {s.get("Sid"): s for s in policy[0]["Properties"]["PolicyDocument"]["Statement"]}
+
+    api, ingest = doc("ApiHandlerRole"), doc("IngestionIngestRole")
+    # Table: item actions only, on the table itself; no Scan (never a sweep across tenants).
+    for d in (api, ingest):
+        table = d["TableItems"]
+        assert "dynamodb:Scan" not in table["Action"]
+        assert render(table["Resource"]).startswith("<StorageTable")
+    # Uploads: the API writes/reads/deletes raw uploads, ingest only reads them.
+    assert render(api["WriteRawUploads"]["Resource"]).endswith("/tenants/*/raw/*")
+    assert ingest["ReadRawUploads"]["Action"] == "s3:GetObject"
+    assert render(ingest["ReadRawUploads"]["Resource"]).endswith("/tenants/*/raw/*")
+    assert not any("s3:PutObject" in json.dumps(s) for s in ingest.values())
+    # Only the API invokes the model, on this stage's endpoint and components.
+    invoke = api["InvokeChatModel"]
+    assert [render(r).rsplit(":", 1)[1] for r in invoke["Resource"]] == [
+        "endpoint/noticebot-dev-llm", "inference-component/noticebot-dev-llm-*"]
+    assert "InvokeChatModel" not in ingest
+    # Ingest consumes only its queue.
+    sqs = [s for s in ingest.values() if "sqs:ReceiveMessage" in as_list(s["Action"])]
+    assert len(sqs) == 1 and render(sqs[0]["Resource"]).startswith("<IngestionUploads")
+    # Logs: each function writes to its own log group only.
+    for d, group in ((api, "ApiHandlerLogs"), (ingest, "IngestionIngestLogs")):
+        assert render(d["OwnLogGroup"]["Resource"]).startswith(f"<{group}")
+
+
+def test_pipeline_star_resources_are_the_named_cdk_pipelines_cases(pipeline):
+    for where, s in statements(pipeline):
+        if as_list(s["Resource"]) == ["*"]:
+            assert frozenset(as_list(s["Action"])) in PIPELINE_STAR, (where, s)

@@ -1,0 +1,187 @@
+"""Search (domain / serverless by config), the LLM endpoint, training, and monitoring."""
+
+from __future__ import annotations
+
+import json
+
+import aws_cdk as cdk
+from cdk_testlib import make_app, only, resources
+
+from cdk.config import load_config
+
+
+def role_ids_of_functions(t) -> list[str]:
+    return sorted(f["Properties"]["Role"]["Fn::GetAtt"][0]
+                  for f in resources(t, "AWS::Lambda::Function").values())
+
+
+# ---- search ------------------------------------------------------------------------------------
+def test_dev_search_is_an_encrypted_https_only_domain_open_to_the_two_roles(dev, config):
+    c = config.stage("dev").search
+    _, domain = only(dev, "AWS::OpenSearchService::Domain")
+    p = domain["Properties"]
+    assert p["DomainName"] == "noticebot-dev"
+    assert p["EngineVersion"] == c.engine_version
+    assert p["ClusterConfig"]["InstanceType"] == c.instance_type
+    assert p["ClusterConfig"]["InstanceCount"] == c.instance_count
+    assert p["EncryptionAtRestOptions"]["Enabled"] is True
+    assert p["EncryptionAtRestOptions"]["KmsKeyId"]["Ref"].startswith("StorageKey")
+    assert p["NodeToNodeEncryptionOptions"] == {"Enabled": True}
+    assert p["DomainEndpointOptions"]["EnforceHTTPS"] is True
+    assert p["DomainEndpointOptions"]["TLSSecurityPolicy"].startswith("Policy-Min-TLS-1-2")
+    assert p["AdvancedOptions"] == {"rest.action.multi.allow_explicit_index": "false"}
+    assert set(p["LogPublishingOptions"]) == {"SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS",
+                                              "ES_APPLICATION_LOGS"}
+    statement, = p["AccessPolicies"]["Statement"]
+    principals = sorted(a["Fn::GetAtt"][0] for a in statement["Principal"]["AWS"])
+    assert principals == role_ids_of_functions(dev)
+    assert all("noticebot-chunks" in json.dumps(r) for r in statement["Resource"])
+    _, logs_policy = only(dev, "AWS::Logs::ResourcePolicy")
+    assert "es.amazonaws.com" in json.dumps(logs_policy["Properties"]["PolicyDocument"])
+
+
+def test_prod_search_is_a_serverless_vector_collection_with_policies(prod):
+    _, collection = only(prod, "AWS::OpenSearchServerless::Collection")
+    assert collection["Properties"]["Type"] == "VECTORSEARCH"
+    assert collection["Properties"]["StandbyReplicas"] == "ENABLED"
+    policies = {p["Properties"]["Type"]: p for p in
+                resources(prod, "AWS::OpenSearchServerless::SecurityPolicy").values()}
+    assert set(policies) == {"encryption", "network"}
+    enc = json.dumps(policies["encryption"]["Properties"]["Policy"])
+    assert 'AWSOwnedKey\\":false' in enc and "StorageKey" in enc
+    assert set(collection["DependsOn"]) >= {k for k, v in resources(
+        prod, "AWS::OpenSearchServerless::SecurityPolicy").items()}
+    _, data = only(prod, "AWS::OpenSearchServerless::AccessPolicy")
+    text = json.dumps(data["Properties"]["Policy"])
+    assert "index/noticebot-prod/noticebot-chunks*" in text
+    assert "aoss:DeleteIndex" not in text
+    for role_id in role_ids_of_functions(prod):
+        assert role_id in text
+
+
+# ---- models ------------------------------------------------------------------------------------
+def test_llm_endpoint_hosts_a_lora_enabled_base_component(dev, config):
+    m = config.stage("dev").model
+    _, model = only(dev, "AWS::SageMaker::Model")
+    env = model["Properties"]["PrimaryContainer"]["Environment"]
+    assert env["HF_MODEL_ID"] == m.model_id
+    assert env["OPTION_ENABLE_LORA"] == "true"
+    assert env["OPTION_MAX_LORAS"] == str(m.max_loras)
+    _, endpoint_config = only(dev, "AWS::SageMaker::EndpointConfig")
+    variant, = endpoint_config["Properties"]["ProductionVariants"]
+    assert "ModelName" not in variant  # models are inference components
+    assert variant["InstanceType"] == m.instance_type
+    assert variant["ManagedInstanceScaling"] == {
+        "Status": "ENABLED", "MinInstanceCount": 0, "MaxInstanceCount": m.max_instances}
+    assert variant["RoutingConfig"] == {"RoutingStrategy": "LEAST_OUTSTANDING_REQUESTS"}
+    assert endpoint_config["Properties"]["ExecutionRoleArn"]["Fn::GetAtt"][0].startswith(
+        "ModelsExecutionRole")
+    _, endpoint = only(dev, "AWS::SageMaker::Endpoint")
+    assert endpoint["Properties"]["EndpointName"] == "noticebot-dev-llm"
+    _, component = only(dev, "AWS::SageMaker::InferenceComponent")
+    c = component["Properties"]
+    assert c["InferenceComponentName"] == "noticebot-dev-llm-base"
+    assert c["Specification"]["ComputeResourceRequirements"] == {
+        "NumberOfAcceleratorDevicesRequired": m.accelerators_per_copy,
+        "MinMemoryRequiredInMb": m.memory_mb_per_copy}
+    assert c["RuntimeConfig"] == {"CopyCount": 1}
+
+
+def test_dev_scales_to_zero_and_back_prod_keeps_a_copy(dev, prod):
+    _, target = only(dev, "AWS::ApplicationAutoScaling::ScalableTarget")
+    p = target["Properties"]
+    assert p["ResourceId"] == "inference-component/noticebot-dev-llm-base"
+    assert p["ScalableDimension"] == "sagemaker:inference-component:DesiredCopyCount"
+    assert p["MinCapacity"] == 0 and "RoleARN" not in p
+    policies = {x["Properties"]["PolicyType"]: x for x in
+                resources(dev, "AWS::ApplicationAutoScaling::ScalingPolicy").values()}
+    assert set(policies) == {"TargetTrackingScaling", "StepScaling"}
+    tracking = policies["TargetTrackingScaling"]["Properties"][
+        "TargetTrackingScalingPolicyConfiguration"]
+    assert tracking["PredefinedMetricSpecification"]["PredefinedMetricType"] == (
+        "SageMakerInferenceComponentInvocationsPerCopy")
+    no_capacity = [a for a in resources(dev, "AWS::CloudWatch::Alarm").values()
+                   if a["Properties"].get("MetricName") == "NoCapacityInvocationFailures"]
+    assert len(no_capacity) == 1
+    step_id = [k for k, v in resources(dev, "AWS::ApplicationAutoScaling::ScalingPolicy").items()
+               if v["Properties"]["PolicyType"] == "StepScaling"][0]
+    assert no_capacity[0]["Properties"]["AlarmActions"] == [{"Fn::GetAtt": [step_id, "Arn"]}]
+    _, prod_target = only(prod, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert prod_target["Properties"]["MinCapacity"] == 1
+    _, prod_config = only(prod, "AWS::SageMaker::EndpointConfig")
+    assert prod_config["Properties"]["ProductionVariants"][0]["ManagedInstanceScaling"][
+        "MinInstanceCount"] == 1
+
+
+# ---- training ----------------------------------------------------------------------------------
+def test_training_rule_matches_this_stages_finished_jobs_and_has_no_target_yet(dev):
+    _, rule = only(dev, "AWS::Events::Rule")
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern == {
+        "source": ["aws.sagemaker"], "detail-type": ["SageMaker Training Job State Change"],
+        "detail": {"TrainingJobName": [{"prefix": "noticebot-dev-ft-"}],
+                   "TrainingJobStatus": ["Completed", "Failed", "Stopped"]}}
+    # The deploy function (issue 6) does not exist yet: no target until it does.
+    assert "Targets" not in rule["Properties"]
+    _, group = only(dev, "AWS::SageMaker::ModelPackageGroup")
+    assert group["Properties"]["ModelPackageGroupName"] == "noticebot-dev-adapters"
+
+
+def test_add_deploy_target_wires_rule_to_function_with_dlq_and_retries():
+    """The wiring issue 6 will use, exercised with a test double (not a product handler)."""
+    from aws_cdk import assertions
+    from aws_cdk import aws_lambda as lambda_
+
+    from cdk.constructs.storage import Storage
+    from cdk.constructs.training import Training
+
+    app = make_app()
+    stage = load_config(app).stage("dev")
+    stack = cdk.Stack(app, "TrainingWiring", env=cdk.Environment(region="us-east-1"))
+    training = Training(stack, "Training", config=stage, storage=Storage(stack, "S", config=stage))
+    double = lambda_.Function(stack, "DeployDouble", runtime=lambda_.Runtime.PYTHON_3_12,
+                              handler="index.handler",
+                              code=lambda_.Code.from_inline("def handler(e, c): pass"))
+    training.add_deploy_target(double)
+    t = assertions.Template.from_stack(stack)
+    fn_id = stack.get_logical_id(double.node.default_child)
+    _, rule = only(t, "AWS::Events::Rule")
+    target, = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+    assert target["RetryPolicy"]["MaximumRetryAttempts"] == 4
+    assert "DeadLetterConfig" in target
+    t.has_resource_properties("AWS::Lambda::Permission", {
+        "Principal": "events.amazonaws.com", "FunctionName": {"Fn::GetAtt": [fn_id, "Arn"]}})
+
+
+def test_training_role_reads_datasets_writes_models_only(dev):
+    role_id = [k for k in resources(dev, "AWS::IAM::Role") if k.startswith("TrainingExecutionRole")][0]
+    policy = [p for p in resources(dev, "AWS::IAM::Policy").values()
+              if p["Properties"]["Roles"] == [{"Ref": role_id}]][0]
+    statements = {s["Sid"]: s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    assert json.dumps(statements["ReadDatasets"]["Resource"]).endswith('/tenants/*/datasets/*"]]}')
+    assert json.dumps(statements["WriteModels"]["Resource"]).endswith('/tenants/*/models/*"]]}')
+    assert sorted(statements["WriteModels"]["Action"]) == [
+        "s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject"]
+    assert statements["ListTenantPrefixes"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["tenants/*"]}}
+
+
+# ---- monitoring --------------------------------------------------------------------------------
+def test_alarms_page_through_the_topic(dev):
+    topic_id, topic = only(dev, "AWS::SNS::Topic")
+    assert topic["Properties"]["KmsMasterKeyId"]
+    alarms = {a["Properties"].get("AlarmName"): a["Properties"]
+              for a in resources(dev, "AWS::CloudWatch::Alarm").values()}
+    expected = {"ingest-dead-letters", "ingest-backlog", "api-5xx", "api-latency-p99",
+                "api-errors", "api-throttles", "ingest-errors", "ingest-throttles",
+                "llm-latency-p99", "llm-invocation-errors", "search-red", "search-storage-low"}
+    assert {f"noticebot-dev-{n}" for n in expected} <= set(alarms)
+    for name in expected:
+        props = alarms[f"noticebot-dev-{name}"]
+        assert props["AlarmActions"] == [{"Ref": topic_id}], name
+        assert props["OKActions"] == [{"Ref": topic_id}], name
+    dlq = alarms["noticebot-dev-ingest-dead-letters"]
+    assert dlq["MetricName"] == "ApproximateNumberOfMessagesVisible" and dlq["Threshold"] == 1
+    _, dashboard = only(dev, "AWS::CloudWatch::Dashboard")
+    assert dashboard["Properties"]["DashboardName"] == "noticebot-dev-overview"

@@ -1,0 +1,166 @@
+"""Storage (bucket, table, key) and ingestion (S3 -> SQS -> ingest Lambda), and the functions'
+environment contract."""
+
+from __future__ import annotations
+
+import pytest
+from aws_cdk.assertions import Match
+from cdk_testlib import only, resources
+
+ENV_CONTRACT = {
+    "NOTICEBOT_MODE", "NOTICEBOT_BUCKET", "NOTICEBOT_KMS_KEY_ID", "NOTICEBOT_TABLE",
+    "NOTICEBOT_SEARCH_ENDPOINT", "NOTICEBOT_SEARCH_SERVICE", "NOTICEBOT_SEARCH_INDEX",
+    "NOTICEBOT_CHAT_ENDPOINT", "NOTICEBOT_CHAT_COMPONENT", "NOTICEBOT_EMBED_MODEL_DIR",
+    "NOTICEBOT_MAX_UPLOAD_BYTES", "NOTICEBOT_PRESIGNED_MAX_BYTES", "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_LOG_LEVEL",
+}
+
+
+def data_bucket(t):
+    buckets = {k: v for k, v in resources(t, "AWS::S3::Bucket").items() if "StorageData" in k}
+    assert len(buckets) == 1
+    return next(iter(buckets.items()))
+
+
+def functions(t) -> dict[str, dict]:
+    """handler string -> function properties"""
+    return {f["Properties"]["Handler"]: f["Properties"]
+            for f in resources(t, "AWS::Lambda::Function").values()}
+
+
+def test_data_bucket_is_private_encrypted_versioned_and_logged(dev):
+    _, bucket = data_bucket(dev)
+    props = bucket["Properties"]
+    sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert sse["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert sse["ServerSideEncryptionByDefault"]["KMSMasterKeyID"]["Fn::GetAtt"][1] == "Arn"
+    assert sse["BucketKeyEnabled"] is True
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True}
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["LoggingConfiguration"]["DestinationBucketName"]["Ref"].startswith(
+        "StorageAccessLogs")
+    rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    assert rules["abort-incomplete-uploads"]["AbortIncompleteMultipartUpload"] == {
+        "DaysAfterInitiation": 1}
+    assert rules["expire-deleted-uploads"]["Prefix"] == "tenants/"
+    assert rules["expire-deleted-uploads"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+    assert rules["tier-raw-uploads"]["Transitions"][0]["StorageClass"] == "INTELLIGENT_TIERING"
+
+
+def test_bucket_policies_refuse_plain_http_and_old_tls(dev):
+    for policy in resources(dev, "AWS::S3::BucketPolicy").values():
+        statements = policy["Properties"]["PolicyDocument"]["Statement"]
+        denies = [s for s in statements if s["Effect"] == "Deny"]
+        assert any(s["Condition"].get("Bool", {}).get("aws:SecureTransport") == "false"
+                   for s in denies)
+    data_policy = [p for k, p in resources(dev, "AWS::S3::BucketPolicy").items()
+                   if "StorageData" in k][0]
+    assert any("s3:TlsVersion" in str(s.get("Condition"))
+               for s in data_policy["Properties"]["PolicyDocument"]["Statement"])
+
+
+def test_table_keys_ttl_pitr_and_customer_key(dev, prod):
+    _, table = only(dev, "AWS::DynamoDB::GlobalTable")
+    p = table["Properties"]
+    assert p["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"},
+                              {"AttributeName": "sk", "KeyType": "RANGE"}]
+    assert {a["AttributeName"]: a["AttributeType"] for a in p["AttributeDefinitions"]} == {
+        "pk": "S", "sk": "S"}
+    assert p["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
+    assert p["BillingMode"] == "PAY_PER_REQUEST"
+    assert p["SSESpecification"]["SSEType"] == "KMS"
+    replica = p["Replicas"][0]
+    assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert "KMSMasterKeyId" in str(replica["SSESpecification"])
+    # prod keeps its data: retained and deletion-protected
+    _, prod_table = only(prod, "AWS::DynamoDB::GlobalTable")
+    assert prod_table["DeletionPolicy"] == "Retain"
+    assert prod_table["Properties"]["Replicas"][0]["DeletionProtectionEnabled"] is True
+    _, key = only(dev, "AWS::KMS::Key")
+    assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_upload_notification_goes_to_the_queue(dev):
+    bucket_id, bucket = data_bucket(dev)
+    queue_id = [k for k in resources(dev, "AWS::SQS::Queue") if "Uploads" in k][0]
+    config = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
+    assert config == [{
+        "Event": "s3:ObjectCreated:*",
+        "Queue": {"Fn::GetAtt": [queue_id, "Arn"]},
+        "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "tenants/"}]}},
+    }]
+    # No BucketNotifications custom resource (and no Lambda with s3:PutBucketNotification on *).
+    assert not resources(dev, "Custom::S3BucketNotifications")
+    # S3 checks the queue policy when the notification is put: the bucket waits for it.
+    policy_id, policy = [(k, v) for k, v in resources(dev, "AWS::SQS::QueuePolicy").items()
+                         if "Uploads" in k][0]
+    assert policy_id in bucket["DependsOn"]
+    statement = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                 if s.get("Sid") == "S3UploadNotifications"][0]
+    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert "ArnEquals" in statement["Condition"] and "StringEquals" in statement["Condition"]
+    source = str(statement["Condition"]["ArnEquals"]["aws:SourceArn"])
+    assert "noticebot-dev-data-" in source
+
+
+def test_queue_dead_letters_and_visibility_longer_than_the_function(dev, config):
+    fn_cfg = config.stage("dev").functions
+    queues = resources(dev, "AWS::SQS::Queue")
+    uploads = [v for k, v in queues.items() if "Uploads" in k][0]["Properties"]
+    dlq_id = [k for k in queues if "DeadLetters" in k][0]
+    assert uploads["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]}, "maxReceiveCount": 3}
+    ingest = functions(dev)["noticebot.handlers.ingest.handler"]
+    assert ingest["Timeout"] == fn_cfg.ingest_timeout_s
+    assert uploads["VisibilityTimeout"] >= 6 * ingest["Timeout"]
+    assert all(q["Properties"].get("SqsManagedSseEnabled") is True for q in queues.values())
+
+
+def test_queue_feeds_the_ingest_function(dev, config):
+    fn_cfg = config.stage("dev").functions
+    _, esm = only(dev, "AWS::Lambda::EventSourceMapping")
+    p = esm["Properties"]
+    queue_id = [k for k in resources(dev, "AWS::SQS::Queue") if "Uploads" in k][0]
+    ingest_id = [k for k, v in resources(dev, "AWS::Lambda::Function").items()
+                 if v["Properties"]["Handler"] == "noticebot.handlers.ingest.handler"][0]
+    assert p["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    assert p["FunctionName"] == {"Ref": ingest_id}
+    assert p["BatchSize"] == fn_cfg.ingest_batch_size
+    assert p["ScalingConfig"] == {"MaximumConcurrency": fn_cfg.ingest_max_concurrency}
+    assert p["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+
+@pytest.mark.parametrize("stage, service", [("dev", "es"), ("prod", "aoss")])
+def test_functions_get_exactly_the_environment_contract(request, stage, service):
+    t = request.getfixturevalue(stage)
+    fns = functions(t)
+    assert set(fns) == {"noticebot.handlers.api.app.handler", "noticebot.handlers.ingest.handler"}
+    for handler, props in fns.items():
+        env = props["Environment"]["Variables"]
+        assert set(env) == ENV_CONTRACT, handler
+        assert env["NOTICEBOT_MODE"] == "aws"
+        assert env["NOTICEBOT_SEARCH_SERVICE"] == service
+        assert env["NOTICEBOT_SEARCH_INDEX"] == "noticebot-chunks"
+        assert env["NOTICEBOT_CHAT_ENDPOINT"] == f"noticebot-{stage}-llm"
+        assert env["NOTICEBOT_CHAT_COMPONENT"] == f"noticebot-{stage}-llm-base"
+        assert env["NOTICEBOT_EMBED_MODEL_DIR"] == "/var/task/models/bge_small_en"
+        assert env["NOTICEBOT_MAX_UPLOAD_BYTES"] == str(4 * 2**20)
+        assert env["NOTICEBOT_PRESIGNED_MAX_BYTES"] == str(100 * 2**20)
+        assert env["NOTICEBOT_BUCKET"]["Ref"].startswith("StorageData")
+        assert env["NOTICEBOT_TABLE"]["Ref"].startswith("StorageTable")
+        assert env["NOTICEBOT_KMS_KEY_ID"]["Fn::GetAtt"][0].startswith("StorageKey")
+        assert "https://" in str(env["NOTICEBOT_SEARCH_ENDPOINT"]) or service == "aoss"
+        assert props["Runtime"] == "python3.12"
+        assert props["TracingConfig"] == {"Mode": "Active"}
+        assert props["LoggingConfig"]["LogGroup"]["Ref"]
+
+
+def test_functions_use_their_own_roles_without_managed_policies(dev):
+    roles = resources(dev, "AWS::IAM::Role")
+    for fn in resources(dev, "AWS::Lambda::Function").values():
+        role_id = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+        assert "ManagedPolicyArns" not in roles[role_id]["Properties"]
+    dev.resource_properties_count_is("AWS::IAM::Role", {"ManagedPolicyArns": Match.any_value()}, 0)
