@@ -48,15 +48,6 @@ def _embedding_text(chunk: Chunk) -> str:
     return f"{head}\n{chunk.text}" if head else chunk.text
 
 
-def _chunk_metadata(filename: str, kind: str, draft) -> dict:
-    """What a citation shows besides page and heading: the structure the chunk came from
-    ("Sheet 'Budget' rows 2-41", "slide 3", a time range), when the format has one."""
-    metadata = {"filename": filename, "kind": kind}
-    if getattr(draft, "location", None):
-        metadata["location"] = draft.location
-    return metadata
-
-
 def _with_vector(chunk: Chunk, vec) -> Chunk:
     return replace(chunk, vector=vec)
 
