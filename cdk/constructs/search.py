@@ -4,9 +4,12 @@ Both modes: encrypted with the stage's KMS key, HTTPS only, reachable only with 
 requests from the roles granted here, and scoped to the configured index (name prefix, so
 versioned indices such as noticebot-chunks-v2 and aliases work):
 
-    domain     domain access policy + identity policy on domain/NAME/INDEX* and INDEX*/*
-               (`rest.action.multi.allow_explicit_index=false`, so an index-scoped /INDEX/_bulk
-               cannot write another index through `_index` in its body)
+    domain     domain access policy + identity policy on domain/NAME/INDEX*, INDEX*/*, the
+               index's template (_index_template/INDEX*) and search pipelines, and /_bulk
+               (the adapter sends `POST /_bulk` with `_index` in each action line; IAM cannot
+               see into the body, so /_bulk is the one path not scoped to the index. Moving the
+               adapter to `POST /INDEX/_bulk` without `_index` lets the domain set
+               rest.action.multi.allow_explicit_index=false and drop /_bulk here.)
     serverless data access policy on index/COLLECTION/INDEX* + aoss:APIAccessAll on the collection
 
 The index (mapping: k-NN HNSW vector + BM25 text + workspace keyword) is created by the
@@ -101,7 +104,6 @@ class Search(Construct):
                 enabled=True),
             domain_endpoint_options=opensearch.CfnDomain.DomainEndpointOptionsProperty(
                 enforce_https=True, tls_security_policy=TLS_POLICY),
-            advanced_options={"rest.action.multi.allow_explicit_index": "false"},
             log_publishing_options={
                 kind: opensearch.CfnDomain.LogPublishingOptionProperty(
                     cloud_watch_logs_log_group_arn=g.log_group_arn, enabled=True)
@@ -133,7 +135,8 @@ class Search(Construct):
     def _domain_index_resources(self) -> list[str]:
         base = self.domain_arn
         return [f"{base}/{self.index}*", f"{base}/{self.index}*/*",
-                f"{base}/_search/pipeline/{self.index}*"]
+                f"{base}/_index_template/{self.index}*", f"{base}/_search/pipeline/{self.index}*",
+                f"{base}/_bulk"]
 
     def _domain_access_policy(self):
         if not self._principals:
@@ -209,12 +212,12 @@ class Search(Construct):
             role.add_to_principal_policy(iam.PolicyStatement(
                 sid="SearchIndex", actions=ES_HTTP_ACTIONS,
                 resources=self._domain_index_resources()))
-            for resource in self._domain_index_resources():
+            for resource in self._domain_index_resources()[:-1]:
                 acknowledge_wildcard(role, resource,
-                                     "Index-scoped paths of the one chunk index: the trailing * "
-                                     "covers versioned names/aliases (INDEX-v2) and the index's "
-                                     "own APIs (/_search, /_bulk, /_doc/ID); nothing else in "
-                                     "the domain.")
+                                     "Paths of the one chunk index: the trailing * covers "
+                                     "versioned names/aliases (INDEX-v2), the index's own APIs "
+                                     "(/INDEX/_search, /INDEX/_doc/ID, _delete_by_query) and its "
+                                     "template and search pipelines; nothing else in the domain.")
         else:
             # Serverless authorizes data-plane calls with aoss:APIAccessAll on the collection
             # plus the data access policy above, which is where the index scoping lives.

@@ -23,6 +23,9 @@ RAW_KEYS = "tenants/*/raw/*"
 DATASET_KEYS = "tenants/*/datasets/*"
 MODEL_KEYS = "tenants/*/models/*"
 TTL_ATTRIBUTE = "ttl"
+# The one secondary index the DynamoDB adapter queries (noticebot.adapters.aws.dynamodb_items
+# .TABLE_SCHEMA): documents/jobs by a second key, still per workspace in its key values.
+GSI1 = "gsi1"
 TENANT_WILDCARD_REASON = (
     "Workspaces are created at run time, so the workspace segment of tenants/{workspace}/... is a "
     "wildcard; the services build every key from the caller's token (ports.blob_store.raw_key), "
@@ -102,6 +105,11 @@ class Storage(Construct):
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True),
             time_to_live_attribute=TTL_ATTRIBUTE,
+            global_secondary_indexes=[dynamodb.GlobalSecondaryIndexPropsV2(
+                index_name=GSI1,
+                partition_key=dynamodb.Attribute(name="gsi1pk", type=dynamodb.AttributeType.STRING),
+                sort_key=dynamodb.Attribute(name="gsi1sk", type=dynamodb.AttributeType.STRING),
+                projection_type=dynamodb.ProjectionType.ALL)],
             deletion_protection=config.retain_data,
             removal_policy=removal)
 
@@ -133,9 +141,17 @@ class Storage(Construct):
         # SSE-KMS with a bucket key: writers need GenerateDataKey, readers Decrypt.
         self._key_use(grantee, "EncryptDecryptData", ["kms:Decrypt", "kms:GenerateDataKey"])
 
+    def grant_raw_prefix_listing(self, grantee: iam.IGrantable) -> None:
+        """API: deleting a document lists and deletes its upload prefix
+        (tenants/{ws}/raw/{doc}/); listing is limited to raw upload prefixes."""
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid="ListRawUploads", actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn],
+            conditions={"StringLike": {"s3:prefix": [RAW_KEYS]}}))
+
     def grant_table(self, grantee: iam.IGrantable) -> None:
-        """Item reads and writes on this table only. No Scan: every access is a key lookup or a
-        Query on one workspace's partition (pk = WS#{workspace}), never a sweep of all tenants."""
+        """Item reads and writes on this table and its gsi1 only. No Scan: every access is a
+        key lookup or a Query on one workspace's partition, never a sweep of all tenants."""
+        gsi = f"{self.table.table_arn}/index/{GSI1}"
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
             sid="TableItems",
             actions=["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
@@ -143,5 +159,7 @@ class Storage(Construct):
                      "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
                      "dynamodb:DescribeTable"],
             resources=[self.table.table_arn]))
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid="TableIndexQueries", actions=["dynamodb:Query"], resources=[gsi]))
         self._key_use(grantee, "TableKey", ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",
                                             "kms:GenerateDataKey"])

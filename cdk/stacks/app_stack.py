@@ -2,9 +2,9 @@
 
 Grants (least privilege; what each principal may reach):
 
-    api function     table items (no Scan); uploads tenants/*/raw/* (put/get/delete) + the data
-                     key; the chunk index (read/write/create); invoke the LLM endpoint (base and
-                     this stage's adapter components)
+    api function     table items + gsi1 queries (no Scan); uploads tenants/*/raw/* (put/get/
+                     delete, list raw prefixes) + the data key; the chunk index (read/write/
+                     create); invoke the LLM endpoint (base and this stage's adapter components)
     ingest function  table items (no Scan); uploads tenants/*/raw/* (get) + decrypt; the chunk
                      index; its queue (receive/delete)
     endpoint role    its DLC image, tenants/*/models/* (adapters), its own logs
@@ -72,6 +72,7 @@ class NoticebotStack(cdk.Stack):
         # API: metadata, uploads (direct + presigned), search index, the chat model.
         self.storage.grant_table(api_fn.role)
         self.storage.grant_raw_write(api_fn.role)
+        self.storage.grant_raw_prefix_listing(api_fn.role)
         self.search.grant_index_read_write(api_fn.role)
         self.models.grant_invoke(api_fn.role)
         # Ingest: metadata (document status), read uploads, write chunks. Its queue grant comes

@@ -37,12 +37,20 @@ def cli_version() -> str:
     return json.loads((ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
 
 
+# The build runs on the same platform as the dev machines (Debian bookworm: Python 3.11, Node 20,
+# Debian's chromium for the app's browser tests, tesseract for OCR), from the public ECR mirror
+# of the Docker official image (no Docker Hub rate limits). CodeBuild's own images are Ubuntu,
+# where chromium is a snap stub and Playwright cannot drive it.
+BUILD_IMAGE = "public.ecr.aws/docker/library/node:20-bookworm"
+INSTALL_COMMANDS = [
+    "apt-get update -qq",
+    "apt-get install -y -qq --no-install-recommends python3-venv python3-dev cmake chromium",
+    "bash scripts/install_system_packages.sh",
+]
 SYNTH_COMMANDS = [
-    "python3 -m venv .venv",
-    ".venv/bin/pip install -r requirements-cdk.txt",
     "npm ci",
-    "make test",
-    "npx cdk synth --no-notices",
+    "make test",  # the whole suite, tests/cdk included (cdk-nag, cfn-lint, assertions)
+    "npx cdk synth --no-notices",  # the pinned CLI; cdk.json builds the Lambda bundles first
 ]
 
 
@@ -57,12 +65,13 @@ class PipelineStack(cdk.Stack):
         source = pipelines.CodePipelineSource.connection(
             p.repository, p.branch, connection_arn=p.connection_arn, trigger_on_push=True)
         synth = pipelines.CodeBuildStep(
-            "Build", input=source, commands=SYNTH_COMMANDS, primary_output_directory="cdk.out",
+            "Build", input=source, install_commands=INSTALL_COMMANDS, commands=SYNTH_COMMANDS,
+            primary_output_directory="cdk.out",
             env={"CDK_DISABLE_CLI_TELEMETRY": "true",
                  "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
                  "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
             build_environment=codebuild.BuildEnvironment(
-                build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
+                build_image=codebuild.LinuxBuildImage.from_docker_registry(BUILD_IMAGE),
                 compute_type=codebuild.ComputeType.LARGE),
             timeout=cdk.Duration.minutes(60))
         # Artifacts (the source, the cloud assembly) at rest under a customer key, in a bucket
@@ -136,6 +145,11 @@ class PipelineStack(cdk.Stack):
                                           resource_name=f"{name}-*"),
                 "CodeBuild names the project's test report groups PROJECT-*; the grant covers only "
                 "this project's report groups.")
+        acknowledge(pipeline.synth_project, "AwsSolutions-CB5",
+                    "The build needs the dev machines' platform (Debian: Python 3.11, Node 20, "
+                    "Debian's chromium for the Playwright tests, tesseract); CodeBuild's images are "
+                    "Ubuntu, where chromium is a snap stub. The image is the Docker official "
+                    "node:20-bookworm from the public ECR mirror.")
         mutation = pipeline.self_mutation_project
         acknowledge(mutation, "AwsSolutions-IAM5[Resource::*]",
                     "Self-mutation runs `cdk deploy` of the pipeline stack: cloudformation:"

@@ -46,11 +46,16 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
     """Builds the container for AWS. Any port can be overridden (tests pass fakes; the
     moto integration test passes the local index, since no OpenSearch runs there).
     ``engines`` / ``transcription_jobs`` (OCR, speech to text) go to the ingest service
-    unchanged; None leaves images and recordings unreadable, as in ``_services``."""
+    unchanged; when neither is given, Amazon Textract and Transcribe are used."""
     settings = settings or Settings.from_env()
     _require(settings, blobs=blobs is not None, metadata=metadata is not None,
              index=index is not None)
     clients = clients or AwsClients(region=settings.aws_region or None)
+    if engines is None and transcription_jobs is None:
+        from noticebot.ingestion.engines import aws_engines
+
+        # Textract and Transcribe; no client is built until a document needs one.
+        engines, transcription_jobs = aws_engines(clients, settings.bucket)
     if blobs is None:
         from noticebot.adapters.aws.s3_blob_store import S3BlobStore
 

@@ -96,6 +96,7 @@ def test_pipeline_build_runs_the_tests_and_the_pinned_cli(pipeline):
             specs[k] = json.loads(spec)
     build = [s for k, s in specs.items() if "Build" in k][0]
     commands = build["phases"]["build"]["commands"]
+    assert "bash scripts/install_system_packages.sh" in build["phases"]["install"]["commands"]
     assert "make test" in commands
     assert "npx cdk synth --no-notices" in commands
     assert commands.index("make test") < commands.index("npx cdk synth --no-notices")

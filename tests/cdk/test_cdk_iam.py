@@ -32,11 +32,13 @@ PIPELINE_STAR = {
 # Wildcards inside ARNs that are allowed, as regular expressions on the rendered resource.
 ALLOWED_PATTERNS = [
     r"/tenants/\*/(raw|datasets|models)/\*$",  # one key kind of every workspace
-    r":domain/noticebot-\w+/(_search/pipeline/)?noticebot-chunks\*(/\*)?$",  # the chunk index
+    # the chunk index, its template and search pipelines
+    r":domain/noticebot-\w+/(_search/pipeline/|_index_template/)?noticebot-chunks\*(/\*)?$",
     r":inference-component/noticebot-\w+-llm-\*$",  # this stage's adapter components
     r":log-group:/aws/sagemaker/Endpoints/noticebot-\w+-llm:\*$",  # the endpoint's own logs
     r":log-group:/aws/sagemaker/TrainingJobs:log-stream:noticebot-\w+-ft-\*$",
     r"^arn:aws:s3:::[\w.-]+/.+\*$",  # configured base-model weights prefix (if any)
+    r"<StorageTable\w+\.Arn>/index/gsi1$",  # not a wildcard, listed for clarity
 ]
 
 
@@ -111,6 +113,11 @@ def test_functions_reach_only_their_own_things(dev):
         table = d["TableItems"]
         assert "dynamodb:Scan" not in table["Action"]
         assert render(table["Resource"]).startswith("<StorageTable")
+        assert render(d["TableIndexQueries"]["Resource"]).endswith("/index/gsi1")
+        assert d["TableIndexQueries"]["Action"] == "dynamodb:Query"
+    # Listing (document deletion removes its upload prefix) only under raw upload prefixes.
+    assert api["ListRawUploads"]["Condition"] == {"StringLike": {"s3:prefix": ["tenants/*/raw/*"]}}
+    assert "ListRawUploads" not in ingest
     # Uploads: the API writes/reads/deletes raw uploads, ingest only reads them.
     assert render(api["WriteRawUploads"]["Resource"]).endswith("/tenants/*/raw/*")
     assert ingest["ReadRawUploads"]["Action"] == "s3:GetObject"

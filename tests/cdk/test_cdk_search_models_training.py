@@ -29,13 +29,16 @@ def test_dev_search_is_an_encrypted_https_only_domain_open_to_the_two_roles(dev,
     assert p["NodeToNodeEncryptionOptions"] == {"Enabled": True}
     assert p["DomainEndpointOptions"]["EnforceHTTPS"] is True
     assert p["DomainEndpointOptions"]["TLSSecurityPolicy"].startswith("Policy-Min-TLS-1-2")
-    assert p["AdvancedOptions"] == {"rest.action.multi.allow_explicit_index": "false"}
     assert set(p["LogPublishingOptions"]) == {"SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS",
                                               "ES_APPLICATION_LOGS"}
     statement, = p["AccessPolicies"]["Statement"]
     principals = sorted(a["Fn::GetAtt"][0] for a in statement["Principal"]["AWS"])
     assert principals == role_ids_of_functions(dev)
-    assert all("noticebot-chunks" in json.dumps(r) for r in statement["Resource"])
+    paths = sorted(json.dumps(r).split(":domain/noticebot-dev/")[1].split('"')[0]
+                   for r in statement["Resource"])
+    assert paths == ["_bulk", "_index_template/noticebot-chunks*",
+                     "_search/pipeline/noticebot-chunks*", "noticebot-chunks*",
+                     "noticebot-chunks*/*"]
     _, logs_policy = only(dev, "AWS::Logs::ResourcePolicy")
     assert "es.amazonaws.com" in json.dumps(logs_policy["Properties"]["PolicyDocument"])
 

@@ -67,7 +67,7 @@ def test_table_keys_ttl_pitr_and_customer_key(dev, prod):
     assert p["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"},
                               {"AttributeName": "sk", "KeyType": "RANGE"}]
     assert {a["AttributeName"]: a["AttributeType"] for a in p["AttributeDefinitions"]} == {
-        "pk": "S", "sk": "S"}
+        "pk": "S", "sk": "S", "gsi1pk": "S", "gsi1sk": "S"}
     assert p["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
     assert p["BillingMode"] == "PAY_PER_REQUEST"
     assert p["SSESpecification"]["SSEType"] == "KMS"
@@ -80,6 +80,21 @@ def test_table_keys_ttl_pitr_and_customer_key(dev, prod):
     assert prod_table["Properties"]["Replicas"][0]["DeletionProtectionEnabled"] is True
     _, key = only(dev, "AWS::KMS::Key")
     assert key["Properties"]["EnableKeyRotation"] is True
+
+
+def test_table_matches_what_the_dynamodb_adapter_declares(dev):
+    items = pytest.importorskip("noticebot.adapters.aws.dynamodb_items")
+    schema = items.TABLE_SCHEMA
+    _, table = only(dev, "AWS::DynamoDB::GlobalTable")
+    p = table["Properties"]
+    assert p["KeySchema"] == schema["KeySchema"]
+    assert sorted(p["AttributeDefinitions"], key=str) == sorted(schema["AttributeDefinitions"],
+                                                                key=str)
+    declared = [{k: g[k] for k in ("IndexName", "KeySchema", "Projection")}
+                for g in p["GlobalSecondaryIndexes"]]
+    assert declared == schema["GlobalSecondaryIndexes"]
+    assert p["BillingMode"] == schema["BillingMode"]
+    assert p["TimeToLiveSpecification"]["AttributeName"] == items.TTL_ATTRIBUTE
 
 
 def test_upload_notification_goes_to_the_queue(dev):

@@ -30,3 +30,23 @@ def local_engines() -> Engines:
     from noticebot.adapters.local.whisper_transcriber import WhisperTranscriber
 
     return Engines(ocr=TesseractOcr(), transcriber=WhisperTranscriber())
+
+
+def aws_engines(clients, bucket: str, *, language_code: str | None = "en-US"):
+    """(Engines with Amazon Textract OCR, Amazon Transcribe jobs) for ``bootstrap_aws``.
+
+    ``clients`` is the lazy ``AwsClients``: no client is built until a document needs one.
+    Textract reads multi-page scans through ``<bucket>/textract-staging/``; Transcribe reads
+    audio uploads where they lie and writes to ``<bucket>/transcripts/``. Without a bucket,
+    scans are OCR'd page by page (DetectDocumentText) and there are no transcription jobs.
+    """
+    from noticebot.adapters.aws.textract_ocr import TextractOcr
+    from noticebot.adapters.aws.transcribe import TranscribeJobs
+
+    s3 = clients.provider("s3")
+    ocr = TextractOcr(clients.provider("textract"), s3=s3, bucket=bucket)
+    if not bucket:  # no bucket: scans go page by page; audio fails as "cannot be transcribed"
+        return Engines(ocr=ocr), None
+    jobs = TranscribeJobs(clients.provider("transcribe"), s3=s3, bucket=bucket,
+                          language_code=language_code)
+    return Engines(ocr=ocr), jobs

@@ -239,3 +239,16 @@ def test_eventbridge_events_are_parsed():
     assert change.status == "FAILED" and "media format" in change.failure_reason
     assert parse_job_state_change({"source": "aws.s3", "detail-type": "Object Created"}) is None
     assert parse_job_state_change({"Records": []}) is None
+
+
+def test_aws_engines_build_no_client_until_used():
+    from noticebot.adapters.aws.clients import AwsClients
+    from noticebot.ingestion.engines import aws_engines
+
+    clients = AwsClients(region=REGION)
+    engines, jobs = aws_engines(clients, BUCKET)
+    assert isinstance(engines.ocr, TextractOcr) and engines.transcriber is None
+    assert isinstance(jobs, TranscribeJobs) and jobs.bucket == BUCKET
+    assert clients.created == []
+    engines, jobs = aws_engines(clients, "")
+    assert jobs is None and engines.ocr.recognize_pdf(b"%PDF", [1]) is None

@@ -40,6 +40,10 @@ def _open(data: bytes, limits: ParseLimits):
         except UnidentifiedImageError as exc:
             raise UnreadableDocument(
                 "corrupt or unsupported image: the image format could not be read") from exc
+        except (OSError, EOFError, ValueError, SyntaxError) as exc:  # damaged headers
+            raise UnreadableDocument(
+                f"corrupt or truncated image: {str(exc).strip()[:120] or type(exc).__name__}"
+            ) from exc
     check_pixels(*img.size, limits)
     return img
 
@@ -72,6 +76,7 @@ def parse(data: bytes, filename: str, limits: ParseLimits, *,
             check_pixels(*img.size, limits)
             with warnings.catch_warnings():
                 warnings.simplefilter("error", Image.DecompressionBombWarning)
+                img.load()  # decode here, so a truncated file fails as corrupt, below
                 frame = normalise(img.copy() if count > 1 else img)
         except UnreadableDocument:
             raise

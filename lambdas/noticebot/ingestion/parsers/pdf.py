@@ -103,7 +103,11 @@ def _render_pages(data: bytes, numbers: list[int], limits: ParseLimits):
 
         raise EngineUnavailable("rendering scanned pages needs pypdfium2 "
                                 "(pip install 'noticebot[media]')") from exc
-    document = pdfium.PdfDocument(data)
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as exc:
+        raise UnreadableDocument(
+            f"corrupt or truncated PDF: its scanned pages cannot be rendered ({exc})") from exc
     try:
         for number in numbers:
             page = document[number - 1]
@@ -115,8 +119,12 @@ def _render_pages(data: bytes, numbers: list[int], limits: ParseLimits):
                     scale *= (limits.max_image_pixels / pixels) ** 0.5
                 check_pixels(int(width * scale), int(height * scale), limits,
                              f"page {number}")
-                bitmap = page.render(scale=scale, grayscale=True)
-                yield number, bitmap.to_pil()
+                try:
+                    image = page.render(scale=scale, grayscale=True).to_pil()
+                except pdfium.PdfiumError as exc:
+                    raise UnreadableDocument(
+                        f"corrupt PDF: page {number} cannot be rendered ({exc})") from exc
+                yield number, image
             finally:
                 page.close()
     finally:
