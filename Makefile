@@ -49,6 +49,7 @@ test-fast: $(DEV_STAMP)
 	$(PY) -m pytest tests/unit -m "not models and not corpus"
 
 bench: $(DEV_STAMP)
+	$(PIP) install -q -r requirements-bench.txt
 	$(PY) bench/run.py
 
 clean:

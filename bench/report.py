@@ -237,6 +237,19 @@ def markdown(r: dict) -> str:
             L += _table(["answer contains gold", "mean token F1", "citations include gold passage",
                          "gold passage in the model's context", "passed the relevance gate"],
                         [[cq["contains_gold"], cq["mean_f1"], cq["cites_gold"], cq["gold_in_context"], cq["grounded"]]])
+    fmt = r.get("ingest_formats", {})
+    if fmt.get("formats"):
+        L += ["## Ingest throughput per format", "",
+              f"Parse + clean + chunk with the real local engines (tesseract, Whisper tiny.en), "
+              f"embedding excluded; Whisper load {fmt.get('whisper_load_s')} s, "
+              f"max RSS {fmt.get('max_rss_mb')} MB.", ""]
+        rows = []
+        for group, g in fmt["formats"].items():
+            unit = next((k[:-6] for k in g if k.endswith("_per_s") and k != "mb_per_s"), "")
+            rows.append([group, g["files"], g["indexed"], g["failed"], g["chunks"],
+                         f"{g.get(unit + '_per_s')} {unit}/s", g["mb_per_s"], g["peak_python_mb"]])
+        L += _table(["format", "files", "parsed", "failed", "chunks", "throughput", "MB/s",
+                     "peak Python MB"], rows) + [""]
     share = r.get("other_processes_cpu_share", {})
     L += ["## Section timings", "", "Share of the machine's CPU used by OTHER processes during each part "
           "(the machine is shared; numbers taken under contention are slower than the code is):", ""]

@@ -31,6 +31,7 @@ USAGE_PRICED = {
     "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::ApiGateway::Authorizer",
     "AWS::ApiGateway::RequestValidator", "AWS::ApiGateway::GatewayResponse",
     "AWS::Lambda::Function", "AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping",
+    "AWS::Lambda::EventInvokeConfig",
     "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
     "AWS::SNS::Subscription", "AWS::Events::Rule", "AWS::S3::Bucket", "AWS::S3::BucketPolicy",
     "AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table", "AWS::Logs::LogGroup",

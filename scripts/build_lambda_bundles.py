@@ -78,6 +78,8 @@ PINS = {
     "odfpy": "1.4.1",
     "striprtf": "0.0.35",
     "charset-normalizer": "3.5.3",
+    "pillow": "13.0.0",  # the `ocr` extra: images, page rendering for Textract
+    "pypdfium2": "5.15.2",
     # The runtime's botocore imports whatever python-dateutil / urllib3 the bundle carries (the
     # bundle comes first on sys.path), and botocore needs python-dateutil<3 and urllib3<3.
     "python-dateutil": "2.9.0.post0",
@@ -103,19 +105,30 @@ AWS_EXTRA_FALLBACK = ["opensearch-py"]
 # cryptography, ...). Everything else is shared.
 PARSER_DISTS = ["pypdf", "cryptography", "beautifulsoup4", "python-docx", "python-pptx",
                 "openpyxl", "xlrd", "odfpy", "striprtf"]
+PARSER_DISTS += ["pillow", "pypdfium2"]  # the `ocr` extra (ingest only)
 FUNCTIONS = {
     # API: upload (store + queue), documents, notices (chunk + embed), search (embed the
     # query), chat (SageMaker runtime).
     "api": {"extras": ["aws"], "exclude": PARSER_DISTS, "embedder": True,
             "smoke_imports": ["noticebot.handlers.api.app", "opensearchpy"]},
-    # Ingest: detect, parse (every format), clean, chunk, embed, bulk index.
-    "ingest": {"extras": ["aws"], "exclude": [], "embedder": True,
+    # Ingest: detect, parse (every format; scans and images via Textract, which needs the `ocr`
+    # extra to decode and render pages), clean, chunk, embed, bulk index.
+    "ingest": {"extras": ["aws", "ocr"], "exclude": [], "embedder": True,
                "smoke_imports": ["noticebot.handlers.ingest", "opensearchpy", "pypdf", "bs4",
                                  "docx", "pptx", "openpyxl", "xlrd", "odf.opendocument",
-                                 "striprtf.striprtf", "PIL.Image"]},
+                                 "striprtf.striprtf", "PIL.Image", "pypdfium2"]},
+    # Transcription: resumes ingestion when a Transcribe job ends (chunk the transcript, embed,
+    # index); it parses no files, so it needs what the API needs (and gets the same bundle).
+    "transcription": {"extras": ["aws"], "exclude": PARSER_DISTS, "embedder": True,
+                      "smoke_imports": ["noticebot.handlers.transcription", "opensearchpy"]},
 }
 # Parts of packages no code path imports.
-PRUNE_PATHS = ["onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools"]
+# (globs, relative to the bundle; --smoke-test imports the handlers and runs the embedder
+# without them). libonnxruntime.so is the C API for other bindings: the Python module
+# (onnxruntime_pybind11_state) carries the runtime itself and does not load it (34 MB).
+PRUNE_PATHS = ["onnxruntime/transformers", "onnxruntime/quantization", "onnxruntime/tools",
+               "onnxruntime/capi/libonnxruntime.so*", "numpy/_core/tests", "numpy/f2py",
+               "numpy/_core/include", "numpy/distutils"]
 # Distributions the dependency tree pulls in that nothing imports at run time (checked by
 # --smoke-test, which imports both handlers and embeds a sentence with CPython 3.12):
 #   tokenizers -> huggingface-hub (only Tokenizer.from_pretrained; the embedder uses from_file)
@@ -127,7 +140,7 @@ UNUSED_DISTS = (
 # Nothing in these is imported at run time.
 PRUNE_DIRS = {"__pycache__", "tests", "test", "testing"}
 PRUNE_SUFFIXES = (".pyc", ".pyo", ".pyi")
-KEEP_TEST_DIRS = {"numpy/testing", "numpy/_core/tests"}  # numpy imports numpy.testing lazily
+KEEP_TEST_DIRS = {"numpy/testing"}  # numpy.testing is importable API, not a test suite
 
 
 def log(msg: str, quiet: bool = False) -> None:
@@ -187,7 +200,9 @@ def install_deps(reqs: list[str], quiet: bool) -> Path:
     if unpinned:
         log(f"warning: no pin for {', '.join(unpinned)} (add to PINS for reproducible bundles)")
     constraints = "\n".join(f"{name}=={version}" for name, version in sorted(PINS.items())) + "\n"
-    key = sha256_bytes(json.dumps({"reqs": reqs, "pins": constraints, "flags": pip_flags()},
+    key = sha256_bytes(json.dumps({"reqs": reqs, "pins": constraints, "flags": pip_flags(),
+                                   "drop": [*RUNTIME_PROVIDED, *UNUSED_DISTS, *PRUNE_PATHS,
+                                            *sorted(PRUNE_DIRS), *sorted(KEEP_TEST_DIRS)]},
                                   sort_keys=True).encode())[:16]
     target = CACHE_DIR / f"deps-{key}"
     if (target / ".complete").is_file():
@@ -228,8 +243,12 @@ def install_deps(reqs: list[str], quiet: bool) -> Path:
     for name in (*RUNTIME_PROVIDED, *UNUSED_DISTS):
         remove_distribution(tmp, name)
     shutil.rmtree(tmp / "bin", ignore_errors=True)  # console scripts: unused in Lambda
-    for rel in PRUNE_PATHS:
-        shutil.rmtree(tmp / rel, ignore_errors=True)
+    for pattern in PRUNE_PATHS:
+        for path in tmp.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink()
     prune(tmp)
     (tmp / ".complete").write_text(json.dumps({"reqs": reqs, "pins": PINS}, indent=1))
     tmp.rename(target)
@@ -327,7 +346,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
         "deps": deps.name,
         "package": tree_digest(PACKAGE_DIR),
         "model": {n: sha256_bytes(b) for n, b in (model or {}).items()},
-        "script": 6,  # bump when this script changes what goes into a bundle
+        "script": 7,  # bump when this script changes what goes into a bundle
     }
     content_key = sha256_bytes(json.dumps(key_parts, sort_keys=True).encode())
     dest = OUT_DIR / function
@@ -336,7 +355,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
         info = json.loads(stamp.read_text())
         if info.get("content_key") == content_key:
             info.setdefault("deps", deps.name)
-            log(f"{function}: up to date ({info['unzipped_bytes'] / 2**20:.1f} MB)", quiet)
+            log(f"{function}: up to date ({info['unzipped_bytes'] / 2**20:.1f} MiB)", quiet)
             return info
     t0 = time.monotonic()
     tmp = dest.with_name(dest.name + ".tmp")
@@ -351,7 +370,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
             (target / name).write_bytes(data)
     size = dir_size(tmp)
     if size > LAMBDA_UNZIPPED_LIMIT:
-        raise SystemExit(f"{function}: {size / 2**20:.0f} MB unzipped, over Lambda's 250 MB limit")
+        raise SystemExit(f"{function}: {size / 2**20:.0f} MiB unzipped, over Lambda's 250 MB limit")
     info = {"function": function, "content_key": content_key, "requirements": reqs,
             "deps": deps.name,
             "pins": PINS, "python": PYTHON_VERSION, "platforms": list(PLATFORMS),
@@ -359,7 +378,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
     (tmp / ".bundle.json").write_text(json.dumps(info, indent=1, sort_keys=True))
     shutil.rmtree(dest, ignore_errors=True)
     tmp.rename(dest)
-    log(f"{function}: built in {time.monotonic() - t0:.0f} s, {size / 2**20:.1f} MB unzipped", quiet)
+    log(f"{function}: built in {time.monotonic() - t0:.0f} s, {size / 2**20:.1f} MiB unzipped", quiet)
     return info
 
 
@@ -451,10 +470,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.smoke_test:
             smoke_test(function, args.quiet)
         if args.sizes:
-            print(f"{function}: {info['unzipped_bytes'] / 2**20:.1f} MB unzipped "
+            print(f"{function}: {info['unzipped_bytes'] / 2**20:.1f} MiB unzipped "
                   f"(limit 250 MB)")
             for name, size in largest(OUT_DIR / function):
-                print(f"    {size / 2**20:7.1f} MB  {name}")
+                print(f"    {size / 2**20:7.1f} MiB  {name}")
     if set(args.functions) == set(FUNCTIONS):
         prune_cache(used)
     return 0

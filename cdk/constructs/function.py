@@ -25,7 +25,7 @@ class ServiceFunction(Construct):
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, name: str,
                  handler: str, code: lambda_.Code, memory_mb: int, timeout_s: int,
                  environment: dict[str, str], description: str,
-                 ephemeral_storage_mb: int = 512) -> None:
+                 ephemeral_storage_mb: int = 512, star_actions: str = "") -> None:
         super().__init__(scope, id)
         self.name = name
         removal = cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY
@@ -47,9 +47,11 @@ class ServiceFunction(Construct):
             ephemeral_storage_size=cdk.Size.mebibytes(ephemeral_storage_mb),
             role=self.role, log_group=self.log_group, environment=environment,
             tracing=lambda_.Tracing.ACTIVE)
+        # `star_actions`: other actions of this function that also exist only with Resource '*'.
         acknowledge(self.role, "AwsSolutions-IAM5[Resource::*]",
-                    "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) have no "
-                    "resource-level permissions; AWS requires Resource '*' for them.")
+                    "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing)"
+                    + (f" and {star_actions}" if star_actions else "")
+                    + " have no resource-level permissions; AWS requires Resource '*' for them.")
         acknowledge(self.function, "AwsSolutions-L1",
                     "Pinned to python3.12 on purpose: the bundles carry CPython 3.12 manylinux wheels "
                     "(scripts/build_lambda_bundles.py); moving to a newer runtime means rebuilding "

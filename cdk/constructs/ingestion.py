@@ -1,4 +1,11 @@
-"""Ingestion: S3 ObjectCreated (tenants/) -> SQS (with a dead-letter queue) -> ingest Lambda.
+"""Ingestion: S3 ObjectCreated (tenants/) -> SQS (with a dead-letter queue) -> ingest Lambda,
+and Transcribe's "job state change" -> EventBridge -> transcription Lambda for audio uploads.
+
+The ingest function OCRs scans and images with Amazon Textract (multi-page PDFs are staged under
+textract-staging/) and starts an Amazon Transcribe job for audio, which writes its transcript
+under transcripts/; when the job ends, the transcription function (handlers/transcription.py)
+resumes ingestion of that document. Textract and Transcribe job APIs have no resource-level
+permissions, so those grants name Resource '*' (tests/cdk/test_cdk_iam.py lists them).
 
 The notification is a property of the bucket itself (NotificationConfiguration), not CDK's
 BucketNotifications custom resource: that one deploys an extra Lambda whose role may call
@@ -14,8 +21,11 @@ ingest handler ignores every key outside tenants/{ws}/raw/{doc}/{name} (IngestSe
 from __future__ import annotations
 
 import aws_cdk as cdk
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
@@ -23,19 +33,33 @@ from constructs import Construct
 
 from cdk.config import StageConfig
 from cdk.constructs.function import ServiceFunction
-from cdk.constructs.storage import TENANTS_PREFIX, Storage
+from cdk.constructs.storage import (
+    TENANTS_PREFIX,
+    TEXTRACT_STAGING_PREFIX,
+    TRANSCRIPTS_PREFIX,
+    Storage,
+)
 
 MAX_RECEIVE_COUNT = 3  # deliveries before a message moves to the dead-letter queue
 # AWS's guidance for SQS event sources: visibility timeout >= 6x the function timeout, so a
 # message is not redelivered while a retried batch is still running.
 VISIBILITY_FACTOR = 6
+# Transcribe job names the ingest function uses (noticebot.adapters.aws.transcribe.JOB_PREFIX).
+TRANSCRIBE_JOB_PREFIX = "noticebot-"
+TEXTRACT_ACTIONS = ["textract:DetectDocumentText", "textract:StartDocumentTextDetection",
+                    "textract:GetDocumentTextDetection"]
+TRANSCRIBE_ACTIONS = ["transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob",
+                      "transcribe:DeleteTranscriptionJob"]
 
 
 class Ingestion(Construct):
-    """Exposes `queue`, `dead_letter_queue`, `function` (a ServiceFunction)."""
+    """Exposes `queue`, `dead_letter_queue`, `function` and `transcription` (ServiceFunctions),
+    `transcription_rule`."""
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, storage: Storage,
-                 code: lambda_.Code, environment: dict[str, str]) -> None:
+                 code: lambda_.Code, environment: dict[str, str],
+                 transcription_code: lambda_.Code,
+                 transcription_environment: dict[str, str]) -> None:
         super().__init__(scope, id)
         fn_cfg = config.functions
         stack = cdk.Stack.of(self)
@@ -76,10 +100,52 @@ class Ingestion(Construct):
             # Presigned uploads may be up to presigned_max_bytes; parsing needs room in /tmp.
             ephemeral_storage_mb=max(512, min(10240, 2 * fn_cfg.presigned_max_bytes // 2**20)),
             environment=environment,
-            description="Parses, chunks, embeds and indexes uploaded documents (SQS batches)")
+            description="Parses, chunks, embeds and indexes uploaded documents (SQS batches)",
+            star_actions="Amazon Textract (DetectDocumentText, Start/GetDocumentTextDetection) "
+                         "and Amazon Transcribe job actions (Start/Get/DeleteTranscriptionJob)")
         self.function.function.add_event_source(sources.SqsEventSource(
             self.queue, batch_size=fn_cfg.ingest_batch_size,
             max_concurrency=fn_cfg.ingest_max_concurrency,
             max_batching_window=cdk.Duration.seconds(5),
             # BatchProcessor reports failed records; only those are retried (and dead-lettered).
             report_batch_item_failures=True))
+
+        # ---- OCR (Textract) and speech to text (Transcribe), started by ingest ----------------
+        ingest_role = self.function.role
+        ingest_role.add_to_policy(iam.PolicyStatement(
+            sid="Textract", actions=TEXTRACT_ACTIONS, resources=["*"]))
+        ingest_role.add_to_policy(iam.PolicyStatement(
+            sid="TranscribeJobs", actions=TRANSCRIBE_ACTIONS, resources=["*"]))
+        storage.grant_objects(ingest_role, "TextractStaging", TEXTRACT_STAGING_PREFIX,
+                              ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"])
+        # Transcribe reads the upload and writes the transcript with the caller's permissions.
+        storage.grant_objects(ingest_role, "Transcripts", TRANSCRIPTS_PREFIX,
+                              ["s3:PutObject", "s3:GetObject"])
+
+        self.transcription = ServiceFunction(
+            self, "Transcription", config=config, name="transcription",
+            handler="noticebot.handlers.transcription.handler", code=transcription_code,
+            memory_mb=fn_cfg.ingest_memory_mb, timeout_s=fn_cfg.ingest_timeout_s,
+            environment=transcription_environment,
+            description="Resumes ingestion of an audio upload when its Transcribe job ends",
+            star_actions="transcribe:GetTranscriptionJob")
+        transcription_fn = self.transcription.function
+        # Asynchronous invocations (EventBridge): two retries, then the event is kept in the
+        # ingestion dead-letter queue, whose alarm pages.
+        transcription_fn.configure_async_invoke(
+            retry_attempts=2, max_event_age=cdk.Duration.hours(6),
+            on_failure=destinations.SqsDestination(self.dead_letter_queue))
+        self.transcription.role.add_to_policy(iam.PolicyStatement(
+            sid="TranscribeJobs", actions=["transcribe:GetTranscriptionJob"], resources=["*"]))
+        storage.grant_objects(self.transcription.role, "Transcripts", TRANSCRIPTS_PREFIX,
+                              ["s3:GetObject"])
+        self.transcription_rule = events.Rule(
+            self, "TranscriptionDone",
+            description=f"{config.prefix}: a Transcribe job of an audio upload ended",
+            event_pattern=events.EventPattern(
+                source=["aws.transcribe"], detail_type=["Transcribe Job State Change"],
+                detail={"TranscriptionJobName": [{"prefix": TRANSCRIBE_JOB_PREFIX}],
+                        "TranscriptionJobStatus": ["COMPLETED", "FAILED"]}))
+        self.transcription_rule.add_target(targets.LambdaFunction(
+            transcription_fn, retry_attempts=4, max_event_age=cdk.Duration.hours(6),
+            dead_letter_queue=self.dead_letter_queue))

@@ -22,6 +22,10 @@ TENANTS_PREFIX = "tenants/"
 RAW_KEYS = "tenants/*/raw/*"
 DATASET_KEYS = "tenants/*/datasets/*"
 MODEL_KEYS = "tenants/*/models/*"
+# Working prefixes of the AWS ingestion engines (noticebot.ingestion.engines.aws_engines):
+# multi-page scans staged for asynchronous Textract, and Transcribe's JSON transcripts.
+TEXTRACT_STAGING_PREFIX = "textract-staging/"
+TRANSCRIPTS_PREFIX = "transcripts/"
 TTL_ATTRIBUTE = "ttl"
 # The one secondary index the DynamoDB adapter queries (noticebot.adapters.aws.dynamodb_items
 # .TABLE_SCHEMA): documents/jobs by a second key, still per workspace in its key values.
@@ -77,6 +81,15 @@ class Storage(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(id="abort-incomplete-uploads",
                                  abort_incomplete_multipart_upload_after=cdk.Duration.days(1)),
+                # Scratch copies for Textract are deleted after use; this catches leftovers.
+                s3.LifecycleRule(id="expire-textract-staging", prefix=TEXTRACT_STAGING_PREFIX,
+                                 expiration=cdk.Duration.days(1),
+                                 noncurrent_version_expiration=cdk.Duration.days(1)),
+                # Transcripts are read once, when ingestion resumes; they hold tenant content
+                # outside tenants/, so they do not outlive a week.
+                s3.LifecycleRule(id="expire-transcripts", prefix=TRANSCRIPTS_PREFIX,
+                                 expiration=cdk.Duration.days(7),
+                                 noncurrent_version_expiration=cdk.Duration.days(1)),
                 # Deleting a document deletes its upload; the old version is kept only this long.
                 s3.LifecycleRule(id="expire-deleted-uploads", prefix=TENANTS_PREFIX,
                                  noncurrent_version_expiration=cdk.Duration.days(
@@ -93,8 +106,9 @@ class Storage(Construct):
             ],
             removal_policy=removal)
         # CloudFormation's schema types ObjectSizeGreaterThan as a string; CDK writes a number.
+        # (Rule 4 = tier-raw-uploads, the last rule above; tests/cdk checks the rendered rule.)
         self.bucket.node.default_child.add_property_override(
-            "LifecycleConfiguration.Rules.2.ObjectSizeGreaterThan", str(128 * 1024))
+            "LifecycleConfiguration.Rules.4.ObjectSizeGreaterThan", str(128 * 1024))
 
         self.table = dynamodb.TableV2(
             self, "Table",
@@ -140,6 +154,16 @@ class Storage(Construct):
         acknowledge_wildcard(grantee, self._objects(RAW_KEYS), TENANT_WILDCARD_REASON)
         # SSE-KMS with a bucket key: writers need GenerateDataKey, readers Decrypt.
         self._key_use(grantee, "EncryptDecryptData", ["kms:Decrypt", "kms:GenerateDataKey"])
+
+    def grant_objects(self, grantee: iam.IGrantable, sid: str, prefix: str,
+                      actions: list[str]) -> None:
+        """Object actions under one fixed (non-tenant) working prefix, plus the data key."""
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid=sid, actions=actions, resources=[self._objects(f"{prefix}*")]))
+        acknowledge_wildcard(grantee, self._objects(f"{prefix}*"),
+                             f"Objects under the {prefix} working prefix are named per job "
+                             "(uuid or document id); the grant covers that prefix only.")
+        self._key_use(grantee, f"DataKeyFor{sid}", ["kms:Decrypt", "kms:GenerateDataKey"])
 
     def grant_raw_prefix_listing(self, grantee: iam.IGrantable) -> None:
         """API: deleting a document lists and deletes its upload prefix

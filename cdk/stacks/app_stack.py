@@ -6,7 +6,9 @@ Grants (least privilege; what each principal may reach):
                      delete, list raw prefixes) + the data key; the chunk index (read/write/
                      create); invoke the LLM endpoint (base and this stage's adapter components)
     ingest function  table items (no Scan); uploads tenants/*/raw/* (get) + decrypt; the chunk
-                     index; its queue (receive/delete)
+                     index; its queue (receive/delete); Textract + textract-staging/*;
+                     Transcribe jobs + transcripts/*
+    transcription    table items; the chunk index; transcripts/* (get); GetTranscriptionJob
     endpoint role    its DLC image, tenants/*/models/* (adapters), its own logs
     training role    tenants/*/datasets/* (read), tenants/*/models/* (write), its image, its logs
 """
@@ -62,13 +64,16 @@ class NoticebotStack(cdk.Stack):
         def env(service: str) -> dict[str, str]:
             return function_environment(config, self.storage, self.search, self.models, service)
 
-        self.ingestion = Ingestion(self, "Ingestion", config=config, storage=self.storage,
-                                   code=lambda_code(self, "ingest", assets_root),
-                                   environment=env("ingest"))
+        self.ingestion = Ingestion(
+            self, "Ingestion", config=config, storage=self.storage,
+            code=lambda_code(self, "ingest", assets_root), environment=env("ingest"),
+            transcription_code=lambda_code(self, "transcription", assets_root),
+            transcription_environment=env("transcription"))
         self.api = Api(self, "Api", config=config, code=lambda_code(self, "api", assets_root),
                        environment=env("api"))
 
         api_fn, ingest_fn = self.api.function, self.ingestion.function
+        transcription_fn = self.ingestion.transcription
         # API: metadata, uploads (direct + presigned), search index, the chat model.
         self.storage.grant_table(api_fn.role)
         self.storage.grant_raw_write(api_fn.role)
@@ -80,13 +85,17 @@ class NoticebotStack(cdk.Stack):
         self.storage.grant_table(ingest_fn.role)
         self.storage.grant_raw_read(ingest_fn.role)
         self.search.grant_index_read_write(ingest_fn.role)
+        # Transcription: document status, transcript chunks into the index.
+        self.storage.grant_table(transcription_fn.role)
+        self.search.grant_index_read_write(transcription_fn.role)
         self.search.finalize_access()
         # NOT YET: the fine-tune route and deploy function (issue 6) will call
         # self.training.grant_launch(api_fn.role) and self.training.add_deploy_target(deploy_fn).
 
         self.monitoring = Monitoring(
             self, "Monitoring", config=config, key=self.storage.key, api=self.api,
-            ingestion=self.ingestion, functions=[api_fn, ingest_fn], models=self.models,
+            ingestion=self.ingestion, functions=[api_fn, ingest_fn, transcription_fn],
+            models=self.models,
             search=self.search)
 
         for name, value, description in (

@@ -118,7 +118,8 @@ def test_dev_scales_to_zero_and_back_prod_keeps_a_copy(dev, prod):
 
 # ---- training ----------------------------------------------------------------------------------
 def test_training_rule_matches_this_stages_finished_jobs_and_has_no_target_yet(dev):
-    _, rule = only(dev, "AWS::Events::Rule")
+    rule, = [v for k, v in resources(dev, "AWS::Events::Rule").items()
+             if k.startswith("TrainingJobStateChange")]
     pattern = rule["Properties"]["EventPattern"]
     assert pattern == {
         "source": ["aws.sagemaker"], "detail-type": ["SageMaker Training Job State Change"],

@@ -47,6 +47,10 @@ def test_data_bucket_is_private_encrypted_versioned_and_logged(dev):
     assert rules["expire-deleted-uploads"]["Prefix"] == "tenants/"
     assert rules["expire-deleted-uploads"]["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
     assert rules["tier-raw-uploads"]["Transitions"][0]["StorageClass"] == "INTELLIGENT_TIERING"
+    assert rules["tier-raw-uploads"]["ObjectSizeGreaterThan"] == "131072"
+    assert rules["expire-textract-staging"]["Prefix"] == "textract-staging/"
+    assert rules["expire-transcripts"]["Prefix"] == "transcripts/"
+    assert all("ObjectSizeGreaterThan" not in r for k, r in rules.items() if k != "tier-raw-uploads")
 
 
 def test_bucket_policies_refuse_plain_http_and_old_tls(dev):
@@ -152,7 +156,8 @@ def test_queue_feeds_the_ingest_function(dev, config):
 def test_functions_get_exactly_the_environment_contract(request, stage, service):
     t = request.getfixturevalue(stage)
     fns = functions(t)
-    assert set(fns) == {"noticebot.handlers.api.app.handler", "noticebot.handlers.ingest.handler"}
+    assert set(fns) == {"noticebot.handlers.api.app.handler", "noticebot.handlers.ingest.handler",
+                        "noticebot.handlers.transcription.handler"}
     for handler, props in fns.items():
         env = props["Environment"]["Variables"]
         assert set(env) == ENV_CONTRACT, handler
@@ -179,3 +184,23 @@ def test_functions_use_their_own_roles_without_managed_policies(dev):
         role_id = fn["Properties"]["Role"]["Fn::GetAtt"][0]
         assert "ManagedPolicyArns" not in roles[role_id]["Properties"]
     dev.resource_properties_count_is("AWS::IAM::Role", {"ManagedPolicyArns": Match.any_value()}, 0)
+
+
+def test_transcribe_completion_reaches_the_transcription_function(dev):
+    rules = {k: v for k, v in resources(dev, "AWS::Events::Rule").items()
+             if "TranscriptionDone" in k}
+    assert len(rules) == 1
+    rule = next(iter(rules.values()))["Properties"]
+    assert rule["EventPattern"] == {
+        "source": ["aws.transcribe"], "detail-type": ["Transcribe Job State Change"],
+        "detail": {"TranscriptionJobName": [{"prefix": "noticebot-"}],
+                   "TranscriptionJobStatus": ["COMPLETED", "FAILED"]}}
+    fn_id = [k for k, v in resources(dev, "AWS::Lambda::Function").items()
+             if v["Properties"]["Handler"] == "noticebot.handlers.transcription.handler"][0]
+    target, = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
+    dlq_id = [k for k in resources(dev, "AWS::SQS::Queue") if "DeadLetters" in k][0]
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
+    _, invoke_config = only(dev, "AWS::Lambda::EventInvokeConfig")
+    assert invoke_config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": [dlq_id, "Arn"]}
