@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 APP_STAMP := $(VENV)/.app-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test test-fast test-mobile bench install install-system install-dev clean
+.PHONY: run test test-fast test-mobile test-cdk bench bundles synth cost install install-system install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,26 @@ test-fast: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(PIP) install -q -r requirements-bench.txt
 	$(PY) bench/run.py
+
+NPM_STAMP := node_modules/.installed
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund && touch $@
+
+# Lambda bundles without Docker (manylinux wheels for python3.12), with their sizes.
+bundles: $(DEV_STAMP)
+	$(PY) scripts/build_lambda_bundles.py --sizes --smoke-test
+
+# The whole AWS app through the pinned CDK CLI, offline (cdk-nag runs on every synth).
+synth: $(DEV_STAMP) $(NPM_STAMP)
+	CDK_DISABLE_CLI_TELEMETRY=true JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 \
+	  npx cdk synth --no-notices --quiet
+
+# Idle monthly cost of the dev stage from the price table in cost/.
+cost: $(DEV_STAMP)
+	$(PY) cost/idle_cost.py
+
+test-cdk: $(DEV_STAMP)
+	$(PY) -m pytest tests/cdk
 
 clean:
 	rm -rf $(VENV) .noticebot .pytest_cache

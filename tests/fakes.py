@@ -6,6 +6,7 @@ import hashlib
 import re
 import threading
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import numpy as np
 
@@ -95,6 +96,11 @@ class FakeVectorIndex(VectorIndex):
 
     def count(self, workspace_id: str) -> int:
         return len(self._chunks.get(workspace_id, {}))
+
+    def chunks(self, workspace_id: str, limit: int = 5000) -> list[Chunk]:
+        found = sorted(self._chunks.get(workspace_id, {}).values(),
+                       key=lambda c: (c.document_id, c.ordinal, c.chunk_id))
+        return [replace(c, vector=None) for c in found[:limit]]
 
     def search(self, workspace_id: str, query: SearchQuery) -> list[SearchHit]:
         terms = set(content_words(query.text))

@@ -83,3 +83,82 @@ class MetadataStoreContract:
         assert [t.content for t in conv.turns] == ["q1", "a1", "q2"]
         assert conv.turns[1].citations[0].page == 2
         assert store.get_conversation("ws2", "c1") is None
+
+
+# ------------------------------------------------------------------ fine-tuning (issue 6)
+def make_job(ws="ws1", job_id="j1", status=None, created_at=None):
+    from noticebot.domain.tuning import FineTuneJob, JobStatus
+
+    job = FineTuneJob(workspace_id=ws, job_id=job_id, created_by="u1",
+                      hyperparameters={"epochs": 2, "learning_rate": 2e-4},
+                      dataset={"train": 9, "validation": 2}, dataset_prefix=f"tenants/{ws}/datasets/{job_id}/",
+                      status=status or JobStatus.QUEUED)
+    if created_at:
+        job.created_at = created_at
+    return job
+
+
+def make_model(ws="ws1", model_id="m1", created_at=None):
+    from noticebot.domain.tuning import ModelVersion
+
+    version = ModelVersion(workspace_id=ws, model_id=model_id, job_id="j1", name="Fine-tune 1",
+                           base_model="llama3", adapter_name=f"ic-{model_id}",
+                           metrics={"eval_loss": 1.25, "base_eval_loss": 1.5, "steps": 10})
+    if created_at:
+        version.created_at = created_at
+    return version
+
+
+class TuningStoreContract:
+    def test_job_round_trip_and_scope(self, store):
+        from noticebot.domain.tuning import JobStatus
+
+        store.put_job(make_job())
+        got = store.get_job("ws1", "j1")
+        assert got.status == JobStatus.QUEUED and got.hyperparameters["learning_rate"] == 2e-4
+        assert got.dataset == {"train": 9, "validation": 2} and got.created_at is not None
+        assert store.get_job("ws2", "j1") is None and store.list_jobs("ws2") == []
+
+    def test_jobs_list_newest_first(self, store):
+        t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        store.put_job(make_job(job_id="old", created_at=t0))
+        store.put_job(make_job(job_id="new", created_at=t0 + timedelta(hours=1)))
+        assert [j.job_id for j in store.list_jobs("ws1")] == ["new", "old"]
+
+    def test_update_job_is_conditional_on_status(self, store):
+        from noticebot.domain.tuning import JobStatus
+
+        job = make_job()
+        store.put_job(job)
+        job.status, job.metrics = JobStatus.COMPLETED, {"eval_loss": 0.5}
+        assert store.update_job(job, allowed_from=(JobStatus.QUEUED, JobStatus.RUNNING))
+        job.status = JobStatus.FAILED  # a late duplicate event must not undo the completion
+        assert not store.update_job(job, allowed_from=(JobStatus.QUEUED, JobStatus.RUNNING))
+        got = store.get_job("ws1", "j1")
+        assert got.status == JobStatus.COMPLETED and got.metrics == {"eval_loss": 0.5}
+        assert not store.update_job(make_job(job_id="ghost"), allowed_from=(JobStatus.QUEUED,))
+        assert store.get_job("ws1", "ghost") is None
+
+    def test_one_training_slot_per_workspace(self, store):
+        assert store.claim_tuning_slot("ws1", "j1") is None
+        assert store.claim_tuning_slot("ws1", "j2") == "j1"
+        assert store.claim_tuning_slot("ws2", "j3") is None  # another workspace is independent
+        assert not store.release_tuning_slot("ws1", "j2")  # only the holder releases
+        assert store.release_tuning_slot("ws1", "j1")
+        assert store.claim_tuning_slot("ws1", "j2") is None
+
+    def test_models_round_trip_order_and_scope(self, store):
+        t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        store.put_model(make_model(model_id="m1", created_at=t0))
+        store.put_model(make_model(model_id="m2", created_at=t0 + timedelta(days=1)))
+        assert [m.model_id for m in store.list_models("ws1")] == ["m2", "m1"]
+        got = store.get_model("ws1", "m1")
+        assert got.metrics["eval_loss"] == 1.25 and got.adapter_name == "ic-m1"
+        assert store.get_model("ws2", "m1") is None and store.list_models("ws2") == []
+
+    def test_active_model_pointer(self, store):
+        assert store.get_active_model("ws1") is None
+        store.set_active_model("ws1", "m1")
+        assert store.get_active_model("ws1") == "m1" and store.get_active_model("ws2") is None
+        store.set_active_model("ws1", None)  # back to the base model
+        assert store.get_active_model("ws1") is None

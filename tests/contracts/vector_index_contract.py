@@ -187,3 +187,14 @@ class VectorIndexContract:
             index.search("riverside", SearchQuery(text="x", vector=None, mode="dense"))
         with pytest.raises(ValueError):
             index.search("riverside", SearchQuery(text="x", vector=vec("x"), mode="fuzzy"))
+
+    def test_chunks_lists_one_workspace_in_document_order(self, index):
+        self.load(index)
+        self.load(index, "other-club", [chunk("x", 0, "Helmets are optional on the beach ride.")])
+        listed = index.chunks("riverside")
+        assert [c.chunk_id for c in listed] == ["bake:0", "pool:0", "rules:0", "rules:1"]
+        assert listed[2].text == BOARD[0].text and listed[2].title == "Club rules"
+        assert [c.chunk_id for c in index.chunks("riverside", limit=2)] == ["bake:0", "pool:0"]
+        assert index.chunks("nobody") == []
+        with pytest.raises(ValueError):
+            index.chunks("")

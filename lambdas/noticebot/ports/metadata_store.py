@@ -1,4 +1,5 @@
-"""MetadataStore: documents, notices, conversations. DynamoDB in AWS, SQLite locally.
+"""MetadataStore: documents, notices, conversations, fine-tune jobs, model versions and each
+workspace's active model. DynamoDB in AWS, SQLite locally.
 
 Every read and write names the workspace; rows of one workspace are invisible to another.
 """
@@ -14,6 +15,7 @@ from noticebot.domain.models import (
     DocumentStatus,
     Notice,
 )
+from noticebot.domain.tuning import FineTuneJob, JobStatus, ModelVersion
 
 
 class MetadataStore(ABC):
@@ -74,3 +76,47 @@ class MetadataStore(ABC):
     def append_turns(
         self, workspace_id: str, conversation_id: str, turns: list[ConversationTurn]
     ) -> None: ...
+
+    # fine-tune jobs
+    @abstractmethod
+    def claim_tuning_slot(self, workspace_id: str, job_id: str) -> str | None:
+        """Atomically makes ``job_id`` the workspace's one training job. Returns None when
+        claimed, or the id of the job already holding the slot (nothing changes then)."""
+
+    @abstractmethod
+    def release_tuning_slot(self, workspace_id: str, job_id: str) -> bool:
+        """Frees the slot if ``job_id`` holds it; returns whether it did."""
+
+    @abstractmethod
+    def put_job(self, job: FineTuneJob) -> None:
+        """Creates or replaces the job."""
+
+    @abstractmethod
+    def update_job(self, job: FineTuneJob, *, allowed_from: tuple[JobStatus, ...]) -> bool:
+        """Replaces the stored job only if its stored status is in ``allowed_from``
+        (a stale or duplicate completion event loses). Returns whether it was applied."""
+
+    @abstractmethod
+    def get_job(self, workspace_id: str, job_id: str) -> FineTuneJob | None: ...
+
+    @abstractmethod
+    def list_jobs(self, workspace_id: str) -> list[FineTuneJob]:
+        """Newest first."""
+
+    # model versions and the active model
+    @abstractmethod
+    def put_model(self, version: ModelVersion) -> None: ...
+
+    @abstractmethod
+    def get_model(self, workspace_id: str, model_id: str) -> ModelVersion | None: ...
+
+    @abstractmethod
+    def list_models(self, workspace_id: str) -> list[ModelVersion]:
+        """Newest first."""
+
+    @abstractmethod
+    def get_active_model(self, workspace_id: str) -> str | None:
+        """The model id chat uses for the workspace; None = the base model."""
+
+    @abstractmethod
+    def set_active_model(self, workspace_id: str, model_id: str | None) -> None: ...

@@ -47,3 +47,8 @@ class VectorIndex(ABC):
 
     @abstractmethod
     def count(self, workspace_id: str) -> int: ...
+
+    @abstractmethod
+    def chunks(self, workspace_id: str, limit: int = 5000) -> list[Chunk]:
+        """The workspace's chunks without vectors, by document then position, at most
+        ``limit`` (expired ones included): what the fine-tune dataset builder reads."""

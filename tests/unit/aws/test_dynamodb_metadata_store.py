@@ -2,13 +2,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from contracts.metadata_store_contract import MetadataStoreContract, make_doc
+from contracts.metadata_store_contract import MetadataStoreContract, TuningStoreContract, make_doc
 from noticebot.adapters.aws.dynamodb_metadata_store import DynamoDbMetadataStore
 from noticebot.domain.errors import NotFound
 from noticebot.domain.models import Conversation, ConversationTurn, DocumentStatus
 
 
-class TestDynamoDbMetadataStore(MetadataStoreContract):
+class TestDynamoDbMetadataStore(MetadataStoreContract, TuningStoreContract):
     """The same conformance suite the SQLite store passes, against moto's DynamoDB."""
 
     @pytest.fixture

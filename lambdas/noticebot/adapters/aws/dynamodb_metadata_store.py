@@ -15,6 +15,8 @@ Why each method is shaped as it is:
 - every read that decides something (get, conditional paths) is strongly consistent;
   ``find_document_by_sha256`` reads a GSI, which is eventually consistent: duplicate
   detection is best effort for two identical uploads within a second.
+
+Fine-tune jobs, model versions and the active model: ``dynamodb_tuning`` (same table).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from datetime import timedelta
 
 from noticebot.adapters.aws import dynamodb_items as items
 from noticebot.adapters.aws.clients import ClientSource, lazy
+from noticebot.adapters.aws.dynamodb_tuning import DynamoDbTuningMixin
 from noticebot.domain.errors import NotFound
 from noticebot.domain.models import (
     Conversation,
@@ -38,7 +41,7 @@ from noticebot.ports.metadata_store import MetadataStore
 BATCH_WRITE = 25  # BatchWriteItem's limit
 
 
-class DynamoDbMetadataStore(MetadataStore):
+class DynamoDbMetadataStore(DynamoDbTuningMixin, MetadataStore):
     def __init__(self, table: str, client: ClientSource, *, conversation_ttl_days: int = 90,
                  clock=utcnow):
         if not table:

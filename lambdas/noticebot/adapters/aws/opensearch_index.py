@@ -174,6 +174,13 @@ class OpenSearchVectorIndex(VectorIndex):
             raise
         return int(result["count"])
 
+    def chunks(self, workspace_id: str, limit: int = 5000) -> list[Chunk]:
+        """One page, at most 10,000 (the index's max_result_window)."""
+        size = max(0, min(int(limit), MAX_DOCUMENT_CHUNKS))
+        (rows,) = self._msearch([q.listing(workspace_id, size)]) if size else ([],)
+        found = [q.chunk_of(src) for _, _, src in rows]
+        return sorted(found, key=lambda c: (c.document_id, c.ordinal, c.chunk_id))
+
     def search(self, workspace_id: str, query: SearchQuery) -> list[SearchHit]:
         q.scope_filter(workspace_id)
         if query.mode not in SEARCH_MODES:
@@ -258,7 +265,7 @@ class OpenSearchVectorIndex(VectorIndex):
                     continue
                 reason = error.get("reason") if isinstance(error, dict) else ""
                 raise OpenSearchError(f"search failed: {kind}: {reason}")
-            out.append([(h["_source"]["chunk_id"], float(h["_score"]), h["_source"])
+            out.append([(h["_source"]["chunk_id"], float(h.get("_score") or 0.0), h["_source"])
                         for h in response["hits"]["hits"]])
         return out
 

@@ -134,6 +134,13 @@ def knn_search(workspace_id: str, vector: Sequence[float], k: int, **scope) -> d
     }
 
 
+def listing(workspace_id: str, size: int) -> dict:
+    """A workspace's chunks in document order, no scoring (the fine-tune dataset builder)."""
+    return {"size": int(size), "track_total_hits": False, "_source": {"excludes": SOURCE_EXCLUDES},
+            "sort": [{"document_id": "asc"}, {"ordinal": "asc"}],
+            "query": filtered(workspace_id)}
+
+
 def cosine_of(score: float) -> float:
     """Invert faiss' innerproduct scoring (score = 1 + ip for ip >= 0, else 1 / (1 - ip)),
     so hits carry the cosine the relevance gate's thresholds are calibrated on."""

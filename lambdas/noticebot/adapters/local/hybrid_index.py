@@ -135,6 +135,13 @@ class EmbeddedHybridIndex(VectorIndex):
             segment = self._segments.get(workspace_id)
             return segment.live if segment else self._store.count(workspace_id)
 
+    def chunks(self, workspace_id: str, limit: int = 5000) -> list[Chunk]:
+        _check_workspace(workspace_id)
+        with self._lock:
+            ids = self._store.chunk_ids(workspace_id, max(0, limit))
+            found = self._store.fetch(workspace_id, ids)
+        return [found[i] for i in ids if i in found]
+
     def search(self, workspace_id: str, query: SearchQuery) -> list[SearchHit]:
         _check_workspace(workspace_id)
         if query.mode not in SEARCH_MODES:

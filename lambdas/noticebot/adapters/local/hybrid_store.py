@@ -103,6 +103,12 @@ class ChunkStore:
         while rows := cur.fetchmany(batch):
             yield rows
 
+    def chunk_ids(self, workspace_id: str, limit: int) -> list[str]:
+        """Ids by document then position, at most ``limit``."""
+        sql = ("SELECT chunk_id FROM chunks WHERE workspace_id = ?"
+               " ORDER BY document_id, ordinal, chunk_id LIMIT ?")
+        return [r[0] for r in self._db.execute(sql, (workspace_id, int(limit)))]
+
     def fetch(self, workspace_id: str, chunk_ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id, without their vectors (hits do not need them)."""
         out: dict[str, Chunk] = {}

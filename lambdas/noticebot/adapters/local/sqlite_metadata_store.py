@@ -1,4 +1,7 @@
-"""MetadataStore on SQLite. Schema versioned through PRAGMA user_version."""
+"""MetadataStore on SQLite. Schema versioned through PRAGMA user_version.
+
+Fine-tuning jobs, model versions and the active model live in ``sqlite_tuning`` (migration 2).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from noticebot.domain.models import (
     Notice,
     utcnow,
 )
+from noticebot.adapters.local.sqlite_tuning import TUNING_MIGRATION, SqliteTuningMixin
 from noticebot.ports.metadata_store import MetadataStore
 
 # Each entry moves the schema one version forward; never edit a released entry.
@@ -50,6 +54,8 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (workspace_id, conversation_id, seq)
     );
     """,
+    # 2: fine-tune jobs, the per-workspace training slot, model versions, the active model
+    TUNING_MIGRATION,
 ]
 
 
@@ -61,7 +67,7 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-class SqliteMetadataStore(MetadataStore):
+class SqliteMetadataStore(SqliteTuningMixin, MetadataStore):
     def __init__(self, path: Path | str):
         self.path = str(path)
         if self.path != ":memory:":

@@ -1,0 +1,55 @@
+"""TrainingLauncher: runs ``sagemaker/training/train.py`` on a workspace's dataset.
+
+SageMaker ``create_training_job`` in AWS; locally a subprocess with the same environment
+(``SM_HPS``, ``SM_CHANNEL_TRAIN``, ``SM_CHANNEL_VALIDATION``, ``SM_MODEL_DIR``) and folders.
+Completion is an event, not a return value: EventBridge's "SageMaker Training Job State
+Change" in AWS, the subprocess's exit locally; both reach ``handlers.deploy``.
+
+Blob layout (the training role may read only datasets and write only models):
+``tenants/{ws}/datasets/{job}/train/train.jsonl``, ``.../validation/validation.jsonl``;
+adapters land under ``tenants/{ws}/models/``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from noticebot.domain.tuning import FineTuneJob, TrainingState
+
+CHANNELS = ("train", "validation")
+
+
+def dataset_prefix(workspace_id: str, job_id: str) -> str:
+    return f"tenants/{workspace_id}/datasets/{job_id}/"
+
+
+def dataset_key(workspace_id: str, job_id: str, channel: str) -> str:
+    return f"{dataset_prefix(workspace_id, job_id)}{channel}/{channel}.jsonl"
+
+
+def models_prefix(workspace_id: str) -> str:
+    return f"tenants/{workspace_id}/models/"
+
+
+def workspace_of_models_path(path: str) -> str | None:
+    """The workspace in an output path or artifact URI under ``tenants/{ws}/models/``."""
+    parts = path.split("/")
+    for i in range(len(parts) - 2):
+        if parts[i] == "tenants" and parts[i + 2] == "models" and parts[i + 1]:
+            return parts[i + 1]
+    return None
+
+
+class TrainingLauncher(ABC):
+    @abstractmethod
+    def launch(self, job: FineTuneJob) -> str:
+        """Starts training on the job's dataset (``job.dataset_prefix``) with its
+        hyperparameters; returns the training job's name. Raises ModelUnavailable when
+        training cannot run here (no train.py, no role configured)."""
+
+    @abstractmethod
+    def status(self, job: FineTuneJob) -> TrainingState:
+        """The run's current state; once finished, with its metrics and adapter artifact."""
+
+    def stop(self, job: FineTuneJob) -> None:
+        """Asks a running job to stop (best effort)."""
