@@ -13,7 +13,9 @@ from noticebot.ingestion.engines import Engines
 from noticebot.ports import BlobStore, ChatModel, Embedder, MetadataStore, VectorIndex
 from noticebot.services.chat import ChatService
 from noticebot.services.documents import DocumentService
+from noticebot.services.finetune import FineTuneService
 from noticebot.services.ingest import IngestService
+from noticebot.services.models import ModelService
 from noticebot.services.notices import NoticeService
 from noticebot.services.search import SearchService
 
@@ -31,17 +33,27 @@ class Container:
     notices: NoticeService
     search: SearchService
     chat: ChatService
+    finetune: FineTuneService | None = None
+    models: ModelService | None = None
+    launcher: Any = None  # TrainingLauncher (SageMaker / subprocess)
+    registry: Any = None  # ModelRegistry (SageMaker model packages + components / local)
     queue: Any = None  # local mode: the in-process S3 -> SQS -> Lambda stand-in
     auth: Any = None  # local mode: the JWT authority the dev server verifies with
 
 
 def _services(settings: Settings, metadata, blobs, index, embedder, chat_model,
-              engines: Engines | None = None, transcription_jobs=None) -> dict:
+              engines: Engines | None = None, transcription_jobs=None, launcher=None,
+              registry=None) -> dict:
     """``engines``: OCR and speech to text for the ingest service (None: images and audio
     fail as unreadable); ``transcription_jobs``: an asynchronous speech-to-text service
-    (Amazon Transcribe) that audio goes to instead of ``engines.transcriber``."""
+    (Amazon Transcribe) that audio goes to instead of ``engines.transcriber``;
+    ``launcher`` / ``registry``: fine-tuning (None: the routes answer 503)."""
     search = SearchService(index, embedder, settings.max_query_chars)
+    models = ModelService(metadata, registry, launcher, base_model=settings.base_model)
     return dict(
+        launcher=launcher, registry=registry, models=models,
+        finetune=FineTuneService(metadata, blobs, index, launcher,
+                                 base_model=settings.base_model),
         documents=DocumentService(metadata, blobs, index, settings.max_upload_bytes),
         ingest=IngestService(metadata, blobs, index, embedder, settings.chunk_max_tokens,
                              settings.chunk_overlap_tokens, engines=engines,
@@ -51,30 +63,33 @@ def _services(settings: Settings, metadata, blobs, index, embedder, chat_model,
         search=search,
         chat=ChatService(search, chat_model, metadata, top_k=settings.chat_top_k,
                          max_new_tokens=settings.chat_max_new_tokens,
-                         history_turns=settings.history_turns),
+                         history_turns=settings.history_turns, models=models),
     )
 
 
 def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = None,
               chat_model: ChatModel | None = None, index: VectorIndex | None = None,
               metadata: MetadataStore | None = None, start_worker: bool = False,
-              engines: Engines | None = None) -> Container:
+              engines: Engines | None = None, launcher=None, registry=None) -> Container:
     """``engines``: OCR / speech to text for ingestion; local mode defaults to Tesseract and
-    Whisper tiny.en (built here, loaded on the first image or recording)."""
+    Whisper tiny.en (built here, loaded on the first image or recording). ``launcher`` /
+    ``registry``: fine-tuning; local mode defaults to train.py in a subprocess and adapters
+    on disk registered with the local model server."""
     settings = settings or Settings.from_env()
     if settings.mode == "aws":
         from noticebot.bootstrap_aws import bootstrap_aws  # boto3 only in aws mode
 
         return bootstrap_aws(settings, embedder=embedder, chat_model=chat_model, index=index,
-                             metadata=metadata, engines=engines)
+                             metadata=metadata, engines=engines, launcher=launcher,
+                             registry=registry)
     if settings.mode != "local":
         raise ValueError(f"unsupported mode {settings.mode!r}: expected 'local' or 'aws'")
     return _bootstrap_local(settings, embedder, chat_model, index, metadata, start_worker,
-                            engines)
+                            engines, launcher, registry)
 
 
 def _bootstrap_local(settings, embedder, chat_model, index, metadata, start_worker,
-                     engines=None) -> Container:
+                     engines=None, launcher=None, registry=None) -> Container:
     from noticebot.adapters.local.folder_blob_store import FolderBlobStore
     from noticebot.adapters.local.in_process_queue import InProcessQueue
     from noticebot.adapters.local.jwt_auth import LocalJwtAuthority
@@ -104,11 +119,18 @@ def _bootstrap_local(settings, embedder, chat_model, index, metadata, start_work
         from noticebot.ingestion.engines import local_engines
 
         engines = local_engines()  # cheap: tesseract / Whisper load on first use
+    launcher, registry = _local_tuning(settings, blobs, chat_model, launcher, registry)
     container = Container(
         settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
         chat_model=chat_model, queue=queue, auth=LocalJwtAuthority(data / "jwt-secret"),
-        **_services(settings, metadata, blobs, index, embedder, chat_model, engines),
+        **_services(settings, metadata, blobs, index, embedder, chat_model, engines,
+                    launcher=launcher, registry=registry),
     )
+    # train.py's exit is the completion event: the same handler the deploy Lambda runs.
+    from noticebot.handlers import deploy as deploy_handler
+
+    if getattr(launcher, "on_event", False) is None:
+        launcher.on_event = lambda event: deploy_handler.handle(event, container)
     # The worker calls the same Lambda handler AWS would, with SQS batch events.
     from noticebot.handlers import ingest as ingest_handler
 
@@ -116,3 +138,21 @@ def _bootstrap_local(settings, embedder, chat_model, index, metadata, start_work
     if start_worker:
         queue.start()
     return container
+
+
+def _local_tuning(settings: Settings, blobs, chat_model, launcher, registry):
+    """train.py in a subprocess; adapters in <data>/models, served by the local model server
+    (the chat model's endpoint), re-registered with it at start-up."""
+    if launcher is None:
+        from noticebot.adapters.local.subprocess_launcher import SubprocessLauncher
+
+        launcher = SubprocessLauncher(settings.data_dir / "training", blobs,
+                                      script=settings.train_script or None,
+                                      job_prefix=settings.training_job_prefix)
+    if registry is None:
+        from noticebot.adapters.local.model_registry import LocalModelRegistry
+
+        registry = LocalModelRegistry(settings.data_dir / "models",
+                                      server=getattr(chat_model, "endpoint", chat_model))
+        registry.restore()
+    return launcher, registry

@@ -40,6 +40,21 @@ class Settings:
     presigned_max_bytes: int = 100 * 1024 * 1024  # presigned uploads go straight to S3
     upload_url_ttl_s: int = 900
     conversation_ttl_days: int = 90
+    # fine-tuning (issue 6). Local: train.py runs as a subprocess; aws: SageMaker training jobs.
+    base_model: str = ""  # model_name_or_path for train.py; "" = train.py's own default
+    train_script: str = ""  # local: path of train.py; "" = <repo>/sagemaker/training/train.py
+    training_job_prefix: str = "noticebot-ft-"  # the EventBridge rule matches this prefix
+    training_role_arn: str = ""
+    training_image: str = ""  # full image URI; "" = the regional Hugging Face PyTorch DLC
+    training_image_tag: str = "2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04"
+    training_instance_type: str = "ml.g5.2xlarge"
+    training_source: str = ""  # s3://.../sourcedir.tar.gz holding train.py (+ requirements.txt)
+    base_model_s3: str = ""  # s3:// prefix of the base weights, mounted as channel "model"
+    training_spot: bool = True
+    training_max_runtime_s: int = 4 * 3600
+    training_max_wait_s: int = 8 * 3600  # spot: waiting for capacity counts here
+    model_package_group: str = ""  # SageMaker model package group of this deployment
+    adapter_image: str = ""  # inference image recorded in model packages (the LMI container)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -61,4 +76,26 @@ class Settings:
             presigned_max_bytes=_int("NOTICEBOT_PRESIGNED_MAX_BYTES", cls.presigned_max_bytes),
             conversation_ttl_days=_int("NOTICEBOT_CONVERSATION_TTL_DAYS",
                                        cls.conversation_ttl_days),
+            **_training_from_env(cls),
         )
+
+
+def _training_from_env(cls) -> dict:
+    env = os.environ.get
+    return dict(
+        base_model=env("NOTICEBOT_BASE_MODEL", ""),
+        train_script=env("NOTICEBOT_TRAIN_SCRIPT", ""),
+        training_job_prefix=env("NOTICEBOT_TRAINING_JOB_PREFIX") or cls.training_job_prefix,
+        training_role_arn=env("NOTICEBOT_TRAINING_ROLE_ARN", ""),
+        training_image=env("NOTICEBOT_TRAINING_IMAGE", ""),
+        training_image_tag=env("NOTICEBOT_TRAINING_IMAGE_TAG") or cls.training_image_tag,
+        training_instance_type=(env("NOTICEBOT_TRAINING_INSTANCE_TYPE")
+                                or cls.training_instance_type),
+        training_source=env("NOTICEBOT_TRAINING_SOURCE", ""),
+        base_model_s3=env("NOTICEBOT_BASE_MODEL_S3", ""),
+        training_spot=env("NOTICEBOT_TRAINING_SPOT", "true").lower() not in ("0", "false", "no"),
+        training_max_runtime_s=_int("NOTICEBOT_TRAINING_MAX_RUNTIME_S", cls.training_max_runtime_s),
+        training_max_wait_s=_int("NOTICEBOT_TRAINING_MAX_WAIT_S", cls.training_max_wait_s),
+        model_package_group=env("NOTICEBOT_MODEL_PACKAGE_GROUP", ""),
+        adapter_image=env("NOTICEBOT_ADAPTER_IMAGE", ""),
+    )

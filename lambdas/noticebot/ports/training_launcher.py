@@ -12,11 +12,14 @@ adapters land under ``tenants/{ws}/models/``.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 
 from noticebot.domain.tuning import FineTuneJob, TrainingState
 
 CHANNELS = ("train", "validation")
+WORKSPACE_TAG = "noticebot:workspace"  # tags on every training job (and its event)
+JOB_TAG = "noticebot:job"
 
 
 def dataset_prefix(workspace_id: str, job_id: str) -> str:
@@ -38,6 +41,25 @@ def workspace_of_models_path(path: str) -> str | None:
         if parts[i] == "tenants" and parts[i + 2] == "models" and parts[i + 1]:
             return parts[i + 1]
     return None
+
+
+def encode_hyperparameters(hyperparameters: dict) -> dict[str, str]:
+    """SageMaker's ``HyperParameters`` map (strings only, as hyperparameters.json holds them):
+    numbers JSON-encoded, strings as they are. The training toolkit JSON-decodes each value
+    into ``SM_HPS``, so train.py sees 3 and 0.0002 again, and plain strings stay strings."""
+    return {str(k): v if isinstance(v, str) else json.dumps(v)
+            for k, v in hyperparameters.items() if v is not None}
+
+
+def decode_hyperparameters(encoded: dict[str, str]) -> dict:
+    """What the training toolkit puts in ``SM_HPS`` for an encoded map."""
+    out = {}
+    for key, value in encoded.items():
+        try:
+            out[key] = json.loads(value)
+        except (TypeError, ValueError):
+            out[key] = value
+    return out
 
 
 class TrainingLauncher(ABC):

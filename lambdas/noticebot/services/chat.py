@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from dataclasses import dataclass, field
 
-from noticebot.domain.errors import NotFound
+from noticebot.domain.errors import InvalidRequest, ModelUnavailable, NotFound
 from noticebot.domain.models import Citation, Conversation, ConversationTurn, Principal
+from noticebot.domain.tuning import BASE_MODEL_ID
 from noticebot.llm.prompts import NO_ANSWER, build_messages
 from noticebot.ports import ChatModel, GenerationParams, MetadataStore
 from noticebot.services.answer_check import check_answer
 from noticebot.services.search import Passage, SearchService
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class ChatResult:
     usage: dict = field(default_factory=dict)
     grounded: bool = True
     answer_check: str | None = None  # why the model's answer was replaced by a quote
+    warning: str | None = None  # e.g. the workspace's model failed and the base model answered
 
 
 _CITE = re.compile(r"\[(\d+)\]")
@@ -45,8 +50,11 @@ _CITE = re.compile(r"\[(\d+)\]")
 class ChatService:
     def __init__(self, search: SearchService, model: ChatModel, metadata: MetadataStore,
                  top_k: int = 4, max_new_tokens: int = 200, history_turns: int = 4,
-                 gate: RelevanceGate = RelevanceGate()):
+                 gate: RelevanceGate = RelevanceGate(), models=None):
+        """``models``: resolves a workspace's fine-tuned model (``ModelService``); None = the
+        base model always."""
         self.search = search
+        self.models = models
         self.model = model
         self.metadata = metadata
         self.top_k = top_k
@@ -68,8 +76,16 @@ class ChatService:
         return self._conversation(principal, conversation_id)
 
     def chat(self, principal: Principal, query: str, conversation_id: str | None = None,
-             top_k: int | None = None) -> ChatResult:
+             top_k: int | None = None, model: str | None = None) -> ChatResult:
+        """``model``: None = the workspace's active model, ``base`` = the base model, or one
+        of the workspace's model versions."""
         conv = self._conversation(principal, conversation_id)
+        if self.models is not None:
+            version = self.models.resolve(principal.workspace_id, model)
+        elif model not in (None, BASE_MODEL_ID):
+            raise InvalidRequest(f"unknown model '{model}'")
+        else:
+            version = None
         passages = self.search.search(principal, query, top_k=top_k or self.top_k)
         passages = [p for p in passages if self.gate.admits(p)]
         if not passages:
@@ -77,18 +93,15 @@ class ChatService:
                                 model=self.model.model_id, grounded=False)
         else:
             messages = build_messages(query, passages, conv.turns, self.history_turns)
-            completion = self.model.generate(
-                messages, GenerationParams(max_new_tokens=self.max_new_tokens, temperature=0.0,
-                                           repetition_penalty=1.15)
-            )
+            completion, answered_by, warning = self._generate(messages, version)
             answer, replaced_because = check_answer(
                 query, completion.text.strip(), [p.text for p in passages])
             result = ChatResult(
                 answer=answer, citations=_citations(answer, passages),
-                conversation_id=conv.conversation_id, model=completion.model,
+                conversation_id=conv.conversation_id, model=answered_by,
                 usage={"prompt_tokens": completion.prompt_tokens,
                        "completion_tokens": completion.completion_tokens},
-                answer_check=replaced_because,
+                answer_check=replaced_because, warning=warning,
             )
         if not conv.turns:
             conv.title = query[:80]
@@ -98,6 +111,26 @@ class ChatService:
             ConversationTurn(role="assistant", content=result.answer, citations=result.citations),
         ])
         return result
+
+
+    def _generate(self, messages, version):
+        """(completion, which model answered, warning). The workspace's adapter first; when it
+        is missing or failing, the base model answers and the response says so."""
+        params = GenerationParams(max_new_tokens=self.max_new_tokens, temperature=0.0,
+                                  repetition_penalty=1.15)
+        if version is not None:
+            try:
+                return (self.model.generate(messages, params, adapter=version.adapter_name),
+                        version.model_id, None)
+            except ModelUnavailable as exc:
+                logger.warning("adapter %s of model %s unavailable, base model answers: %s",
+                               version.adapter_name, version.model_id, exc.message)
+                warning = (f"Your workspace's model '{version.name}' ({version.model_id}) is "
+                           f"unavailable right now ({exc.message}); the base model answered.")
+                completion = self.model.generate(messages, params)
+                return completion, completion.model, warning
+        completion = self.model.generate(messages, params)
+        return completion, completion.model, None
 
 
 def _citations(answer: str, passages: list[Passage]) -> list[Citation]:

@@ -170,6 +170,9 @@ class FakeCluster:
         else:
             scored = [(self._score(docs, d, query), d) for d in docs if self._matches(d, query)]
         scored.sort(key=lambda pair: -pair[0])
+        for spec in reversed(request.get("sort", [])):  # stable: the last key sorts first
+            (field, order), = spec.items()
+            scored.sort(key=lambda pair: pair[1].get(field), reverse=order == "desc")
         source = request.get("_source", True)
         hits = [{"_id": d["_id"], "_score": s,
                  **({"_source": self._source(d, source)} if source is not False else {})}

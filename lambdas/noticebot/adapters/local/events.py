@@ -69,3 +69,45 @@ def sqs_batch(bodies: list[dict], queue: str = "noticebot-ingest") -> dict:
             }
         )
     return {"Records": records}
+
+
+def _epoch_ms(when: datetime) -> int:
+    return int(when.timestamp() * 1000)
+
+
+def sagemaker_training_state_change(job_name: str, status: str, *, tags: dict[str, str],
+                                    output_path: str, artifact_uri: str = "",
+                                    metrics: dict | None = None,
+                                    failure_reason: str | None = None,
+                                    secondary_status: str | None = None,
+                                    started: datetime | None = None,
+                                    region: str = "local", account: str = "000000000000") -> dict:
+    """An EventBridge "SageMaker Training Job State Change" event (the detail is the job's
+    DescribeTrainingJob shape, times in epoch milliseconds, tags as a map), as the local
+    training launcher sends it to the deploy handler when train.py exits."""
+    now = datetime.now(timezone.utc)
+    arn = f"arn:aws:sagemaker:{region}:{account}:training-job/{job_name}"
+    detail: dict = {
+        "TrainingJobName": job_name,
+        "TrainingJobArn": arn,
+        "TrainingJobStatus": status,
+        "SecondaryStatus": secondary_status or status,
+        "OutputDataConfig": {"KmsKeyId": "", "S3OutputPath": output_path},
+        "CreationTime": _epoch_ms(started or now),
+        "TrainingStartTime": _epoch_ms(started or now),
+        "TrainingEndTime": _epoch_ms(now),
+        "LastModifiedTime": _epoch_ms(now),
+        "Tags": dict(tags),
+    }
+    if artifact_uri:
+        detail["ModelArtifacts"] = {"S3ModelArtifacts": artifact_uri}
+    if metrics:
+        detail["FinalMetricDataList"] = [
+            {"MetricName": k, "Value": float(v), "Timestamp": _epoch_ms(now)}
+            for k, v in metrics.items() if isinstance(v, (int, float))]
+    if failure_reason:
+        detail["FailureReason"] = failure_reason
+    return {"version": "0", "id": str(uuid.uuid4()),
+            "detail-type": "SageMaker Training Job State Change", "source": "aws.sagemaker",
+            "account": account, "time": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": region,
+            "resources": [arn], "detail": detail}

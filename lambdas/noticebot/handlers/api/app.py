@@ -18,7 +18,16 @@ from pydantic import ValidationError
 from noticebot import __version__
 from noticebot.domain.errors import NoticebotError
 from noticebot.handlers.api.identity import principal_from_event, reject_foreign_identity
-from noticebot.handlers.api.routers import chat, documents, health, notices, search, uploads
+from noticebot.handlers.api.routers import (
+    chat,
+    documents,
+    finetune,
+    health,
+    models,
+    notices,
+    search,
+    uploads,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +106,8 @@ app.include_router(uploads.router, prefix="/api")
 app.include_router(notices.router, prefix="/api")
 app.include_router(search.router, prefix="/api")
 app.include_router(chat.router, prefix="/api")
+app.include_router(finetune.router, prefix="/api")
+app.include_router(models.router, prefix="/api")
 
 
 @app.get("/api/openapi.json", include_in_schema=False)

@@ -150,6 +150,8 @@ class ChatOut(BaseModel):
     usage: dict
     grounded: bool
     answer_check: str | None = None
+    # Set when the workspace's fine-tuned model failed and the base model answered instead.
+    warning: str | None = None
 
 
 class TurnOut(BaseModel):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from noticebot.domain.errors import InvalidRequest
+from noticebot.domain.tuning import BASE_MODEL_ID
 from noticebot.handlers.api.identity import principal_from_event
 from noticebot.handlers.api.schemas import ChatIn, ChatOut, CitationOut, ConversationOut, TurnOut
 from noticebot.handlers.runtime import get_container
@@ -20,13 +21,16 @@ def chat(request: ChatIn) -> ChatOut:
     if request.stream:
         raise InvalidRequest("streaming is not available on this endpoint yet; omit 'stream'")
     container = get_container()
-    if request.model and request.model != container.chat_model.model_id:
-        raise InvalidRequest(f"unknown model '{request.model}'")
-    result = container.chat.chat(principal, request.query, request.conversation_id, request.top_k)
+    requested = request.model
+    if requested == container.chat_model.model_id:
+        requested = BASE_MODEL_ID  # the base model by its own name
+    # None: the workspace's active fine-tune (or the base model); else one of its versions.
+    result = container.chat.chat(principal, request.query, request.conversation_id, request.top_k,
+                                 model=requested)
     return ChatOut(answer=result.answer, citations=[CitationOut.of(c) for c in result.citations],
                    conversation_id=result.conversation_id, model=result.model,
                    usage=result.usage, grounded=result.grounded,
-                   answer_check=result.answer_check)
+                   answer_check=result.answer_check, warning=result.warning)
 
 
 @router.get("/conversations/<conversation_id>", summary="A conversation of the caller's")

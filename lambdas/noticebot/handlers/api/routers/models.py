@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from noticebot.handlers.api.identity import principal_from_event
+from noticebot.handlers.api.schemas_tuning import ActivateIn, ActivateOut, ModelList, ModelOut
+from noticebot.handlers.runtime import get_container
+
+router = APIGatewayRouter()
+
+
+def _principal():
+    return principal_from_event(router.current_event.raw_event)
+
+
+@router.get("/models", summary="The workspace's model versions and which one is active")
+def list_models() -> ModelList:
+    container = get_container()
+    versions, active_id = container.models.list(_principal())
+    return ModelList(models=[ModelOut.of(v, active_id) for v in versions],
+                     active_model_id=active_id, base_model=container.chat_model.model_id)
+
+
+@router.post("/models/<model_id>/activate",
+             summary="Make a model version the workspace's model (roll forward or back; "
+                     "'base' = the base model) (editors)")
+def activate_model(model_id: str, request: ActivateIn | None = None) -> ActivateOut:
+    version = get_container().models.activate(_principal(), model_id)
+    if version is None:
+        return ActivateOut(active_model_id=None, model=None)
+    return ActivateOut(active_model_id=version.model_id, model=ModelOut.of(version, version.model_id))

@@ -1,0 +1,105 @@
+"""Request and response bodies of the fine-tune and model routes (issue 6).
+
+Compatible with the mobile app (mobile/app/services/api/types.ts): a job is
+``{job_id, status, metrics, error, model_id, created_at, updated_at}`` plus ``stage``,
+``progress``, ``dataset``, ``parameters``, ``finished_at``; ``GET /api/models`` is
+``{models: [{model_id, name, base_model, status, active, job_id, metrics, created_at}]}`` plus
+each version's ``reason`` and the list's ``active_model_id`` / ``base_model``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from noticebot.domain.tuning import FineTuneJob, ModelVersion, numeric_metrics
+from noticebot.handlers.api.schemas import Strict
+
+
+class FineTuneParameters(BaseModel):
+    """Types only; the ranges are checked by the service (one 422 naming every bad value)."""
+
+    model_config = ConfigDict(extra="forbid")
+    epochs: int | None = None
+    learning_rate: float | None = None
+    lora_r: int | None = None
+    lora_alpha: int | None = None
+    lora_dropout: float | None = None
+    max_seq_length: int | None = None
+    per_device_batch_size: int | None = None
+    gradient_accumulation_steps: int | None = None
+    max_steps: int | None = None
+    seed: int | None = None
+
+
+class FineTuneIn(Strict):
+    parameters: FineTuneParameters = Field(default_factory=FineTuneParameters)
+
+
+class FineTuneStarted(BaseModel):
+    job_id: str
+    status: str
+    dataset: dict[str, int]
+
+
+class FineTuneJobOut(BaseModel):
+    job_id: str
+    status: str  # queued | running | deploying | completed | failed | stopped
+    stage: str
+    progress: float | None  # 0..1 where known
+    metrics: dict[str, float]  # train_loss, eval_loss, base_eval_loss, steps, ...
+    error: str | None
+    model_id: str | None
+    dataset: dict[str, int]  # train / validation / qa_pairs / text_passages / duplicates ...
+    parameters: dict
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, job: FineTuneJob) -> "FineTuneJobOut":
+        return cls(job_id=job.job_id, status=job.status.value, stage=job.stage,
+                   progress=job.progress, metrics=numeric_metrics(job.metrics), error=job.error,
+                   model_id=job.model_id, dataset=job.dataset, parameters=job.hyperparameters,
+                   created_at=job.created_at, updated_at=job.updated_at,
+                   finished_at=job.finished_at)
+
+
+class FineTuneJobList(BaseModel):
+    jobs: list[FineTuneJobOut]
+
+
+class ModelOut(BaseModel):
+    model_id: str
+    name: str
+    base_model: str
+    status: str  # available | failed
+    active: bool
+    job_id: str
+    metrics: dict[str, float]
+    reason: str  # why it is (not) active, or why it failed
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, v: ModelVersion, active_id: str | None) -> "ModelOut":
+        return cls(model_id=v.model_id, name=v.name, base_model=v.base_model,
+                   status=v.status.value, active=v.model_id == active_id, job_id=v.job_id,
+                   metrics=numeric_metrics(v.metrics), reason=v.reason, created_at=v.created_at,
+                   updated_at=v.updated_at)
+
+
+class ModelList(BaseModel):
+    models: list[ModelOut]
+    active_model_id: str | None  # None: the shared base model answers
+    base_model: str
+
+
+class ActivateIn(Strict):
+    """The app sends ``{}``; nothing else is accepted."""
+
+
+class ActivateOut(BaseModel):
+    active_model_id: str | None
+    model: ModelOut | None
