@@ -28,6 +28,7 @@ from noticebot.ports.transcriber import TranscriptionJobs
 logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 64
+_FAILED = object()  # a step's outcome when the document was failed for good
 
 
 def embed_chunks(embedder: Embedder, chunks: list[Chunk]) -> list[Chunk]:
@@ -88,38 +89,34 @@ class IngestService:
         if not started:
             return doc.status  # already indexed: a stale or duplicate message
         t0 = time.perf_counter()
-        try:
+
+        def fetch_or_transcribe():
             data = self.blobs.get(key)
             if self.transcription_jobs is not None and self._is_audio(data, doc):
                 job = self.transcription_jobs.start(key, document_id, doc.filename)
                 logger.info("transcription job %s for %s: %s", job.name, key, job.status)
-                if not job.finished:
-                    return DocumentStatus.PROCESSING  # its completion event resumes
-            else:
-                job = None
-        except UnreadableDocument as exc:
-            self._fail(workspace_id, document_id, exc.message)
+                return data, job
+            return data, None
+
+        fetched = self._guarded(workspace_id, document_id, key, fetch_or_transcribe)
+        if fetched is _FAILED:
             return DocumentStatus.FAILED
-        except Exception as exc:
-            logger.exception("ingest failed for %s", key)
-            self._fail(workspace_id, document_id,
-                       f"internal error while indexing ({type(exc).__name__}); try again later")
-            raise
-        if job is not None:  # a redelivered event found the job already finished
-            return self.resume_transcription(job.name)
-        try:
+        data, job = fetched
+        if job is not None:
+            if not job.finished:
+                return DocumentStatus.PROCESSING  # its completion event resumes
+            return self.resume_transcription(job.name)  # a redelivered event found it done
+
+        def parse_and_index():
             parsed = parse_document(data, doc.filename, doc.content_type, self.limits,
                                     self.engines)
-            count = self._index(workspace_id, document_id, doc, parsed)
-        except UnreadableDocument as exc:
-            self._fail(workspace_id, document_id, exc.message)
+            return self._index(workspace_id, document_id, doc, parsed), parsed.page_count
+
+        indexed = self._guarded(workspace_id, document_id, key, parse_and_index)
+        if indexed is _FAILED:
             return DocumentStatus.FAILED
-        except Exception as exc:
-            logger.exception("ingest failed for %s", key)
-            self._fail(workspace_id, document_id,
-                       f"internal error while indexing ({type(exc).__name__}); try again later")
-            raise
-        status = self._finish(workspace_id, document_id, count, parsed.page_count)
+        count, page_count = indexed
+        status = self._finish(workspace_id, document_id, count, page_count)
         logger.info("indexed %s: %d chunks in %.2fs", key, count, time.perf_counter() - t0)
         return status
 
@@ -151,7 +148,7 @@ class IngestService:
             logger.warning("transcription job %s is not the current job of %s", job_name,
                            document_id)
             return None
-        try:
+        def index_transcript():
             if job.status == "FAILED":
                 raise UnreadableDocument(
                     f"speech transcription failed: {job.failure_reason or 'no reason given'}")
@@ -161,16 +158,27 @@ class IngestService:
             parsed = clean_document(ParsedDocument(kind="audio", title=None, sections=sections))
             if not parsed.sections:
                 raise UnreadableDocument("no speech found in the recording")
-            count = self._index(workspace_id, document_id, doc, parsed)
+            return self._index(workspace_id, document_id, doc, parsed)
+
+        count = self._guarded(workspace_id, document_id, job_name, index_transcript)
+        if count is _FAILED:
+            return DocumentStatus.FAILED
+        return self._finish(workspace_id, document_id, count, None)
+
+    def _guarded(self, workspace_id: str, document_id: str, what: str, step):
+        """Runs one step of ingestion. An unreadable file fails the document for good and
+        returns ``_FAILED`` (no retry helps); anything else fails it with a retry hint and
+        re-raises, so the queue retries and finally dead-letters the message."""
+        try:
+            return step()
         except UnreadableDocument as exc:
             self._fail(workspace_id, document_id, exc.message)
-            return DocumentStatus.FAILED
+            return _FAILED
         except Exception as exc:
-            logger.exception("indexing the transcript of %s failed", job_name)
+            logger.exception("ingest failed for %s", what)
             self._fail(workspace_id, document_id,
                        f"internal error while indexing ({type(exc).__name__}); try again later")
             raise
-        return self._finish(workspace_id, document_id, count, None)
 
     def _is_audio(self, data: bytes, doc: Document) -> bool:
         check_size(data, self.limits)  # empty / too large fail here as for every format
