@@ -237,6 +237,16 @@ def markdown(r: dict) -> str:
             L += _table(["answer contains gold", "mean token F1", "citations include gold passage",
                          "gold passage in the model's context", "passed the relevance gate"],
                         [[cq["contains_gold"], cq["mean_f1"], cq["cites_gold"], cq["gold_in_context"], cq["grounded"]]])
+    lb = r.get("lambda_bundles", {})
+    if lb.get("functions"):
+        L += ["## Lambda bundles", "",
+              "Unzipped size of each function's bundle (python3.12 manylinux wheels) and the median "
+              "import time of its handler in a fresh interpreter (aws mode; interpreter start "
+              "subtracted). Targets: API < 50 MB and < 0.5 s; every function < 250 MB.", ""]
+        L += _table(["function", "unzipped MiB", "handler import s"],
+                    [[k, v["unzipped_mib"], v["import_s"]] for k, v in lb["functions"].items()])
+        L += ["", f"API under 50 MB: {lb['api_under_50mb']}; API import under 0.5 s: "
+              f"{lb['api_import_under_0_5s']}; all under 250 MB: {lb['all_under_250mb']}.", ""]
     fmt = r.get("ingest_formats", {})
     if fmt.get("formats"):
         L += ["## Ingest throughput per format", "",

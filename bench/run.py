@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import chat_bench, harness, ingest_formats, latency, report, retrieval  # noqa: E402
+from bench import chat_bench, harness, ingest_formats, lambda_bundles, latency, report, retrieval  # noqa: E402
 from bench.data import BENCH_PDFS, DATASETS, QUICK_PDFS, load_dataset, sample_queries, shrink_corpus  # noqa: E402
 
 T0 = time.perf_counter()
@@ -128,6 +128,7 @@ def main(argv=None) -> int:
     section(results, "retrieval", lambda: retrieval.evaluate(
         container, embedder, datasets, samples, id_map, args.seed, log))
     section(results, "pdf_ingest", lambda: harness.ingest_pdfs(container, args.pdfs, log))
+    section(results, "lambda_bundles", lambda: lambda_bundles.measure(log=log))
     section(results, "ingest_formats", lambda: ingest_formats.measure_ingest_formats(
         max_files_per_group=5 if args.quick else None, log=log))
     section(results, "embedding", lambda: harness.embedding_throughput(
