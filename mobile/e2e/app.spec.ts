@@ -1,7 +1,8 @@
 /**
  * End to end, in Debian's Chromium, against the real local API (see global-setup.ts):
  * sign in with a dev token, post notices, upload a small document and wait until it is indexed,
- * ask about it and see the answer citing that document. Saves a screenshot of each screen.
+ * ask about it and see the answer citing that document, then the model screen refusing a fine-tune
+ * on too little data (422). Saves a screenshot of each screen.
  */
 import { expect, type Page, test } from "@playwright/test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
@@ -103,6 +104,8 @@ test("sign in, post, upload, wait for indexed, ask and see the citation", async 
   await expect(citation).toBeVisible();
   await citation.click();
   await expect(answer.getByText(/Kingfisher Seven/).last()).toBeVisible();
+  await expect(answer.getByTestId("answered-by")).toHaveText(/^Answered by \S+/);
+  await expect(answer.getByTestId("answer-warning")).toHaveCount(0);
   await shot(page, "08-ask-answer-citation");
 
   // --- a question the notices do not answer ---
@@ -113,11 +116,22 @@ test("sign in, post, upload, wait for indexed, ask and see the citation", async 
   await page.getByTestId("not-grounded").scrollIntoViewIfNeeded();
   await shot(page, "09-ask-not-in-notices");
 
-  // --- model: the local API has no fine-tune routes yet ---
+  // --- model: the base model answers; the server checks the parameters and refuses too little data (422) ---
   await page.getByRole("link", { name: "Model" }).click();
-  await expect(page.getByTestId("model-unavailable")).toBeVisible();
-  await expect(page.getByText("Not available on this server")).toBeVisible();
-  await shot(page, "10-model-not-available");
+  await expect(page).toHaveURL(/\/model$/);
+  await expect(page.getByTestId("active-model")).toHaveText("The shared base model");
+  await expect(page.getByText("No fine-tuned versions yet")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Roll back to the base model" })).toHaveCount(0);
+  await page.getByLabel("Learning rate").fill("0.5");
+  await page.getByRole("button", { name: "Start fine-tune" }).click();
+  await expect(page.getByTestId("start-problem")).toContainText("Cannot start this fine-tune");
+  await expect(page.getByTestId("start-problem")).toContainText(/learning_rate must be between/);
+  await page.getByLabel("Epochs").fill("1");
+  await page.getByLabel("Learning rate").fill("0.0002");
+  await page.getByRole("button", { name: "Start fine-tune" }).click();
+  await expect(page.getByTestId("start-problem")).toContainText(/too little data to fine-tune/);
+  await expect(page.getByTestId("fine-tune-job")).toHaveCount(0);
+  await shot(page, "10-model-too-little-data");
 
   // --- the same app on a phone-sized window (a new page keeps the stored token) ---
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });

@@ -2,7 +2,7 @@ import { render, type RenderOptions } from "@testing-library/react-native";
 import type { ReactElement } from "react";
 
 import { AppProviders } from "../app/context/AuthContext";
-import type { ApiClient, ApiResult, ChatAnswer, DocumentInfo, Notice } from "../app/services/api";
+import type { ApiClient, ApiResult, ChatAnswer, DocumentInfo, FineTuneJob, ModelList, ModelVersion, Notice } from "../app/services/api";
 import { type Session, sessionFromToken } from "../app/services/auth/jwt";
 import { type KeyValueStorage, memoryStorage } from "../app/services/auth/storageTypes";
 
@@ -76,8 +76,48 @@ export function answer(over: Partial<ChatAnswer> = {}): ChatAnswer {
     usage: {},
     grounded: true,
     answer_check: null,
+    warning: null,
     ...over,
   };
+}
+
+export function fineTuneJob(over: Partial<FineTuneJob> = {}): FineTuneJob {
+  return {
+    job_id: "job-1",
+    status: "running",
+    stage: "training",
+    progress: null,
+    metrics: {},
+    error: null,
+    model_id: null,
+    dataset: { train: 21, validation: 2 },
+    parameters: { epochs: 3, learning_rate: 0.0002 },
+    created_at: "2026-07-01T10:00:00Z",
+    updated_at: "2026-07-01T10:00:00Z",
+    finished_at: null,
+    ...over,
+  };
+}
+
+export function modelVersion(over: Partial<ModelVersion> = {}): ModelVersion {
+  return {
+    model_id: "m1",
+    name: "demo v1",
+    base_model: "SmolLM2",
+    status: "available",
+    active: false,
+    job_id: "job-1",
+    metrics: {},
+    reason: "",
+    created_at: "2026-07-01T12:00:00Z",
+    updated_at: "2026-07-01T12:00:00Z",
+    ...over,
+  };
+}
+
+/** `GET /api/models`; `active_model_id` follows the versions' `active` flag unless given. */
+export function modelList(models: ModelVersion[] = [], over: Partial<ModelList> = {}): ModelList {
+  return { models, active_model_id: models.find((m) => m.active)?.model_id ?? null, base_model: "SmolLM2", ...over };
 }
 
 export type FakeApi = { [K in keyof ApiClient]: jest.Mock };
@@ -100,10 +140,11 @@ export function fakeApi(over: Partial<Record<keyof ApiClient, jest.Mock>> = {}):
     search: jest.fn(async () => ok([])),
     chat: jest.fn(async () => ok(answer())),
     getConversation: jest.fn(),
-    startFineTune: jest.fn(async () => ok({ job_id: "job-1" })),
-    getFineTune: jest.fn(async () => ok({ job_id: "job-1", status: "running" })),
-    listModels: jest.fn(async () => ok([])),
-    activateModel: jest.fn(async () => ok({ model_id: "m1", active: true })),
+    startFineTune: jest.fn(async () => ok({ job_id: "job-1", status: "queued", dataset: { train: 21, validation: 2 } })),
+    getFineTune: jest.fn(async () => ok(fineTuneJob())),
+    listFineTunes: jest.fn(async () => ok([])),
+    listModels: jest.fn(async () => ok(modelList())),
+    activateModel: jest.fn(async () => ok(modelVersion({ active: true }))),
   };
   return { ...base, ...over } as FakeApi;
 }

@@ -35,8 +35,8 @@ export function Banner({ tone = "error", title, message, onRetry, testID }: Bann
   );
 }
 
-export function ProblemBanner({ problem, onRetry }: { problem: ApiProblem; onRetry?: () => void }) {
-  const title = {
+export function ProblemBanner({ problem, onRetry, title: override, testID = "problem-banner" }: { problem: ApiProblem; onRetry?: () => void; title?: string; testID?: string }) {
+  const title = override ?? {
     offline: "You are offline",
     timeout: "No answer in time",
     unauthorized: "Signed out",
@@ -46,7 +46,7 @@ export function ProblemBanner({ problem, onRetry }: { problem: ApiProblem; onRet
     server: "Server problem",
     "bad-data": "Unexpected answer",
   }[problem.kind];
-  return <Banner tone="error" title={title} message={problem.message} onRetry={onRetry} testID="problem-banner" />;
+  return <Banner tone="error" title={title} message={problem.message} onRetry={onRetry} testID={testID} />;
 }
 
 const styles = StyleSheet.create({

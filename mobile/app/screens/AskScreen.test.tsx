@@ -1,4 +1,4 @@
-import { fireEvent, screen, waitFor } from "@testing-library/react-native";
+import { fireEvent, screen, waitFor, within } from "@testing-library/react-native";
 
 import { answer, fakeApi, ok, renderWithApp } from "../../test/fixtures";
 import { AskScreen } from "./AskScreen";
@@ -30,6 +30,19 @@ describe("AskScreen", () => {
     expect(await screen.findByText("At six.")).toBeTruthy();
     expect(chat).toHaveBeenLastCalledWith({ query: "What time?", conversation_id: "c1" });
     expect(screen.queryByTestId("not-grounded")).toBeNull();
+    expect(screen.queryByTestId("answer-warning")).toBeNull();
+    expect(screen.getAllByText("Answered by SmolLM2")).toHaveLength(2);
+  });
+
+  it("shows the server's warning above the answer and which model answered", async () => {
+    const warning = "Your group's fine-tuned model could not answer, so the shared base model answered instead.";
+    const api = fakeApi({ chat: jest.fn(async () => ok(answer({ warning, model: "SmolLM2-135M-Instruct" }))) });
+    renderWithApp(<AskScreen />, { api });
+    ask("When is the party?");
+    const banner = await screen.findByTestId("answer-warning");
+    expect(within(banner).getByText(warning)).toBeTruthy();
+    expect(within(screen.getByTestId("answer")).getByTestId("answered-by")).toHaveTextContent("Answered by SmolLM2-135M-Instruct");
+    expect(screen.getByText("The party is on Saturday.")).toBeTruthy();
   });
 
   it("says plainly when the notices do not contain the answer", async () => {

@@ -71,6 +71,7 @@ function TurnView({ turn, onRetry }: { turn: ChatTurn; onRetry: () => void }) {
       {turn.problem ? <ProblemBanner problem={turn.problem} onRetry={onRetry} /> : null}
       {answer ? (
         <Card testID="answer">
+          {answer.warning ? <Banner tone="warning" title="Note" message={answer.warning} testID="answer-warning" /> : null}
           {!answer.grounded ? (
             <Banner tone="warning" title="Not in your notices" message="Your group's notices and documents do not say. Try other words, or ask an editor to post it." testID="not-grounded" />
           ) : null}
@@ -86,7 +87,11 @@ function TurnView({ turn, onRetry }: { turn: ChatTurn; onRetry: () => void }) {
               ))}
             </View>
           ) : null}
-          <Text style={styles.model}>Answered by {answer.model}</Text>
+          {answer.model ? (
+            <Text style={styles.model} testID="answered-by">
+              Answered by {answer.model}
+            </Text>
+          ) : null}
         </Card>
       ) : null}
     </View>

@@ -7,28 +7,84 @@ import { Badge, Card } from "../components/Card";
 import { EmptyState, Loading, Screen } from "../components/Screen";
 import { TextField } from "../components/TextField";
 import { useAuth } from "../context/AuthContext";
-import { isJobDone, useModels } from "../hooks/useModels";
+import { useModels } from "../hooks/useModels";
 import type { ApiProblem, FineTuneJob, ModelVersion } from "../services/api";
 import { colors, spacing } from "../theme";
 import { formatDateTime } from "../utils/format";
 
-function metricText(metrics: Record<string, number | null> | null | undefined): string {
+/** The metrics worth a line, in this order; a server may send many more (tokens, memory...). */
+const METRIC_LABELS: [string, string][] = [
+  ["eval_loss", "validation loss"],
+  ["base_eval_loss", "base model's validation loss"],
+  ["train_loss", "train loss"],
+  ["epoch", "epoch"],
+  ["step", "step"],
+];
+
+function formatNumber(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) < 0.001 ? v.toExponential(2) : v.toFixed(4);
+}
+
+function metricText(metrics: Record<string, number> | null | undefined): string {
   if (!metrics) return "";
+  const known = METRIC_LABELS.filter(([k]) => typeof metrics[k] === "number").map(([k, label]) => `${label} ${formatNumber(metrics[k])}`);
+  if (known.length) return known.join(" · ");
   return Object.entries(metrics)
-    .filter(([, v]) => v !== null && v !== undefined)
-    .map(([k, v]) => `${k.replace(/_/g, " ")} ${typeof v === "number" && !Number.isInteger(v) ? v.toFixed(4) : v}`)
+    .slice(0, 4)
+    .map(([k, v]) => `${k.replace(/_/g, " ")} ${formatNumber(v)}`)
     .join(" · ");
+}
+
+/** A base model may be named by its file path: show the file's name. */
+function shortModelName(name: string): string {
+  return name.split(/[\\/]/).pop() || name;
+}
+
+const STATUS_TEXT: Record<string, string> = {
+  queued: "Waiting to start…",
+  running: "Training on your group's notices and documents…",
+  deploying: "Training finished; deploying the new version…",
+  completed: "Finished.",
+  failed: "The fine-tune failed.",
+  stopped: "The fine-tune was stopped.",
+};
+
+/** The banner title for a refused start: 409 and 422 get their own words, the message is the server's. */
+function startProblemTitle(problem: ApiProblem): string | undefined {
+  if (problem.kind === "rejected" && problem.status === 409) return "A fine-tune is already running";
+  if (problem.kind === "rejected" && problem.status === 422) return "Cannot start this fine-tune";
+  if (problem.kind === "server") return "The fine-tune could not be started";
+  return undefined;
 }
 
 /** The workspace's own model: start a fine-tune, watch it, and activate or roll back a version. */
 export function ModelScreen() {
   const { session } = useAuth();
   const editor = !!session?.isEditor;
-  const { models, problem, loading, unavailable, reload, refreshing, job, jobProblem, busy, startFineTune, activate } = useModels();
+  const {
+    models,
+    activeModelId,
+    baseModel,
+    problem,
+    loading,
+    unavailable,
+    reload,
+    refreshing,
+    job,
+    jobRunning,
+    jobProblem,
+    starting,
+    activating,
+    startFineTune,
+    activate,
+    rollBack,
+  } = useModels();
   const [epochs, setEpochs] = useState("3");
   const [rate, setRate] = useState("0.0002");
   const [errors, setErrors] = useState<{ epochs?: string; rate?: string }>({});
-  const [actionProblem, setActionProblem] = useState<ApiProblem | null>(null);
+  const [startProblem, setStartProblem] = useState<ApiProblem | null>(null);
+  const [activateProblem, setActivateProblem] = useState<ApiProblem | null>(null);
 
   if (loading) return <Screen title="Model"><Loading label="Loading models" /></Screen>;
 
@@ -38,7 +94,7 @@ export function ModelScreen() {
         <Banner
           tone="info"
           title="Not available on this server"
-          message="This server does not offer fine-tuning yet, so your group's chatbot answers with the shared base model. The cloud deployment trains and serves a model per group."
+          message="This server does not offer fine-tuning, so your group's chatbot answers with the shared base model."
           testID="model-unavailable"
         />
       </Screen>
@@ -46,26 +102,26 @@ export function ModelScreen() {
   }
 
   const start = async () => {
-    const e = Number(epochs);
-    const lr = Number(rate);
+    // Only the form is checked here; the server checks the ranges and answers 422 with the reason.
+    const e = Number(epochs.trim());
+    const lr = Number(rate.trim());
     const next: typeof errors = {};
-    if (!Number.isInteger(e) || e < 1 || e > 20) next.epochs = "A whole number from 1 to 20.";
-    if (!Number.isFinite(lr) || lr <= 0 || lr >= 1) next.rate = "A number between 0 and 1, e.g. 0.0002.";
+    if (!epochs.trim() || !Number.isInteger(e) || e < 1) next.epochs = "A whole number, 1 or more.";
+    if (!rate.trim() || !Number.isFinite(lr) || lr <= 0) next.rate = "A positive number, e.g. 0.0002.";
     setErrors(next);
     if (Object.keys(next).length) return;
-    setActionProblem(null);
+    setStartProblem(null);
     const r = await startFineTune({ epochs: e, learning_rate: lr });
-    if (r.kind !== "ok") setActionProblem(r);
+    if (r.kind !== "ok") setStartProblem(r);
   };
 
-  const onActivate = async (m: ModelVersion) => {
-    setActionProblem(null);
-    const r = await activate(m.model_id);
-    if (r.kind !== "ok") setActionProblem(r);
+  const onActivate = async (modelId: string | null) => {
+    setActivateProblem(null);
+    const r = modelId === null ? await rollBack() : await activate(modelId);
+    if (r.kind !== "ok") setActivateProblem(r);
   };
 
-  const active = models?.find((m) => m.active);
-  const jobRunning = !!job && !isJobDone(job);
+  const active = models?.find((m) => m.model_id === activeModelId) ?? null;
 
   return (
     <Screen
@@ -74,20 +130,43 @@ export function ModelScreen() {
       actions={<AppButton label="Refresh" accessibilityLabel="Refresh models" variant="secondary" busy={refreshing} onPress={() => void reload("refresh")} />}
     >
       {problem ? <ProblemBanner problem={problem} onRetry={() => void reload("refresh")} /> : null}
-      {actionProblem ? <ProblemBanner problem={actionProblem} /> : null}
-      <Card>
+      {activateProblem ? <ProblemBanner problem={activateProblem} title="Could not change the model" testID="activate-problem" /> : null}
+
+      <Card testID="answering-with">
         <Text style={styles.label}>Answering with</Text>
         <Text style={styles.activeName} testID="active-model">
-          {active ? active.name || active.model_id : "The shared base model"}
+          {active ? active.name : activeModelId ?? "The shared base model"}
         </Text>
+        <Text style={styles.meta}>
+          {activeModelId
+            ? `A fine-tune of ${shortModelName(active?.base_model || baseModel) || "the base model"}`
+            : baseModel
+              ? `${baseModel}, not fine-tuned`
+              : "Not fine-tuned"}
+        </Text>
+        {editor && activeModelId ? (
+          <View style={styles.right}>
+            <AppButton
+              label="Roll back to the base model"
+              accessibilityHint="Your group's chatbot answers with the shared base model again"
+              variant="secondary"
+              busy={activating === "base"}
+              disabled={!!activating}
+              onPress={() => void onActivate(null)}
+            />
+          </View>
+        ) : null}
       </Card>
 
       {editor ? (
-        <Card>
+        <Card testID="fine-tune-form">
           <Text style={styles.sectionTitle} accessibilityRole="header">
             Fine-tune on your group's data
           </Text>
-          <Text style={styles.help}>Trains a version of the base model on your notices and documents. It takes a while; you can leave this screen.</Text>
+          <Text style={styles.help}>
+            Trains a version of the base model on your notices, documents and question/answer tables. It takes a while; you can leave this screen.
+          </Text>
+          {startProblem ? <ProblemBanner problem={startProblem} title={startProblemTitle(startProblem)} testID="start-problem" /> : null}
           <View style={styles.formRow}>
             <View style={styles.formField}>
               <TextField label="Epochs" value={epochs} onChangeText={setEpochs} keyboardType="number-pad" error={errors.epochs} />
@@ -96,54 +175,123 @@ export function ModelScreen() {
               <TextField label="Learning rate" value={rate} onChangeText={setRate} keyboardType="decimal-pad" autoCapitalize="none" error={errors.rate} />
             </View>
           </View>
+          {jobRunning ? <Text style={styles.help}>A fine-tune is running; you can start another when it has finished.</Text> : null}
           <View style={styles.right}>
-            <AppButton label="Start fine-tune" busy={busy && !jobRunning} disabled={jobRunning} onPress={() => void start()} />
+            <AppButton label="Start fine-tune" busy={starting} disabled={jobRunning} onPress={() => void start()} />
           </View>
         </Card>
       ) : (
         <Banner tone="info" message="Editors start fine-tunes and choose the version your group uses." />
       )}
 
-      {job ? <JobCard job={job} problem={jobProblem} /> : null}
+      {job ? <JobCard job={job} problem={jobProblem} versionName={models?.find((m) => m.model_id === job.model_id)?.name ?? job.model_id} /> : null}
 
       <Text style={styles.sectionTitle} accessibilityRole="header">
         Versions
       </Text>
       {models && models.length === 0 ? <EmptyState title="No fine-tuned versions yet" message="Your group uses the shared base model until a fine-tune finishes." /> : null}
       {(models ?? []).map((m) => (
-        <Card key={m.model_id} testID={`model-${m.model_id}`}>
-          <View style={styles.modelHead}>
-            <Text style={styles.modelName}>{m.name || m.model_id}</Text>
-            {m.active ? <Badge label="Active" tone="success" /> : m.status ? <Badge label={m.status} /> : null}
-          </View>
-          <Text style={styles.meta}>{[m.base_model ? `from ${m.base_model}` : "", formatDateTime(m.created_at), metricText(m.metrics)].filter(Boolean).join(" · ")}</Text>
-          {editor && !m.active ? (
-            <View style={styles.right}>
-              <AppButton
-                label={active && m.created_at && active.created_at && m.created_at < active.created_at ? "Roll back to this version" : "Activate"}
-                accessibilityLabel={`Activate ${m.name || m.model_id}`}
-                variant="secondary"
-                busy={busy}
-                onPress={() => void onActivate(m)}
-              />
-            </View>
-          ) : null}
-        </Card>
+        <VersionCard
+          key={m.model_id}
+          model={m}
+          active={active}
+          editor={editor}
+          busy={activating === m.model_id}
+          disabled={!!activating}
+          onActivate={() => void onActivate(m.model_id)}
+        />
       ))}
     </Screen>
   );
 }
 
-function JobCard({ job, problem }: { job: FineTuneJob; problem: ApiProblem | null }) {
+function VersionCard({
+  model: m,
+  active,
+  editor,
+  busy,
+  disabled,
+  onActivate,
+}: {
+  model: ModelVersion;
+  active: ModelVersion | null;
+  editor: boolean;
+  busy: boolean;
+  disabled: boolean;
+  onActivate: () => void;
+}) {
+  const failed = m.status === "failed";
+  const older = !!active && !!m.created_at && !!active.created_at && m.created_at < active.created_at;
+  const metrics = metricText(m.metrics);
+  return (
+    <Card testID={`model-${m.model_id}`}>
+      <View style={styles.modelHead} accessibilityLabel={`${m.name}: ${m.active ? "active" : failed ? "failed" : "not active"}`}>
+        <Text style={styles.modelName}>{m.name}</Text>
+        {m.active ? <Badge label="Active" tone="success" /> : failed ? <Badge label="Failed" tone="danger" /> : null}
+      </View>
+      <Text style={styles.meta}>{[m.base_model ? `from ${shortModelName(m.base_model)}` : "", formatDateTime(m.created_at)].filter(Boolean).join(" · ")}</Text>
+      {metrics ? <Text style={styles.meta}>{metrics}</Text> : null}
+      {m.reason ? (
+        <Text style={failed ? styles.error : styles.reason} testID={`reason-${m.model_id}`}>
+          {m.reason}
+        </Text>
+      ) : null}
+      {editor && !m.active && !failed ? (
+        <View style={styles.right}>
+          <AppButton
+            label={older ? "Roll back to this version" : "Activate"}
+            accessibilityLabel={`Activate ${m.name}`}
+            variant="secondary"
+            busy={busy}
+            disabled={disabled}
+            onPress={onActivate}
+          />
+        </View>
+      ) : null}
+    </Card>
+  );
+}
+
+function JobCard({ job, problem, versionName }: { job: FineTuneJob; problem: ApiProblem | null; versionName: string | null }) {
   const status = String(job.status).toLowerCase();
-  const tone = status === "completed" ? "success" : status === "failed" ? "danger" : "info";
+  const tone = status === "completed" ? "success" : status === "failed" ? "danger" : status === "stopped" ? "neutral" : "info";
+  const percent = job.progress === null ? null : Math.round(job.progress * 100);
+  const metrics = metricText(job.metrics);
+  const { train, validation } = job.dataset;
   return (
     <Card testID="fine-tune-job">
       <View style={styles.modelHead} accessibilityLabel={`Fine-tune ${job.job_id}: ${job.status}`}>
-        <Text style={styles.modelName}>Fine-tune {job.job_id}</Text>
+        <Text style={styles.modelName} numberOfLines={1}>
+          Fine-tune {job.job_id.slice(0, 8)}
+        </Text>
         <Badge label={String(job.status)} tone={tone} />
       </View>
-      {metricText(job.metrics) ? <Text style={styles.meta}>{metricText(job.metrics)}</Text> : null}
+      <Text style={styles.status} accessibilityLiveRegion="polite" testID="fine-tune-status">
+        {STATUS_TEXT[status] ?? job.status}
+        {status === "completed" && versionName ? ` New version: ${versionName}.` : ""}
+      </Text>
+      {job.stage && job.stage !== status ? <Text style={styles.meta}>Stage: {job.stage}</Text> : null}
+      {percent !== null ? (
+        <View
+          style={styles.progressRow}
+          accessible
+          accessibilityRole="progressbar"
+          accessibilityLabel="Fine-tune progress"
+          accessibilityValue={{ min: 0, max: 100, now: percent, text: `${percent}%` }}
+          testID="fine-tune-progress"
+        >
+          <View style={styles.progressTrack}>
+            <View style={[styles.progressFill, { width: `${percent}%` }]} />
+          </View>
+          <Text style={styles.meta}>{percent}%</Text>
+        </View>
+      ) : null}
+      {metrics ? <Text style={styles.meta}>{metrics}</Text> : null}
+      {train !== undefined ? (
+        <Text style={styles.meta}>
+          {train} training and {validation ?? 0} validation examples
+        </Text>
+      ) : null}
       {job.error ? <Text style={styles.error}>{job.error}</Text> : null}
       {problem && problem.kind !== "not-found" ? <Text style={styles.error}>Could not check the status: {problem.message}</Text> : null}
     </Card>
@@ -161,5 +309,10 @@ const styles = StyleSheet.create({
   modelHead: { flexDirection: "row", alignItems: "center", justifyContent: "space-between", gap: spacing.sm, flexWrap: "wrap" },
   modelName: { fontSize: 16, fontWeight: "700", color: colors.text, flexShrink: 1 },
   meta: { color: colors.muted, fontSize: 13, marginTop: spacing.xs },
+  reason: { color: colors.text, fontSize: 14, marginTop: spacing.xs, fontStyle: "italic" },
+  status: { color: colors.text, fontSize: 15, marginTop: spacing.sm },
+  progressRow: { flexDirection: "row", alignItems: "center", gap: spacing.sm, marginTop: spacing.sm },
+  progressTrack: { flex: 1, height: 8, borderRadius: 4, backgroundColor: colors.background, borderWidth: 1, borderColor: colors.border, overflow: "hidden" },
+  progressFill: { height: "100%", backgroundColor: colors.primary },
   error: { color: colors.danger, fontSize: 14, marginTop: spacing.xs },
 });

@@ -6,6 +6,7 @@
  */
 import type { ApiProblem, ApiResult } from "./apiProblem";
 import { problemFromResponse } from "./apiProblem";
+import { parseChatAnswer, parseFineTuneJob, parseFineTuneJobs, parseFineTuneStarted, parseModelList, parseModelVersion } from "./parse";
 import type {
   ChatAnswer,
   ChatRequest,
@@ -13,6 +14,8 @@ import type {
   DocumentInfo,
   FineTuneJob,
   FineTuneParameters,
+  FineTuneStarted,
+  ModelList,
   ModelVersion,
   Notice,
   NoticeInput,
@@ -132,27 +135,38 @@ export class Api {
     const r = await this.request<{ results: Passage[] }>("POST", "/api/search", { body: { query, top_k: topK } });
     return r.kind === "ok" ? this.ok(r.data?.results, "results") : r;
   }
-  chat(request: ChatRequest): Promise<ApiResult<ChatAnswer>> {
-    return this.request("POST", "/api/chat", { body: request, timeoutMs: CHAT_TIMEOUT_MS });
+  async chat(request: ChatRequest): Promise<ApiResult<ChatAnswer>> {
+    const r = await this.request<unknown>("POST", "/api/chat", { body: request, timeoutMs: CHAT_TIMEOUT_MS });
+    return this.parsed(r, parseChatAnswer, "answer");
   }
   getConversation(id: string): Promise<ApiResult<Conversation>> {
     return this.request("GET", `/api/conversations/${encodeURIComponent(id)}`);
   }
 
-  // ---- fine-tuning and models (ARCHITECTURE.md contract) ----
-  startFineTune(parameters: FineTuneParameters): Promise<ApiResult<{ job_id: string }>> {
-    return this.request("POST", "/api/fine-tune", { body: { parameters } });
+  // ---- fine-tuning and models ----
+  /** 202 `{job_id, status, dataset}`; 422 bad/unknown parameter or too little data, 403 members,
+   * 409 a job already runs in this workspace, 503 training could not be launched. */
+  async startFineTune(parameters: FineTuneParameters = {}): Promise<ApiResult<FineTuneStarted>> {
+    const r = await this.request<unknown>("POST", "/api/fine-tune", { body: { parameters } });
+    return this.parsed(r, parseFineTuneStarted, "fine-tune job");
   }
-  getFineTune(jobId: string): Promise<ApiResult<FineTuneJob>> {
-    return this.request("GET", `/api/fine-tune/${encodeURIComponent(jobId)}`);
+  async getFineTune(jobId: string): Promise<ApiResult<FineTuneJob>> {
+    const r = await this.request<unknown>("GET", `/api/fine-tune/${encodeURIComponent(jobId)}`);
+    return this.parsed(r, parseFineTuneJob, "fine-tune job");
   }
-  async listModels(): Promise<ApiResult<ModelVersion[]>> {
-    const r = await this.request<{ models: ModelVersion[] } | ModelVersion[]>("GET", "/api/models");
-    if (r.kind !== "ok") return r;
-    return this.ok(Array.isArray(r.data) ? r.data : r.data?.models, "models");
+  /** The workspace's fine-tune jobs, newest first. */
+  async listFineTunes(): Promise<ApiResult<FineTuneJob[]>> {
+    const r = await this.request<unknown>("GET", "/api/fine-tune");
+    return this.parsed(r, parseFineTuneJobs, "jobs list");
   }
-  activateModel(modelId: string): Promise<ApiResult<ModelVersion>> {
-    return this.request("POST", `/api/models/${encodeURIComponent(modelId)}/activate`, { body: {} });
+  async listModels(): Promise<ApiResult<ModelList>> {
+    const r = await this.request<unknown>("GET", "/api/models");
+    return this.parsed(r, parseModelList, "models list");
+  }
+  /** Roll forward or back to a version; `BASE_MODEL_ID` ("base") goes back to the shared base model. */
+  async activateModel(modelId: string): Promise<ApiResult<ModelVersion>> {
+    const r = await this.request<unknown>("POST", `/api/models/${encodeURIComponent(modelId)}/activate`, { body: {} });
+    return this.parsed(r, parseModelVersion, "model");
   }
 
   // ---- transport ----
@@ -160,6 +174,12 @@ export class Api {
     return Array.isArray(value)
       ? { kind: "ok", data: value }
       : { kind: "bad-data", message: `The server's answer has no '${field}' list.` };
+  }
+
+  private parsed<T>(r: ApiResult<unknown>, parse: (v: unknown) => T | null, what: string): ApiResult<T> {
+    if (r.kind !== "ok") return r;
+    const data = parse(r.data);
+    return data === null ? { kind: "bad-data", message: `The server's answer is not a valid ${what}.` } : { kind: "ok", data };
   }
 
   private async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<ApiResult<T>> {
@@ -245,6 +265,7 @@ export type ApiClient = Pick<
   | "getConversation"
   | "startFineTune"
   | "getFineTune"
+  | "listFineTunes"
   | "listModels"
   | "activateModel"
 >;

@@ -85,6 +85,9 @@ export interface ChatAnswer {
   /** false: the workspace's notices and documents do not contain the answer. */
   grounded: boolean;
   answer_check?: string | null;
+  /** Set when something went wrong but an answer still came, e.g. the workspace's fine-tuned model
+   * failed and the shared base model answered instead. */
+  warning: string | null;
 }
 
 export interface ConversationTurn {
@@ -102,33 +105,77 @@ export interface Conversation {
   updated_at: string;
 }
 
-// ---- fine-tuning (designed in ARCHITECTURE.md; not served by the local API yet) ----
+// ---- fine-tuning and model versions (POST/GET /api/fine-tune, /api/models) ----
 
+/** `POST /api/models/base/activate` rolls the workspace back to the shared base model. */
+export const BASE_MODEL_ID = "base";
+
+/** Every field is optional: the server fills in train.py's defaults and checks the ranges (422). */
 export interface FineTuneParameters {
-  epochs: number;
-  learning_rate: number;
+  epochs?: number;
+  learning_rate?: number;
+  lora_r?: number;
+  lora_alpha?: number;
+  lora_dropout?: number;
+  max_seq_length?: number;
+  per_device_batch_size?: number;
+  gradient_accumulation_steps?: number;
+  max_steps?: number;
+  seed?: number;
 }
 
-export type FineTuneStatus = "queued" | "running" | "completed" | "failed" | string;
+/** `queued` → `running` → `deploying` → `completed`, or `failed` / `stopped`. Other strings are
+ * kept as they come (a newer server) and treated as still in progress. */
+export type FineTuneStatus = "queued" | "running" | "deploying" | "completed" | "failed" | "stopped" | (string & {});
+
+/** 202 answer of `POST /api/fine-tune`. */
+export interface FineTuneStarted {
+  job_id: string;
+  status: FineTuneStatus;
+  /** Counts of the built dataset: train, validation, qa_pairs, text_passages, duplicates... */
+  dataset: Record<string, number>;
+}
 
 export interface FineTuneJob {
   job_id: string;
   status: FineTuneStatus;
-  /** e.g. {train_loss, eval_loss, epoch} */
-  metrics?: Record<string, number | null> | null;
-  model_id?: string | null;
-  error?: string | null;
-  created_at?: string;
-  updated_at?: string;
+  /** What it is doing now, e.g. "training". */
+  stage: string;
+  /** 0..1 where known. */
+  progress: number | null;
+  /** Numbers only: train_loss, eval_loss, base_eval_loss, epoch, step... */
+  metrics: Record<string, number>;
+  error: string | null;
+  model_id: string | null;
+  dataset: Record<string, number>;
+  parameters: Record<string, unknown>;
+  created_at: string | null;
+  updated_at: string | null;
+  finished_at: string | null;
 }
+
+export type ModelStatus = "available" | "failed" | (string & {});
 
 export interface ModelVersion {
   model_id: string;
-  name?: string | null;
-  base_model?: string | null;
-  status?: string | null;
+  name: string;
+  base_model: string;
+  /** `available` (deployed, can be activated) or `failed` (see `reason`). */
+  status: ModelStatus;
   active: boolean;
-  job_id?: string | null;
-  metrics?: Record<string, number | null> | null;
-  created_at?: string | null;
+  job_id: string;
+  metrics: Record<string, number>;
+  /** Why it is (not) active, or why it failed. */
+  reason: string;
+  created_at: string | null;
+  updated_at: string | null;
+}
+
+/** `GET /api/models`. */
+export interface ModelList {
+  models: ModelVersion[];
+  /** null: the shared base model answers. */
+  active_model_id: string | null;
+  /** The shared base model's name. */
+  base_model: string;
 }
