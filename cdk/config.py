@@ -125,11 +125,16 @@ class FunctionsConfig:
     ingest_max_concurrency: int = 4
     max_upload_bytes: int = 4 * 1024 * 1024  # direct multipart uploads through the API
     presigned_max_bytes: int = 100 * 1024 * 1024  # presigned POST straight to S3
+    # The fine-tune deploy function: DynamoDB, a model package, an inference component (and,
+    # when the job reported no losses, metrics.json streamed out of the adapter's tarball).
+    deploy_memory_mb: int = 512
+    deploy_timeout_s: int = 120
 
     def validate(self, path: str) -> None:
         # API Gateway's integration timeout is 29 s by default.
         _require(1 <= self.api_timeout_s <= 29, f"{path}.api_timeout_s", "1..29")
         _require(1 <= self.ingest_timeout_s <= 900, f"{path}.ingest_timeout_s", "1..900")
+        _require(1 <= self.deploy_timeout_s <= 900, f"{path}.deploy_timeout_s", "1..900")
         _require(1 <= self.ingest_batch_size <= 10, f"{path}.ingest_batch_size", "1..10")
         # Lambda's SQS event source accepts a maximum concurrency of 2..1000.
         _require(2 <= self.ingest_max_concurrency <= 1000, f"{path}.ingest_max_concurrency",
@@ -139,7 +144,7 @@ class FunctionsConfig:
                  "at most 4 MiB (base64 through API Gateway into a 6 MB Lambda payload)")
         _require(self.presigned_max_bytes >= self.max_upload_bytes, f"{path}.presigned_max_bytes",
                  "must be >= max_upload_bytes")
-        for name in ("api_memory_mb", "ingest_memory_mb"):
+        for name in ("api_memory_mb", "ingest_memory_mb", "deploy_memory_mb"):
             _require(128 <= getattr(self, name) <= 10240, f"{path}.{name}", "128..10240")
 
 
@@ -216,11 +221,36 @@ class ModelConfig:
                      f"{path}.image_uri", "an ECR image URI with a tag")
 
 
+MAX_TRAINING_RUNTIME_S = 28 * 24 * 3600  # SageMaker's limit for MaxRuntimeInSeconds
+
+
 @dataclass(frozen=True)
 class TrainingConfig:
+    """Workspace fine-tunes (SageMaker training jobs). Defaults = noticebot.config.Settings'."""
     instance_type: str = "ml.g5.2xlarge"
-    # The DLC repository training jobs pull from (the training role may pull only this one).
+    # The DLC repository training jobs pull from (the training role may pull only this one)
+    # and its tag: the Hugging Face PyTorch training container of the stage's region.
     image_repository: str = "huggingface-pytorch-training"
+    image_tag: str = "2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04"
+    image_uri: str = ""  # overrides repository + tag (the role may then pull that repository)
+    spot: bool = True  # managed spot training (checkpoints under the job's model prefix)
+    max_runtime_s: int = 4 * 3600
+    max_wait_s: int = 8 * 3600  # spot: waiting for capacity counts here; >= max_runtime_s
+
+    def validate(self, path: str) -> None:
+        _require(self.instance_type.startswith("ml."), f"{path}.instance_type", "ml.*")
+        _require(re.fullmatch(r"[a-z0-9._/-]+", self.image_repository) is not None,
+                 f"{path}.image_repository", "an ECR repository name")
+        _require(bool(self.image_tag), f"{path}.image_tag", "required")
+        if self.image_uri:
+            _require(".dkr.ecr." in self.image_uri and ":" in self.image_uri.split("/")[-1],
+                     f"{path}.image_uri", "an ECR image URI with a tag")
+        _require(1 <= self.max_runtime_s <= MAX_TRAINING_RUNTIME_S, f"{path}.max_runtime_s",
+                 f"1..{MAX_TRAINING_RUNTIME_S}")
+        if self.spot:
+            _require(self.max_runtime_s <= self.max_wait_s <= MAX_TRAINING_RUNTIME_S,
+                     f"{path}.max_wait_s",
+                     f"max_runtime_s..{MAX_TRAINING_RUNTIME_S} (spot waiting counts here)")
 
 
 @dataclass(frozen=True)
@@ -248,6 +278,9 @@ class StageConfig:
     def validate(self, path: str) -> None:
         _require(re.fullmatch(r"[a-z][a-z0-9]{1,11}", self.name) is not None, path,
                  "stage names are 2-12 lowercase letters/digits (they go into resource names)")
+        # Training jobs are {prefix}-ft-{32 hex job id}; SageMaker allows 63 characters.
+        _require(len(self.prefix) + len("-ft-") + 32 <= 63, path,
+                 f"'{self.prefix}' is too long for fine-tune job names (project + stage <= 26)")
         _require(re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", self.region) is not None,
                  f"{path}.region", "an AWS region like us-east-1")
         _require(self.account == "" or re.fullmatch(r"\d{12}", self.account) is not None,

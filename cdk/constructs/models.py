@@ -2,8 +2,8 @@
 
     endpoint {prefix}-llm  (instances managed by SageMaker: ManagedInstanceScaling)
       └─ inference component {prefix}-llm-base   the base model (LMI container, LoRA enabled)
-      └─ inference components {prefix}-llm-...   per-workspace LoRA adapters, created at run time
-                                                  by the fine-tune deploy function (issue 6) with
+      └─ inference components {prefix}-llm-ft-...  per-workspace LoRA adapters, created at run
+                                                  time by the fine-tune deploy function with
                                                   BaseInferenceComponentName = the base component
 
 The base model is never copied per tenant: an adapter component carries only the adapter
@@ -76,8 +76,9 @@ def container_environment(config: StageConfig) -> dict[str, str]:
 
 
 class Models(Construct):
-    """Exposes `endpoint_name`, `base_component_name`, `execution_role`, `image_uri`,
-    `endpoint`, `base_component`, `grant_invoke(grantee)`."""
+    """Exposes `endpoint_name`, `base_component_name`, `component_name_prefix`,
+    `adapter_component_prefix`, `execution_role`, `image_uri`, `endpoint`, `base_component`,
+    `grant_invoke(grantee)`, `grant_adapter_deployment(grantee)`."""
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, storage: Storage) -> None:
         super().__init__(scope, id)
@@ -85,8 +86,12 @@ class Models(Construct):
         stack = cdk.Stack.of(self)
         self.endpoint_name = f"{config.prefix}-llm"
         self.base_component_name = f"{config.prefix}-llm-base"
-        # Adapter components are named {endpoint}-{...} by the deploy function (issue 6).
+        # Every component of the endpoint is named {endpoint}-...: the base one and the adapters.
         self.component_name_prefix = f"{self.endpoint_name}-"
+        # Adapters: {endpoint}-{model_id} with model_id = ft-{job id} (noticebot.services.models
+        # .model_id_for, adapters.aws.sagemaker_registry.adapter_name). The deploy function may
+        # create and delete only these, never the base component.
+        self.adapter_component_prefix = f"{self.endpoint_name}-ft-"
         self.image_uri = m.image_uri or images.image_uri(m.container, m.image_tag, config.region)
         image_account, image_region, repository = images.parse_image_uri(self.image_uri)
 
@@ -250,3 +255,25 @@ class Models(Construct):
                              "Workspace adapter components are created at run time by the "
                              "fine-tune deploy function, named {endpoint}-...; the grant covers "
                              "this stage's endpoint's components only.")
+
+    def grant_adapter_deployment(self, grantee: iam.IGrantable) -> None:
+        """The fine-tune deploy function: create (with tags), describe and delete this stage's
+        adapter components on this endpoint. No iam:PassRole: CreateInferenceComponent takes
+        no role; the adapter artifact is read by the endpoint's execution role (ReadAdapters)."""
+        stack = cdk.Stack.of(self)
+        adapters = stack.format_arn(service="sagemaker", resource="inference-component",
+                                    resource_name=f"{self.adapter_component_prefix}*")
+        endpoint = stack.format_arn(service="sagemaker", resource="endpoint",
+                                    resource_name=self.endpoint_name)
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid="CreateAdapterComponents", actions=["sagemaker:CreateInferenceComponent"],
+            resources=[endpoint, adapters]))
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid="ManageAdapterComponents",
+            actions=["sagemaker:DescribeInferenceComponent", "sagemaker:DeleteInferenceComponent",
+                     "sagemaker:AddTags"],
+            resources=[adapters]))
+        acknowledge_wildcard(grantee, adapters,
+                             "Adapter components are created per fine-tuned model at run time, "
+                             "named {endpoint}-ft-{job id}; the grant covers this stage's "
+                             "endpoint's adapters only, not its base component.")

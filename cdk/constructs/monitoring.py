@@ -2,6 +2,7 @@
 
 Alarms (each -> topic; OK transitions too, so a page closes itself):
     ingest dead-letter queue holds a message          (an upload failed 3 times)
+    fine-tune deploy dead-letter queue holds a message (a finished job was not deployed)
     upload queue backlog older than 15 minutes        (ingest is stuck or throttled)
     API 5xx responses                                  (> 5 in 5 minutes)
     API p99 latency                                    (config api.latency_alarm_ms)
@@ -19,6 +20,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk.config import StageConfig
@@ -36,7 +38,7 @@ class Monitoring(Construct):
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, key: kms.IKey, api: Api,
                  ingestion: Ingestion, functions: list[ServiceFunction], models: Models,
-                 search: Search) -> None:
+                 search: Search, deploy_dead_letters: sqs.IQueue | None = None) -> None:
         super().__init__(scope, id)
         self.topic = sns.Topic(self, "Alarms", topic_name=f"{config.prefix}-alarms",
                                display_name=f"{config.prefix} alarms", master_key=key,
@@ -67,6 +69,12 @@ class Monitoring(Construct):
         alarm("ingest-dead-letters",
               dlq.metric_approximate_number_of_messages_visible(period=FIVE_MIN, statistic="Maximum"),
               1, "An upload failed ingestion 3 times and sits in the dead-letter queue")
+        if deploy_dead_letters is not None:
+            alarm("deploy-dead-letters",
+                  deploy_dead_letters.metric_approximate_number_of_messages_visible(
+                      period=FIVE_MIN, statistic="Maximum"),
+                  1, "A finished fine-tune's event was not handled (deploy function failed "
+                     "after retries, or the event could not be delivered)")
         alarm("ingest-backlog",
               queue.metric_approximate_age_of_oldest_message(period=FIVE_MIN, statistic="Maximum"),
               900, "Uploads have waited over 15 minutes for ingestion")

@@ -165,6 +165,17 @@ class Storage(Construct):
                              "(uuid or document id); the grant covers that prefix only.")
         self._key_use(grantee, f"DataKeyFor{sid}", ["kms:Decrypt", "kms:GenerateDataKey"])
 
+    def grant_tenant_objects(self, grantee: iam.IGrantable, sid: str, keys: str,
+                             actions: list[str], reason: str) -> None:
+        """Object actions on one tenant key kind of every workspace (DATASET_KEYS, MODEL_KEYS),
+        plus the data key (SSE-KMS: writers need GenerateDataKey, readers Decrypt)."""
+        if keys not in (DATASET_KEYS, MODEL_KEYS):
+            raise ValueError(f"not a tenant key kind: {keys!r}")
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid=sid, actions=actions, resources=[self._objects(keys)]))
+        acknowledge_wildcard(grantee, self._objects(keys), reason)
+        self._key_use(grantee, f"DataKeyFor{sid}", ["kms:Decrypt", "kms:GenerateDataKey"])
+
     def grant_raw_prefix_listing(self, grantee: iam.IGrantable) -> None:
         """API: deleting a document lists and deletes its upload prefix
         (tenants/{ws}/raw/{doc}/); listing is limited to raw upload prefixes."""

@@ -1,18 +1,21 @@
-"""Training: what per-workspace fine-tuning (LoRA on LLaMA 3) needs, short of the deploy function.
+"""Training: what per-workspace fine-tuning (LoRA on LLaMA 3) needs on AWS.
 
-    role            the SageMaker training execution role: reads tenants/*/datasets/, writes
-                    tenants/*/models/, pulls one training image repository, writes its logs
+    role            the SageMaker training execution role: reads tenants/*/datasets/ and the
+                    training source, writes tenants/*/models/, pulls one training image
+                    repository, writes its logs (and reads the staged base weights, if any)
+    source          sagemaker/training/*.py + requirements.txt as sourcedir.tar.gz, an S3 asset
+                    (`sagemaker_submit_directory` of every job; cdk/assets.py builds it)
+    image           the Hugging Face PyTorch training DLC of the region (training.image_repository
+                    + image_tag), or training.image_uri verbatim
     prefixes        tenants/{ws}/datasets/ (input channels) and tenants/{ws}/models/ (output)
     model packages  one model package group per stage ({prefix}-adapters), so adapters show up in
                     SageMaker Studio's model registry with their metrics
     rule            EventBridge: "SageMaker Training Job State Change" for this stage's jobs
-                    (name prefix {prefix}-ft-) reaching Completed / Failed / Stopped
+                    (name prefix {prefix}-ft-) reaching Completed / Failed / Stopped, delivered to
+                    the fine-tune deploy function (`add_deploy_target`)
 
-NOT YET WIRED: the rule's target. The fine-tune deploy function (issue 6) does not exist yet; when
-its handler lands, the stack calls `training.add_deploy_target(fn)` (below), which targets it with
-retries and a dead-letter queue and lets it register model packages and create adapter inference
-components. Until then the rule matches and delivers nowhere. Likewise `grant_launch(grantee)`
-is for the fine-tune API route, which is not in the API yet.
+The API function launches jobs (`grant_launch`); the deploy function (noticebot.handlers.deploy)
+registers the adapter as a model package and creates its inference component.
 """
 
 from __future__ import annotations
@@ -22,11 +25,14 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from cdk import images
+from cdk.assets import training_source_archive
 from cdk.config import StageConfig
 from cdk.constructs.storage import DATASET_KEYS, MODEL_KEYS, TENANTS_PREFIX, Storage
 from cdk.nag import acknowledge, acknowledge_wildcard
@@ -36,18 +42,32 @@ MODELS_PREFIX = "tenants/{workspace}/models/"
 FINAL_STATES = ["Completed", "Failed", "Stopped"]
 
 
+def training_image_uri(config: StageConfig) -> str:
+    """The image training jobs run: training.image_uri, else the region's DLC."""
+    t = config.training
+    if t.image_uri:
+        return t.image_uri
+    return (f"{images.dlc_account(config.region)}.{images.ecr_domain(config.region)}/"
+            f"{t.image_repository}:{t.image_tag}")
+
+
 class Training(Construct):
-    """Exposes `role`, `job_name_prefix`, `model_package_group`, `model_package_group_name`,
-    `state_change_rule`, `datasets_prefix`, `models_prefix`, `add_deploy_target(fn)`,
-    `grant_launch(grantee)`."""
+    """Exposes `role`, `job_name_prefix`, `image_uri`, `source` (the S3 asset),
+    `model_package_group`, `model_package_group_name`, `state_change_rule`, `datasets_prefix`,
+    `models_prefix`, `environment()`, `add_deploy_target(fn)`, `grant_launch(grantee)`."""
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, storage: Storage) -> None:
         super().__init__(scope, id)
         stack = cdk.Stack.of(self)
+        self._config = config
         self._storage = storage
         self.datasets_prefix = DATASETS_PREFIX
         self.models_prefix = MODELS_PREFIX
         self.job_name_prefix = f"{config.prefix}-ft-"
+        self.image_uri = training_image_uri(config)
+        image_account, image_region, repository = images.parse_image_uri(self.image_uri)
+        # sourcedir.tar.gz (train.py and its modules, requirements.txt) in the bootstrap bucket.
+        self.source = s3_assets.Asset(self, "Source", path=str(training_source_archive()))
 
         self.role = iam.Role(
             self, "ExecutionRole", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"),
@@ -72,8 +92,27 @@ class Training(Construct):
             sid="PullTrainingImage",
             actions=["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
                      "ecr:BatchCheckLayerAvailability"],
-            resources=[images.repository_arn(config.training.image_repository, config.region,
-                                             stack.partition)]))
+            resources=[f"arn:{stack.partition}:ecr:{image_region}:{image_account}:repository/"
+                       f"{repository}"]))
+        # The training toolkit downloads sagemaker_submit_directory with the job's role: this
+        # one object of the bootstrap bucket (the asset's key is its content hash).
+        role.add_to_policy(iam.PolicyStatement(
+            sid="ReadTrainingSource", actions=["s3:GetObject"],
+            resources=[self.source.bucket.arn_for_objects(self.source.s3_object_key)]))
+        weights = self._weights(config)
+        if weights:
+            bucket, prefix = weights
+            # The staged base model (model.weights_s3_uri) is the jobs' "model" channel.
+            role.add_to_policy(iam.PolicyStatement(
+                sid="ReadBaseWeights", actions=["s3:GetObject"],
+                resources=[f"arn:{stack.partition}:s3:::{bucket}/{prefix}*"]))
+            role.add_to_policy(iam.PolicyStatement(
+                sid="ListBaseWeights", actions=["s3:ListBucket"],
+                resources=[f"arn:{stack.partition}:s3:::{bucket}"],
+                conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}}))
+            acknowledge_wildcard(role, f"arn:{stack.partition}:s3:::{bucket}/{prefix}*",
+                                 "The base model's weights are many files under one S3 prefix "
+                                 "(read-only), mounted as the training jobs' model channel.")
         job_logs = stack.format_arn(service="logs", resource="log-group",
                                     resource_name="/aws/sagemaker/TrainingJobs",
                                     arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)
@@ -94,8 +133,7 @@ class Training(Construct):
 
         self.state_change_rule = events.Rule(
             self, "JobStateChange",
-            description=f"{config.prefix}: a workspace fine-tune finished (target: deploy function, "
-                        "issue 6)",
+            description=f"{config.prefix}: a workspace fine-tune finished (-> deploy function)",
             event_pattern=events.EventPattern(
                 source=["aws.sagemaker"], detail_type=["SageMaker Training Job State Change"],
                 detail={"TrainingJobName": [{"prefix": self.job_name_prefix}],
@@ -116,21 +154,87 @@ class Training(Construct):
                              "grant is limited to this stage's job-name prefix in the training "
                              "log group.")
 
+    @staticmethod
+    def _weights(config: StageConfig) -> tuple[str, str] | None:
+        """(bucket, prefix) of model.weights_s3_uri, or None when the weights are not staged."""
+        uri = config.model.weights_s3_uri
+        if not uri:
+            return None
+        bucket, _, prefix = uri[len("s3://"):].partition("/")
+        return bucket, prefix
+
+    def environment(self, *, adapter_image: str) -> dict[str, str]:
+        """What the fine-tune code reads (noticebot.config.Settings.from_env), for the API
+        function (launches jobs) and the deploy function (registers and deploys adapters)."""
+        t, m = self._config.training, self._config.model
+        env = {
+            "NOTICEBOT_TRAINING_ROLE_ARN": self.role.role_arn,
+            # The deploy handler ignores events of jobs outside this prefix: it must be the
+            # rule's (and the launcher names jobs with it).
+            "NOTICEBOT_TRAINING_JOB_PREFIX": self.job_name_prefix,
+            "NOTICEBOT_TRAINING_IMAGE": self.image_uri,
+            "NOTICEBOT_TRAINING_INSTANCE_TYPE": t.instance_type,
+            "NOTICEBOT_TRAINING_SOURCE": self.source.s3_object_url,
+            "NOTICEBOT_TRAINING_SPOT": "true" if t.spot else "false",
+            "NOTICEBOT_TRAINING_MAX_RUNTIME_S": str(t.max_runtime_s),
+            "NOTICEBOT_TRAINING_MAX_WAIT_S": str(t.max_wait_s),
+            # Adapters must be trained on the model the endpoint serves.
+            "NOTICEBOT_BASE_MODEL": m.model_id,
+            "NOTICEBOT_MODEL_PACKAGE_GROUP": self.model_package_group_name,
+            "NOTICEBOT_ADAPTER_IMAGE": adapter_image,
+        }
+        if m.weights_s3_uri:
+            env["NOTICEBOT_BASE_MODEL_S3"] = m.weights_s3_uri
+        return env
+
     def add_deploy_target(self, fn: lambda_.IFunction) -> sqs.Queue:
-        """Targets the fine-tune deploy function (issue 6) and grants what it needs here.
-        Returns the dead-letter queue for events it could not take."""
+        """Targets the fine-tune deploy function and grants what it needs of training: the
+        finished job (DescribeTrainingJob) and this stage's model package group. Events the
+        rule cannot deliver, and invocations that still fail after Lambda's retries, go to one
+        dead-letter queue, which is returned."""
+        stack = cdk.Stack.of(self)
         dlq = sqs.Queue(self, "DeployDeadLetters", enforce_ssl=True,
                         encryption=sqs.QueueEncryption.SQS_MANAGED,
                         retention_period=cdk.Duration.days(14))
+        acknowledge(dlq, "AwsSolutions-SQS3",
+                    "This queue is itself the dead-letter queue of the fine-tune rule's target "
+                    "and of the deploy function's failed asynchronous invocations; nothing "
+                    "consumes it automatically, so it needs no dead-letter queue of its own.")
         self.state_change_rule.add_target(targets.LambdaFunction(
             fn, dead_letter_queue=dlq, retry_attempts=4, max_event_age=cdk.Duration.hours(6)))
+        # EventBridge invokes asynchronously: an error is retried by Lambda (twice), then the
+        # event lands here rather than being dropped.
+        fn.configure_async_invoke(retry_attempts=2, max_event_age=cdk.Duration.hours(6),
+                                  on_failure=destinations.SqsDestination(dlq))
+        jobs = stack.format_arn(service="sagemaker", resource="training-job",
+                                resource_name=f"{self.job_name_prefix}*")
         fn.add_to_role_policy(iam.PolicyStatement(
-            sid="RegisterAdapters", actions=["sagemaker:CreateModelPackage"],
-            resources=[self.model_package_group.attr_model_package_group_arn]))
+            sid="DescribeFinishedJobs", actions=["sagemaker:DescribeTrainingJob"],
+            resources=[jobs]))
+        # A versioned model package is named {group}/{version}; IAM evaluates Create/Describe
+        # on the model-package ARN, the group's own actions on the group.
+        packages = stack.format_arn(service="sagemaker", resource="model-package",
+                                    resource_name=f"{self.model_package_group_name}/*")
+        group = self.model_package_group.attr_model_package_group_arn
+        fn.add_to_role_policy(iam.PolicyStatement(
+            sid="RegisterAdapters",
+            actions=["sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage",
+                     "sagemaker:AddTags"],
+            resources=[group, packages]))
+        fn.add_to_role_policy(iam.PolicyStatement(
+            sid="ReadAdapterRegistry", actions=["sagemaker:DescribeModelPackageGroup"],
+            resources=[group]))
+        if fn.role is not None:
+            acknowledge_wildcard(fn.role, jobs, "Training jobs get a unique name per launch "
+                                 "({prefix}-ft-{job id}); the deploy function only describes "
+                                 "this stage's finished jobs.")
+            acknowledge_wildcard(fn.role, packages, "SageMaker numbers the versions of a model "
+                                 "package group itself ({group}/{n}); the grant covers the "
+                                 "versions of this stage's one adapter group.")
         return dlq
 
     def grant_launch(self, grantee: iam.IGrantable) -> None:
-        """For the fine-tune API route (issue 6): start, watch and stop this stage's jobs."""
+        """For the fine-tune API route: start, watch and stop this stage's jobs."""
         stack = cdk.Stack.of(self)
         jobs = stack.format_arn(service="sagemaker", resource="training-job",
                                 resource_name=f"{self.job_name_prefix}*")

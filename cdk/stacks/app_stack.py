@@ -4,13 +4,20 @@ Grants (least privilege; what each principal may reach):
 
     api function     table items + gsi1 queries (no Scan); uploads tenants/*/raw/* (put/get/
                      delete, list raw prefixes) + the data key; the chunk index (read/write/
-                     create); invoke the LLM endpoint (base and this stage's adapter components)
+                     create); invoke the LLM endpoint (base and this stage's adapter components);
+                     fine-tunes: datasets tenants/*/datasets/* (put), this stage's training jobs
+                     (create/describe/stop/tag) and iam:PassRole of the training role only
+    deploy function  table items; adapters tenants/*/models/* (get model.tar.gz, put
+                     metrics.json) + the data key; DescribeTrainingJob ({prefix}-ft-*); model
+                     packages of {prefix}-adapters (create/describe/tag); adapter components
+                     {prefix}-llm-ft-* on the endpoint (create/describe/delete/tag); its DLQ
     ingest function  table items (no Scan); uploads tenants/*/raw/* (get) + decrypt; the chunk
                      index; its queue (receive/delete); Textract + textract-staging/*;
                      Transcribe jobs + transcripts/*
     transcription    table items; the chunk index; transcripts/* (get); GetTranscriptionJob
     endpoint role    its DLC image, tenants/*/models/* (adapters), its own logs
-    training role    tenants/*/datasets/* (read), tenants/*/models/* (write), its image, its logs
+    training role    tenants/*/datasets/* (read), tenants/*/models/* (write), its image, its logs,
+                     the training source object (and the staged base weights, if configured)
 """
 
 from __future__ import annotations
@@ -21,12 +28,15 @@ from constructs import Construct
 from cdk.assets import EMBED_MODEL_DIR, lambda_code
 from cdk.config import StageConfig
 from cdk.constructs.api import Api
+from cdk.constructs.function import ServiceFunction
 from cdk.constructs.ingestion import Ingestion
 from cdk.constructs.models import Models
 from cdk.constructs.monitoring import Monitoring
 from cdk.constructs.search import Search
-from cdk.constructs.storage import Storage
+from cdk.constructs.storage import DATASET_KEYS, MODEL_KEYS, Storage
 from cdk.constructs.training import Training
+
+DEPLOY_HANDLER = "noticebot.handlers.deploy.handler"
 
 
 def function_environment(config: StageConfig, storage: Storage, search: Search, models: Models,
@@ -61,8 +71,11 @@ class NoticebotStack(cdk.Stack):
         self.models = Models(self, "Models", config=config, storage=self.storage)
         self.training = Training(self, "Training", config=config, storage=self.storage)
 
-        def env(service: str) -> dict[str, str]:
-            return function_environment(config, self.storage, self.search, self.models, service)
+        def env(service: str, *, training: bool = False) -> dict[str, str]:
+            common = function_environment(config, self.storage, self.search, self.models, service)
+            if not training:
+                return common
+            return {**common, **self.training.environment(adapter_image=self.models.image_uri)}
 
         self.ingestion = Ingestion(
             self, "Ingestion", config=config, storage=self.storage,
@@ -70,10 +83,19 @@ class NoticebotStack(cdk.Stack):
             transcription_code=lambda_code(self, "transcription", assets_root),
             transcription_environment=env("transcription"))
         self.api = Api(self, "Api", config=config, code=lambda_code(self, "api", assets_root),
-                       environment=env("api"))
+                       environment=env("api", training=True))
+        # Fine-tune completion (EventBridge): register the adapter, create its inference
+        # component, activate it by the loss rule (noticebot.services.models.complete_training).
+        self.deploy = ServiceFunction(
+            self, "Deploy", config=config, name="deploy", handler=DEPLOY_HANDLER,
+            code=lambda_code(self, "deploy", assets_root),
+            memory_mb=config.functions.deploy_memory_mb,
+            timeout_s=config.functions.deploy_timeout_s,
+            environment=env("deploy", training=True),
+            description="Registers and deploys a finished workspace fine-tune (LoRA adapter)")
 
         api_fn, ingest_fn = self.api.function, self.ingestion.function
-        transcription_fn = self.ingestion.transcription
+        transcription_fn, deploy_fn = self.ingestion.transcription, self.deploy
         # API: metadata, uploads (direct + presigned), search index, the chat model.
         self.storage.grant_table(api_fn.role)
         self.storage.grant_raw_write(api_fn.role)
@@ -88,15 +110,30 @@ class NoticebotStack(cdk.Stack):
         # Transcription: document status, transcript chunks into the index.
         self.storage.grant_table(transcription_fn.role)
         self.search.grant_index_read_write(transcription_fn.role)
-        self.search.finalize_access()
-        # NOT YET: the fine-tune route and deploy function (issue 6) will call
-        # self.training.grant_launch(api_fn.role) and self.training.add_deploy_target(deploy_fn).
+        self.search.finalize_access()  # the deploy function never touches the index
+        # Fine-tunes, API side: write the dataset, then start (watch, stop) the training job.
+        self.storage.grant_tenant_objects(
+            api_fn.role, "WriteDatasets", DATASET_KEYS, ["s3:PutObject"],
+            "Fine-tune datasets are written to tenants/{workspace}/datasets/{job}/ for the "
+            "caller's workspace (noticebot.ports.training_launcher.dataset_key); workspaces are "
+            "created at run time, so the workspace segment is a wildcard. Write only.")
+        self.training.grant_launch(api_fn.role)
+        # Fine-tunes, deploy side: job records, the adapter's artifact and metrics, the model
+        # package, the adapter component. The rule delivers to it (retries, then a DLQ).
+        self.storage.grant_table(deploy_fn.role)
+        self.storage.grant_tenant_objects(
+            deploy_fn.role, "ReadWriteAdapters", MODEL_KEYS, ["s3:GetObject", "s3:PutObject"],
+            "The deploy function reads a finished job's model.tar.gz (metrics.json) and writes "
+            "the version's metrics.json under tenants/{workspace}/models/; the workspace comes "
+            "from the job's tags and output path, so the segment is a wildcard.")
+        self.models.grant_adapter_deployment(deploy_fn.role)
+        self.deploy_dead_letters = self.training.add_deploy_target(deploy_fn.function)
 
         self.monitoring = Monitoring(
             self, "Monitoring", config=config, key=self.storage.key, api=self.api,
-            ingestion=self.ingestion, functions=[api_fn, ingest_fn, transcription_fn],
-            models=self.models,
-            search=self.search)
+            ingestion=self.ingestion, functions=[api_fn, ingest_fn, transcription_fn, deploy_fn],
+            models=self.models, search=self.search,
+            deploy_dead_letters=self.deploy_dead_letters)
 
         for name, value, description in (
             ("ApiUrl", f"{self.api.url}api/", "Base URL of the /api routes"),
@@ -109,6 +146,8 @@ class NoticebotStack(cdk.Stack):
             ("ChatBaseComponent", self.models.base_component_name, "Base inference component"),
             ("TrainingRoleArn", self.training.role.role_arn, "SageMaker training role"),
             ("ModelPackageGroup", self.training.model_package_group_name, "Adapter registry"),
+            ("TrainingSource", self.training.source.s3_object_url,
+             "Training jobs' source (sourcedir.tar.gz)"),
             ("AlarmTopicArn", self.monitoring.topic.topic_arn, "Alarm notifications"),
         ):
             cdk.CfnOutput(self, name, value=value, description=description)

@@ -5,7 +5,8 @@ Nothing here runs at import time. Tests pass fakes for any port.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from noticebot.config import Settings
@@ -52,8 +53,9 @@ def _services(settings: Settings, metadata, blobs, index, embedder, chat_model,
     models = ModelService(metadata, registry, launcher, base_model=settings.base_model)
     return dict(
         launcher=launcher, registry=registry, models=models,
-        finetune=FineTuneService(metadata, blobs, index, launcher,
-                                 base_model=settings.base_model),
+        finetune=FineTuneService(metadata, blobs, index, launcher, fixed={
+            "model_name_or_path": settings.base_model,
+            "chat_template": settings.training_chat_template}),
         documents=DocumentService(metadata, blobs, index, settings.max_upload_bytes),
         ingest=IngestService(metadata, blobs, index, embedder, settings.chunk_max_tokens,
                              settings.chunk_overlap_tokens, engines=engines,
@@ -119,6 +121,7 @@ def _bootstrap_local(settings, embedder, chat_model, index, metadata, start_work
         from noticebot.ingestion.engines import local_engines
 
         engines = local_engines()  # cheap: tesseract / Whisper load on first use
+    settings = _local_base_model(settings, chat_model)
     launcher, registry = _local_tuning(settings, blobs, chat_model, launcher, registry)
     container = Container(
         settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
@@ -156,3 +159,15 @@ def _local_tuning(settings: Settings, blobs, chat_model, launcher, registry):
                                       server=getattr(chat_model, "endpoint", chat_model))
         registry.restore()
     return launcher, registry
+
+
+def _local_base_model(settings: Settings, chat_model) -> Settings:
+    """Locally the fine-tune starts from the model the local server runs (SmolLM2 GGUF, whose
+    chat template is ChatML), unless NOTICEBOT_BASE_MODEL names another."""
+    if settings.base_model:
+        return settings
+    path = getattr(getattr(chat_model, "endpoint", None), "model_path", None)
+    if path is None or not Path(path).is_file():
+        return settings
+    return replace(settings, base_model=str(path),
+                   training_chat_template=settings.training_chat_template or "chatml")

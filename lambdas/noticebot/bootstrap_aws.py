@@ -10,7 +10,11 @@ Configuration is the environment the CDK stacks set (``Settings.from_env``):
 NOTICEBOT_BUCKET, NOTICEBOT_KMS_KEY_ID, NOTICEBOT_TABLE, NOTICEBOT_SEARCH_ENDPOINT,
 NOTICEBOT_SEARCH_SERVICE, NOTICEBOT_SEARCH_INDEX, NOTICEBOT_CHAT_ENDPOINT,
 NOTICEBOT_CHAT_COMPONENT, NOTICEBOT_EMBED_MODEL_DIR, NOTICEBOT_MAX_UPLOAD_BYTES,
-NOTICEBOT_PRESIGNED_MAX_BYTES, NOTICEBOT_CONVERSATION_TTL_DAYS, AWS_REGION.
+NOTICEBOT_PRESIGNED_MAX_BYTES, NOTICEBOT_CONVERSATION_TTL_DAYS, AWS_REGION; fine-tuning:
+NOTICEBOT_TRAINING_ROLE_ARN, NOTICEBOT_TRAINING_JOB_PREFIX, NOTICEBOT_TRAINING_IMAGE (or
+NOTICEBOT_TRAINING_IMAGE_TAG), NOTICEBOT_TRAINING_INSTANCE_TYPE, NOTICEBOT_TRAINING_SOURCE,
+NOTICEBOT_TRAINING_SPOT, NOTICEBOT_TRAINING_MAX_RUNTIME_S, NOTICEBOT_TRAINING_MAX_WAIT_S,
+NOTICEBOT_BASE_MODEL(_S3), NOTICEBOT_MODEL_PACKAGE_GROUP, NOTICEBOT_ADAPTER_IMAGE.
 
 The embedder is the local one (bge-small ONNX, 384 dimensions, batch 1): the same
 model and the same vectors as a laptop's index, loaded from the bundle
@@ -42,7 +46,7 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
                   embedder: Embedder | None = None, chat_model: ChatModel | None = None,
                   index: VectorIndex | None = None, metadata: MetadataStore | None = None,
                   blobs: BlobStore | None = None, engines=None,
-                  transcription_jobs=None) -> Container:
+                  transcription_jobs=None, launcher=None, registry=None) -> Container:
     """Builds the container for AWS. Any port can be overridden (tests pass fakes; the
     moto integration test passes the local index, since no OpenSearch runs there).
     ``engines`` / ``transcription_jobs`` (OCR, speech to text) go to the ingest service
@@ -85,12 +89,41 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
                                      base_component=settings.chat_component)
         chat_model = EndpointChatModel(endpoint, Llama3ContentHandler(),
                                        settings.chat_component or settings.chat_endpoint or "llama3")
+    launcher = launcher or _training_launcher(settings, clients)
+    registry = registry or _model_registry(settings, clients, blobs)
     return Container(
         settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
         chat_model=chat_model,
         **_services(settings, metadata, blobs, index, embedder, chat_model, engines,
-                    transcription_jobs),
+                    transcription_jobs, launcher=launcher, registry=registry),
     )
+
+
+def _training_launcher(settings: Settings, clients: AwsClients):
+    from noticebot.adapters.aws.sagemaker_training import (
+        SageMakerTrainingLauncher,
+        training_image_uri,
+    )
+
+    region = settings.aws_region or clients.region or ""
+    image = settings.training_image or (
+        training_image_uri(region, settings.training_image_tag) if region else "")
+    return SageMakerTrainingLauncher(
+        clients.provider("sagemaker"), bucket=settings.bucket, role_arn=settings.training_role_arn,
+        image_uri=image, region=region, instance_type=settings.training_instance_type,
+        job_prefix=settings.training_job_prefix, source_uri=settings.training_source,
+        base_model_s3=settings.base_model_s3, spot=settings.training_spot,
+        max_runtime_s=settings.training_max_runtime_s, max_wait_s=settings.training_max_wait_s,
+        kms_key_id=settings.kms_key_id, s3_client=clients.provider("s3"))
+
+
+def _model_registry(settings: Settings, clients: AwsClients, blobs: BlobStore):
+    from noticebot.adapters.aws.sagemaker_registry import SageMakerModelRegistry
+
+    return SageMakerModelRegistry(
+        clients.provider("sagemaker"), blobs, bucket=settings.bucket,
+        group_name=settings.model_package_group, endpoint_name=settings.chat_endpoint,
+        base_component=settings.chat_component, image_uri=settings.adapter_image)
 
 
 def _search_client(settings: Settings, clients: AwsClients):

@@ -42,6 +42,7 @@ class Settings:
     conversation_ttl_days: int = 90
     # fine-tuning (issue 6). Local: train.py runs as a subprocess; aws: SageMaker training jobs.
     base_model: str = ""  # model_name_or_path for train.py; "" = train.py's own default
+    training_chat_template: str = ""  # "llama3" / "chatml"; "" = train.py's default (llama3)
     train_script: str = ""  # local: path of train.py; "" = <repo>/sagemaker/training/train.py
     training_job_prefix: str = "noticebot-ft-"  # the EventBridge rule matches this prefix
     training_role_arn: str = ""
@@ -85,6 +86,7 @@ def _training_from_env(cls) -> dict:
     return dict(
         base_model=env("NOTICEBOT_BASE_MODEL", ""),
         train_script=env("NOTICEBOT_TRAIN_SCRIPT", ""),
+        training_chat_template=env("NOTICEBOT_CHAT_TEMPLATE", ""),
         training_job_prefix=env("NOTICEBOT_TRAINING_JOB_PREFIX") or cls.training_job_prefix,
         training_role_arn=env("NOTICEBOT_TRAINING_ROLE_ARN", ""),
         training_image=env("NOTICEBOT_TRAINING_IMAGE", ""),

@@ -52,6 +52,9 @@ def hf_copy_of_gguf(gguf: Path, cache_root: Path | None = None, log=print) -> Pa
         return target
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the GGUF loader's bars would fill the logs
 
     log(f"converting {gguf.name} to an HF-format copy in {target} (once)")
     target.parent.mkdir(parents=True, exist_ok=True)

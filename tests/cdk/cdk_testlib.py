@@ -75,3 +75,22 @@ def only(template: assertions.Template, type_: str) -> tuple[str, dict]:
     found = resources(template, type_)
     assert len(found) == 1, f"expected one {type_}, found {sorted(found)}"
     return next(iter(found.items()))
+
+
+def render(value) -> str:
+    """A CloudFormation value as one string: {"Ref": X} -> <X>, joins concatenated."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return f"<{value['Ref']}>"
+        if "Fn::GetAtt" in value:
+            return f"<{'.'.join(value['Fn::GetAtt'])}>"
+        if "Fn::Join" in value:
+            sep, parts = value["Fn::Join"]
+            return sep.join(render(p) for p in parts)
+    return json.dumps(value)
+
+
+def as_list(x):
+    return x if isinstance(x, list) else [x]

@@ -134,6 +134,16 @@ def test_bundle_requirements_per_function():
     assert "boto3" in bundler.RUNTIME_PROVIDED  # removed after install (in the runtime)
 
 
+def test_deploy_bundle_has_the_package_and_aws_extra_without_parsers_or_embedder():
+    deploy = {bundler._name(r) for r in bundler.requirements_for("deploy")}
+    assert {"aws-lambda-powertools", "pydantic", "numpy", "opensearch-py"} <= deploy
+    assert not deploy & set(bundler.PARSER_DISTS)
+    assert not deploy & {"onnxruntime", "tokenizers"}
+    spec = bundler.FUNCTIONS["deploy"]
+    assert spec["embedder"] is False and spec["extras"] == ["aws"]
+    assert spec["smoke_imports"][0] == "noticebot.handlers.deploy"
+
+
 def test_bundle_platform_flags_target_lambda_python312():
     flags = bundler.pip_flags()
     assert flags[:5] == ["--only-binary=:all:", "--python-version", "3.12", "--implementation",

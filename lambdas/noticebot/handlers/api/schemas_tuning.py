@@ -4,7 +4,8 @@ Compatible with the mobile app (mobile/app/services/api/types.ts): a job is
 ``{job_id, status, metrics, error, model_id, created_at, updated_at}`` plus ``stage``,
 ``progress``, ``dataset``, ``parameters``, ``finished_at``; ``GET /api/models`` is
 ``{models: [{model_id, name, base_model, status, active, job_id, metrics, created_at}]}`` plus
-each version's ``reason`` and the list's ``active_model_id`` / ``base_model``.
+each version's ``reason`` and the list's ``active_model_id`` / ``base_model``;
+``POST /api/models/{id}/activate`` answers the activated version (``base``: the base model).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from noticebot.domain.tuning import FineTuneJob, ModelVersion, numeric_metrics
+from noticebot.domain.models import utcnow
+from noticebot.domain.tuning import BASE_MODEL_ID, FineTuneJob, ModelVersion, numeric_metrics
 from noticebot.handlers.api.schemas import Strict
 
 
@@ -100,6 +102,9 @@ class ActivateIn(Strict):
     """The app sends ``{}``; nothing else is accepted."""
 
 
-class ActivateOut(BaseModel):
-    active_model_id: str | None
-    model: ModelOut | None
+def base_model_out(base_model: str) -> ModelOut:
+    """What ``POST /api/models/base/activate`` answers: the shared base model, now active."""
+    now = utcnow()
+    return ModelOut(model_id=BASE_MODEL_ID, name=base_model, base_model=base_model,
+                    status="available", active=True, job_id="", metrics={},
+                    reason="the shared base model (no fine-tune)", created_at=now, updated_at=now)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from noticebot.handlers.api.identity import principal_from_event
-from noticebot.handlers.api.schemas_tuning import ActivateIn, ActivateOut, ModelList, ModelOut
+from noticebot.handlers.api.schemas_tuning import ActivateIn, ModelList, ModelOut, base_model_out
 from noticebot.handlers.runtime import get_container
 
 router = APIGatewayRouter()
@@ -24,8 +24,9 @@ def list_models() -> ModelList:
 @router.post("/models/<model_id>/activate",
              summary="Make a model version the workspace's model (roll forward or back; "
                      "'base' = the base model) (editors)")
-def activate_model(model_id: str, request: ActivateIn | None = None) -> ActivateOut:
-    version = get_container().models.activate(_principal(), model_id)
+def activate_model(model_id: str, request: ActivateIn | None = None) -> ModelOut:
+    container = get_container()
+    version = container.models.activate(_principal(), model_id)
     if version is None:
-        return ActivateOut(active_model_id=None, model=None)
-    return ActivateOut(active_model_id=version.model_id, model=ModelOut.of(version, version.model_id))
+        return base_model_out(container.chat_model.model_id)
+    return ModelOut.of(version, version.model_id)
