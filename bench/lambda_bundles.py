@@ -20,6 +20,7 @@ HANDLERS = {
     "api": "noticebot.handlers.api.app",
     "ingest": "noticebot.handlers.ingest",
     "transcription": "noticebot.handlers.transcription",
+    "deploy": "noticebot.handlers.deploy",
 }
 
 
