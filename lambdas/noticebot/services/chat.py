@@ -112,7 +112,6 @@ class ChatService:
         ])
         return result
 
-
     def _generate(self, messages, version):
         """(completion, which model answered, warning). The workspace's adapter first; when it
         is missing or failing, the base model answers and the response says so."""
