@@ -36,7 +36,7 @@ import numpy as np
 
 from noticebot.adapters.aws import opensearch_queries as q
 from noticebot.adapters.aws.clients import ClientSource, lazy
-from noticebot.adapters.local.hybrid_fusion import fuse
+from noticebot.adapters.local.hybrid_fusion import fuse, fusion_options
 from noticebot.domain.models import Chunk, SearchHit, utcnow
 from noticebot.ports.vector_index import SEARCH_MODES, SearchQuery, VectorIndex
 
@@ -278,15 +278,4 @@ class OpenSearchVectorIndex(VectorIndex):
         return v / norm if norm > 0 else v
 
     def _options(self, options: dict | None) -> dict:
-        opts = {**self._defaults, **(options or {})}
-        if opts["fusion"] not in ("convex", "rrf"):
-            raise ValueError(f"unknown fusion {opts['fusion']!r}; expected 'convex' or 'rrf'")
-        if opts["norm"] not in ("minmax", "zscore"):
-            raise ValueError(f"unknown norm {opts['norm']!r}; expected 'minmax' or 'zscore'")
-        try:
-            opts["alpha"], opts["candidates"] = float(opts["alpha"]), int(opts["candidates"])
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"bad search options: {exc}") from exc
-        if not 0.0 <= opts["alpha"] <= 1.0 or opts["candidates"] < 1:
-            raise ValueError("alpha must be within [0, 1] and candidates >= 1")
-        return opts
+        return fusion_options(self._defaults, options)

@@ -57,3 +57,22 @@ def fuse(
         return rows, fused
     fused = alpha * normalise(dense[rows], norm) + (1.0 - alpha) * normalise(bm25[rows], norm)
     return rows, fused
+
+
+def fusion_options(defaults: dict, options: dict | None) -> dict:
+    """Validated search options (fusion, norm, alpha, candidates) over an index's defaults;
+    one rule for every VectorIndex adapter that fuses client-side."""
+    opts = {"norm": "minmax", **defaults, **(options or {})}
+    if opts["fusion"] not in ("convex", "rrf"):
+        raise ValueError(f"unknown fusion {opts['fusion']!r}; expected 'convex' or 'rrf'")
+    if opts["norm"] not in ("minmax", "zscore"):
+        raise ValueError(f"unknown norm {opts['norm']!r}; expected 'minmax' or 'zscore'")
+    try:
+        opts["alpha"], opts["candidates"] = float(opts["alpha"]), int(opts["candidates"])
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"bad search options: {exc}") from exc
+    if not 0.0 <= opts["alpha"] <= 1.0:
+        raise ValueError("alpha must be within [0, 1]")
+    if opts["candidates"] < 1:
+        raise ValueError("candidates must be >= 1")
+    return opts

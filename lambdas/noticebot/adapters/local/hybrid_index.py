@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from noticebot.adapters.local.bm25 import Analyzer
-from noticebot.adapters.local.hybrid_fusion import fuse, top_rows
+from noticebot.adapters.local.hybrid_fusion import fuse, fusion_options, top_rows
 from noticebot.adapters.local.hybrid_segment import SegmentEntry, WorkspaceSegment
 from noticebot.adapters.local.hybrid_store import ChunkStore, to_epoch
 from noticebot.domain.models import Chunk, SearchHit, utcnow
@@ -195,21 +195,8 @@ class EmbeddedHybridIndex(VectorIndex):
         fused_of = dict(zip(rows.tolist(), fused.tolist()))
         return [(r, fused_of[r], float(bm25[r]), float(dense[r])) for r in best.tolist()]
 
-    def _options(self, options: dict) -> dict:
-        opts = {**self._defaults, "norm": "minmax", **(options or {})}
-        if opts["fusion"] not in ("convex", "rrf"):
-            raise ValueError(f"unknown fusion {opts['fusion']!r}; expected 'convex' or 'rrf'")
-        if opts["norm"] not in ("minmax", "zscore"):
-            raise ValueError(f"unknown norm {opts['norm']!r}; expected 'minmax' or 'zscore'")
-        try:
-            opts["alpha"], opts["candidates"] = float(opts["alpha"]), int(opts["candidates"])
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"bad search options: {exc}") from exc
-        if not 0.0 <= opts["alpha"] <= 1.0:
-            raise ValueError("alpha must be within [0, 1]")
-        if opts["candidates"] < 1:
-            raise ValueError("candidates must be >= 1")
-        return opts
+    def _options(self, options: dict | None) -> dict:
+        return fusion_options(self._defaults, options)
 
     # --------------------------------------------------------------- segments
     def _segment(self, workspace_id: str) -> WorkspaceSegment | None:
