@@ -16,3 +16,28 @@ for key, value in {
     "HF_HUB_OFFLINE": "1",
 }.items():
     os.environ.setdefault(key, value)
+
+
+# The three callers most API tests need; claims shaped like the Cognito authorizer's.
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def editor():
+    from apiclient import claims_for
+
+    return claims_for("maria", "riverside", editor=True)
+
+
+@pytest.fixture
+def member():
+    from apiclient import claims_for
+
+    return claims_for("sam", "riverside")
+
+
+@pytest.fixture
+def outsider():
+    from apiclient import claims_for
+
+    return claims_for("eve", "other-club", editor=True)

@@ -23,7 +23,7 @@ import pytest
 boto3 = pytest.importorskip("boto3")
 moto = pytest.importorskip("moto")
 
-from apiclient import ApiClient, claims_for  # noqa: E402
+from apiclient import ApiClient  # noqa: E402
 from fakes import FakeEmbedder  # noqa: E402
 from noticebot.adapters.aws.dynamodb_items import TABLE_SCHEMA  # noqa: E402
 from noticebot.adapters.local.hybrid_index import EmbeddedHybridIndex  # noqa: E402
@@ -163,18 +163,3 @@ def stack(tmp_path, monkeypatch):
         yield s
         use_container(None)
         s.index.close()
-
-
-@pytest.fixture
-def editor():
-    return claims_for("maria", "riverside", editor=True)
-
-
-@pytest.fixture
-def member():
-    return claims_for("sam", "riverside")
-
-
-@pytest.fixture
-def outsider():
-    return claims_for("eve", "other-club", editor=True)

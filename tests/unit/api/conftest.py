@@ -1,6 +1,6 @@
 import pytest
 
-from apiclient import ApiClient, claims_for
+from apiclient import ApiClient
 from fakes import FakeChatModel, FakeEmbedder, FakeVectorIndex
 from noticebot.bootstrap import bootstrap
 from noticebot.config import Settings
@@ -20,18 +20,3 @@ def container(tmp_path):
 @pytest.fixture
 def api(container):
     return ApiClient(handler)
-
-
-@pytest.fixture
-def editor():
-    return claims_for("maria", "riverside", editor=True)
-
-
-@pytest.fixture
-def member():
-    return claims_for("sam", "riverside")
-
-
-@pytest.fixture
-def outsider():
-    return claims_for("eve", "other-club", editor=True)
