@@ -5,11 +5,11 @@ requests from the roles granted here, and scoped to the configured index (name p
 versioned indices such as noticebot-chunks-v2 and aliases work):
 
     domain     domain access policy + identity policy on domain/NAME/INDEX*, INDEX*/*, the
-               index's template (_index_template/INDEX*) and search pipelines, and /_bulk
-               (the adapter sends `POST /_bulk` with `_index` in each action line; IAM cannot
-               see into the body, so /_bulk is the one path not scoped to the index. Moving the
-               adapter to `POST /INDEX/_bulk` without `_index` lets the domain set
-               rest.action.multi.allow_explicit_index=false and drop /_bulk here.)
+               index's template (_index_template/INDEX*) and search pipelines; nothing at the
+               root. The adapter sends `POST /INDEX/_bulk` and `POST /INDEX/_msearch` with no
+               index in the body lines, and the domain sets
+               rest.action.multi.allow_explicit_index=false: IAM sees only the path, so without
+               that setting a body line could name any index behind a path granted here.
     serverless data access policy on index/COLLECTION/INDEX* + aoss:APIAccessAll on the collection
 
 The index (mapping: k-NN HNSW vector + BM25 text + workspace keyword) is created by the
@@ -108,6 +108,8 @@ class Search(Construct):
                 kind: opensearch.CfnDomain.LogPublishingOptionProperty(
                     cloud_watch_logs_log_group_arn=g.log_group_arn, enabled=True)
                 for kind, g in log_groups.items()},
+            # _bulk / _msearch lines may not name an index: the signed path is the only one.
+            advanced_options={"rest.action.multi.allow_explicit_index": "false"},
         )
         self.domain.apply_removal_policy(removal)
         self.domain.add_resource_dependency(log_policy)
@@ -135,8 +137,7 @@ class Search(Construct):
     def _domain_index_resources(self) -> list[str]:
         base = self.domain_arn
         return [f"{base}/{self.index}*", f"{base}/{self.index}*/*",
-                f"{base}/_index_template/{self.index}*", f"{base}/_search/pipeline/{self.index}*",
-                f"{base}/_bulk"]
+                f"{base}/_index_template/{self.index}*", f"{base}/_search/pipeline/{self.index}*"]
 
     def _domain_access_policy(self):
         if not self._principals:
@@ -212,7 +213,7 @@ class Search(Construct):
             role.add_to_principal_policy(iam.PolicyStatement(
                 sid="SearchIndex", actions=ES_HTTP_ACTIONS,
                 resources=self._domain_index_resources()))
-            for resource in self._domain_index_resources()[:-1]:
+            for resource in self._domain_index_resources():
                 acknowledge_wildcard(role, resource,
                                      "Paths of the one chunk index: the trailing * covers "
                                      "versioned names/aliases (INDEX-v2), the index's own APIs "

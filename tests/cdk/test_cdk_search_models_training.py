@@ -43,9 +43,18 @@ def test_dev_search_is_an_encrypted_https_only_domain_open_to_the_index_users(de
     assert len(principals) == len(role_ids_of_functions(dev)) - 1  # not the deploy role
     paths = sorted(json.dumps(r).split(":domain/noticebot-dev/")[1].split('"')[0]
                    for r in statement["Resource"])
-    assert paths == ["_bulk", "_index_template/noticebot-chunks*",
+    # Index paths only, no root /_bulk: the adapter sends /INDEX/_bulk and /INDEX/_msearch,
+    # and the domain refuses an index named inside their body lines.
+    assert paths == ["_index_template/noticebot-chunks*",
                      "_search/pipeline/noticebot-chunks*", "noticebot-chunks*",
                      "noticebot-chunks*/*"]
+    assert p["AdvancedOptions"] == {"rest.action.multi.allow_explicit_index": "false"}
+    for role_id in role_ids_of_index_users(dev):
+        grants = [s for policy in resources(dev, "AWS::IAM::Policy").values()
+                  if {"Ref": role_id} in policy["Properties"]["Roles"]
+                  for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                  if s.get("Sid") == "SearchIndex"]
+        assert len(grants) == 1 and "/_bulk" not in json.dumps(grants[0]["Resource"]), role_id
     _, logs_policy = only(dev, "AWS::Logs::ResourcePolicy")
     assert "es.amazonaws.com" in json.dumps(logs_policy["Properties"]["PolicyDocument"])
 

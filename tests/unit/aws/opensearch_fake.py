@@ -8,6 +8,10 @@ enforces the tenancy rule on every request: a search, count or delete whose quer
 ``workspace_id`` term in a filter position is refused. ``serverless=True`` adds the
 Serverless restrictions the adapter must respect (no custom ``_id``, no ``refresh``).
 
+``_bulk`` and ``_msearch`` behave as on a domain with ``rest.action.multi.allow_explicit_index:
+false``: only the index-scoped paths (``/<index>/_bulk``, ``/<index>/_msearch``) work, they
+route by the path's index, and an action or header line naming an index fails the request.
+
 Scoring follows OpenSearch's definitions: BM25 (k1 1.2, b 0.75, Lucene's idf) on the
 ``search_text`` field that ``copy_to`` fills from text/title/heading, and faiss'
 innerproduct score (1 + ip, or 1 / (1 - ip) below zero). Analysis is a rough English
@@ -22,7 +26,6 @@ import math
 import re
 from datetime import datetime
 
-import numpy as np
 from opensearchpy import Connection, OpenSearch
 
 _STOP = {"a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is",
@@ -43,6 +46,10 @@ def analyze(text: str) -> list[str]:
 def ndjson(body) -> list[dict]:
     text = body.decode() if isinstance(body, bytes) else body
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _illegal(reason: str) -> dict:
+    return {"error": {"type": "illegal_argument_exception", "reason": reason}, "status": 400}
 
 
 def has_workspace_filter(query: dict) -> bool:
@@ -100,12 +107,8 @@ class FakeCluster:
                 return (200, {}) if self.templates.pop(parts[1], None) else (404, {})
             self.templates[parts[1]] = json.loads(body)
             return 200, {"acknowledged": True}
-        if parts[-1] == "_bulk":
-            return 200, self._bulk(ndjson(body))
-        if parts[-1] == "_msearch":
-            lines = ndjson(body)
-            return 200, {"responses": [self._search(h["index"], b)
-                                       for h, b in zip(lines[::2], lines[1::2])]}
+        if parts[-1] in ("_bulk", "_msearch"):
+            return self._multi(parts, ndjson(body))
         name = parts[0]
         if len(parts) == 1:
             if method == "HEAD":
@@ -134,11 +137,40 @@ class FakeCluster:
             return 200, {"deleted": len(matching)}
         raise AssertionError(f"unexpected request {method} {url}")
 
-    def _bulk(self, lines: list[dict]) -> dict:
+    def _multi(self, parts: list[str], lines: list[dict]):
+        """``_bulk`` / ``_msearch`` with allow_explicit_index=false."""
+        api = parts[-1]
+        if len(parts) != 2:  # the root path: every line would need an explicit index
+            return 400, _illegal(f"{api} needs the index in the path "
+                                 "(rest.action.multi.allow_explicit_index is false)")
+        name = parts[0]
+        if api == "_bulk":
+            actions = [next(iter(a.values())) for a in self._bulk_actions(lines)]
+            if any("_index" in meta for meta in actions):
+                return 400, _illegal("explicit index in bulk is not allowed")
+            return 200, self._bulk(name, lines)
+        headers, bodies = lines[::2], lines[1::2]
+        assert len(headers) == len(bodies), "msearch lines come in header/body pairs"
+        if any("index" in h for h in headers):
+            return 400, _illegal("explicit index in multi search is not allowed")
+        return 200, {"responses": [self._search(name, b) for b in bodies]}
+
+    @staticmethod
+    def _bulk_actions(lines: list[dict]) -> list[dict]:
+        actions, rest = [], iter(lines)
+        for action in rest:
+            actions.append(action)
+            if "delete" not in action:
+                next(rest)  # the source line
+        return actions
+
+    def _bulk(self, name: str, lines: list[dict]) -> dict:
         items, lines = [], iter(lines)
         for action in lines:
             (op, meta), = action.items()
-            docs = self.indices.get(meta["_index"], {}).get("docs")
+            assert op in ("index", "delete"), op
+            source = next(lines) if op == "index" else None
+            docs = self.indices.get(name, {}).get("docs")
             if docs is None:
                 items.append({op: {"status": 404, "error": {"type": "index_not_found_exception"}}})
                 continue
@@ -146,8 +178,6 @@ class FakeCluster:
                 found = docs.pop(meta["_id"], None)
                 items.append({op: {"status": 200 if found else 404}})
                 continue
-            assert op == "index", op
-            source = next(lines)
             if self.serverless and "_id" in meta:
                 items.append({op: {"status": 400, "error": {
                     "type": "illegal_argument_exception",
@@ -187,11 +217,12 @@ class FakeCluster:
     def _knn(self, docs, clause):
         (field, spec), = clause.items()
         assert set(spec) <= {"vector", "k", "filter"}, spec
-        q = np.asarray(spec["vector"], dtype=np.float64)
+        q = [float(x) for x in spec["vector"]]
         pool = [d for d in docs if self._matches(d, spec.get("filter") or {"match_all": {}})]
         scored = []
         for d in pool:
-            ip = float(np.dot(q, np.asarray(d[field], dtype=np.float64)))
+            assert len(d[field]) == len(q), "query and document vectors differ in dimension"
+            ip = math.fsum(a * b for a, b in zip(q, d[field]))
             scored.append((ip + 1.0 if ip >= 0 else 1.0 / (1.0 - ip), d))
         scored.sort(key=lambda pair: -pair[0])
         return scored[:spec["k"]]

@@ -2,6 +2,7 @@
 checked against OpenSearch's documented API, through the real opensearch-py client."""
 
 import json
+import math
 from datetime import datetime, timezone
 
 import numpy as np
@@ -36,7 +37,7 @@ def test_first_write_creates_template_and_index_with_the_knn_mapping():
     index.upsert("riverside", BOARD[:1])
     assert calls(cluster)[:4] == [("HEAD", "/noticebot-chunks"),
                                   ("PUT", "/_index_template/noticebot-chunks"),
-                                  ("PUT", "/noticebot-chunks"), ("POST", "/_bulk")]
+                                  ("PUT", "/noticebot-chunks"), ("POST", "/noticebot-chunks/_bulk")]
     body = cluster.indices["noticebot-chunks"]["mapping"]
     assert body["settings"] == {"index": {"knn": True, "knn.algo_param.ef_search": 100}}
     props = body["mappings"]["properties"]
@@ -62,28 +63,69 @@ def test_serverless_index_body_has_no_cluster_settings():
     assert q.index_body(384, "aoss")["settings"] == {"index": {"knn": True}}
 
 
-def test_bulk_writes_in_batches_with_workspace_scoped_ids():
+def test_bulk_writes_in_batches_with_workspace_scoped_ids_on_the_index_path():
     cluster, index = make(bulk_batch=2)
     chunks = [chunk("big", n, f"Paragraph number {n} of the handbook.") for n in range(5)]
     index.upsert("riverside", chunks)
-    bulks = [(params, body) for m, p, params, body in cluster.requests if p == "/_bulk"]
-    assert len(bulks) == 3 and all(params == {"refresh": "wait_for"} for params, _ in bulks)
-    lines = [json.loads(line) for line in bulks[0][1].splitlines()]
-    assert lines[0] == {"index": {"_index": "noticebot-chunks", "_id": "riverside/big:0"}}
+    bulks = [(m, p, params, body) for m, p, params, body in cluster.requests if "_bulk" in p]
+    assert [(m, p, params) for m, p, params, _ in bulks] == \
+        [("POST", "/noticebot-chunks/_bulk", {"refresh": "wait_for"})] * 3
+    lines = [json.loads(line) for line in bulks[0][3].splitlines()]
+    assert lines[0] == {"index": {"_id": "riverside/big:0"}}  # no _index: the path names it
+    actions = [line for line in cluster.bodies("_bulk") if "index" in line]
+    assert [a["index"] for a in actions] == [{"_id": f"riverside/big:{n}"} for n in range(5)]
     source = lines[1]
     assert {k: source[k] for k in ("workspace_id", "document_id", "chunk_id", "ordinal", "text")} \
         == {"workspace_id": "riverside", "document_id": "big", "chunk_id": "big:0", "ordinal": 0,
             "text": "Paragraph number 0 of the handbook."}
-    assert len(source["vector"]) == 384
+    assert len(source["vector"]) == 384 and all(type(x) is float for x in source["vector"])
+    assert all(round(x, 8) == x for x in source["vector"])  # 8 decimals on the wire
     assert np.linalg.norm(source["vector"]) == pytest.approx(1.0, abs=1e-6)
+    assert np.allclose(source["vector"], vec("Paragraph number 0 of the handbook."), atol=1e-7)
 
 
-def test_vectors_of_the_wrong_dimension_are_refused_before_any_request():
+@pytest.mark.parametrize("vector, error", [
+    (np.ones(8), "dimension 8 != index dimension 384"),
+    ([1.0] * 383, "dimension 383 != index dimension 384"),
+    (["0.5"] * 384, "sequence of numbers"),
+    ([True] * 384, "sequence of numbers"),
+    (42, "sequence of numbers"),
+    ([float("nan")] + [0.0] * 383, "NaN or infinite"),
+])
+def test_bad_vectors_are_refused_before_any_request(vector, error):
     cluster, index = make()
     bad = chunk("d", 0, "x")
-    with pytest.raises(ValueError, match="384"):
-        index.upsert("riverside", [type(bad)(**{**bad.__dict__, "vector": np.ones(8)})])
+    with pytest.raises(ValueError, match=error):
+        index.upsert("riverside", [type(bad)(**{**bad.__dict__, "vector": vector})])
+    with pytest.raises(ValueError, match=error):
+        index.search("riverside", type(query("x"))(**{**query("x").__dict__, "vector": vector}))
     assert cluster.requests == []
+
+
+@pytest.mark.parametrize("shape", [(384,), (1, 384)])
+def test_vectors_are_any_sequence_of_numbers_normalised_in_python(shape):
+    v = np.arange(1, 385, dtype=np.float32).reshape(shape)
+    as_list = q.unit_vector([int(x) for x in range(1, 385)], 384)
+    assert q.unit_vector(v, 384) == pytest.approx(as_list, abs=1e-7)
+    assert q.unit_vector(np.float64(2.0) * v, 384) == pytest.approx(as_list, abs=1e-7)
+    assert math.fsum(x * x for x in as_list) == pytest.approx(1.0, abs=1e-12)
+    assert q.unit_vector([0] * 384, 384) == [0.0] * 384  # a zero vector stays zero
+
+
+def test_plain_list_vectors_index_and_search_like_numpy_ones():
+    """The API sends lists of floats (it ships without numpy); ingestion sends arrays."""
+    _, with_arrays = make()
+    _, with_lists = make()
+    with_arrays.upsert("riverside", BOARD)
+    with_lists.upsert("riverside", [type(c)(**{**c.__dict__, "vector": c.vector.tolist()})
+                                    for c in BOARD])
+    for mode in ("hybrid", "dense"):
+        arrays = with_arrays.search("riverside", query("bicycle helmets", mode))
+        listed = query("bicycle helmets", mode)
+        lists = with_lists.search("riverside", type(listed)(
+            **{**listed.__dict__, "vector": listed.vector.tolist()}))
+        assert [(h.chunk.chunk_id, round(h.score, 6)) for h in lists] == \
+            [(h.chunk.chunk_id, round(h.score, 6)) for h in arrays]
 
 
 def test_hybrid_search_sends_both_queries_in_one_msearch_with_the_documented_shapes():
@@ -91,9 +133,9 @@ def test_hybrid_search_sends_both_queries_in_one_msearch_with_the_documented_sha
     index.upsert("riverside", BOARD)
     cluster.requests.clear()
     index.search("riverside", query("helmets", top_k=3))
-    assert calls(cluster) == [("POST", "/_msearch")]
+    assert calls(cluster) == [("POST", "/noticebot-chunks/_msearch")]
     header, lexical, header2, knn = cluster.bodies("_msearch")
-    assert header == header2 == {"index": "noticebot-chunks"}
+    assert header == header2 == {}  # no index in the header lines: the path names it
     assert lexical == {
         "size": 100, "track_total_hits": False, "_source": {"excludes": ["vector"]},
         "query": {"bool": {"must": [{"match": {"search_text": {"query": "helmets"}}}],
@@ -187,10 +229,12 @@ def test_serverless_writes_without_ids_or_refresh_and_replaces_by_chunk_id():
     index.upsert("riverside", BOARD)
     index.upsert("riverside", [chunk("pool", 0, "The pool reopens on Monday.")])
     assert all("refresh" not in params for _, _, params, _ in cluster.requests)
+    assert {p for _, p, _, _ in cluster.requests if "_bulk" in p} == {"/noticebot-chunks/_bulk"}
     actions = [line for line in cluster.bodies("_bulk") if "index" in line or "delete" in line]
-    assert all("_id" not in a["index"] for a in actions if "index" in a)
+    assert [a["index"] for a in actions if "index" in a] == [{}] * 5  # neither _id nor _index
     deletes = [a["delete"] for a in actions if "delete" in a]
     assert len(deletes) == 1  # the old copy of pool:0, found by its chunk_id
+    assert set(deletes[0]) == {"_id"}  # no _index: the path names it
     lookups = cluster.bodies("/noticebot-chunks/_search")
     assert lookups[-1] == {"size": 10000, "_source": False, "query": {"bool": {"filter": [
         WS_TERM, {"terms": {"chunk_id": ["pool:0"]}}]}}}
@@ -244,3 +288,29 @@ def test_building_the_adapter_creates_no_client():
     OpenSearchVectorIndex(lambda: built.append(1), "i")
     assert built == []
     assert NOW.tzinfo is not None
+
+
+def test_the_fake_refuses_explicit_indices_like_a_domain_that_disallows_them():
+    """rest.action.multi.allow_explicit_index=false, as the CDK domain sets it."""
+    from opensearchpy.exceptions import RequestError
+
+    cluster, index = make()
+    index.upsert("riverside", BOARD[:1])
+    client = cluster.client()
+    source = {"workspace_id": "riverside", "chunk_id": "x", "document_id": "x", "text": "x"}
+    search = q.listing("riverside", 1)
+    refused = [
+        lambda: client.bulk(body=[{"index": {"_index": "noticebot-chunks"}}, source]),
+        lambda: client.bulk(index="noticebot-chunks", body=[
+            {"index": {"_index": "noticebot-chunks"}}, source]),
+        lambda: client.bulk(index="noticebot-chunks", body=[
+            {"delete": {"_index": "other", "_id": "x"}}]),
+        lambda: client.msearch(body=[{"index": "noticebot-chunks"}, search]),
+        lambda: client.msearch(index="noticebot-chunks", body=[{"index": "other"}, search]),
+    ]
+    for request in refused:
+        with pytest.raises(RequestError) as refusal:
+            request()
+        assert "explicit" in refusal.value.info["error"]["reason"]
+    (rows,) = client.msearch(index="noticebot-chunks", body=[{}, search])["responses"]
+    assert [h["_source"]["chunk_id"] for h in rows["hits"]["hits"]] == [BOARD[0].chunk_id]

@@ -7,9 +7,10 @@ Hybrid retrieval: two queries fused client-side, not a ``hybrid`` query with a
 normalization search pipeline. Why:
 - the chat service's relevance gate needs each hit's *own* BM25 and cosine scores
   (``bm25_score`` / ``dense_score``); a pipeline returns only the blended score;
-- the fusion is the local index's (``hybrid_fusion.fuse``: convex, min-max, alpha 0.5,
-  100 candidates by default, chosen by measured nDCG), so a workspace ranks the same
-  on a laptop and in AWS, and one benchmark tunes both;
+- the fusion is the local index's (``score_fusion``, the pure-Python twin of
+  ``hybrid_fusion``: convex, min-max, alpha 0.5, 100 candidates by default, chosen by
+  measured nDCG), so a workspace ranks the same on a laptop and in AWS, and one benchmark
+  tunes both;
 - it works unchanged on Serverless collections and older domains, which lack or
   restrict search pipelines.
 Cost: one ``_msearch`` round trip carries both queries. Like the local index, a
@@ -25,6 +26,18 @@ old copy (looked up by ``chunk_id``) before indexing the new one. A copy written
 less than a refresh interval earlier is not found yet and survives as a duplicate
 until its document is deleted or re-ingested; ingestion's idempotency (an indexed
 document is never re-indexed by a redelivered message) keeps that window rare.
+
+Index-scoped multi-requests: writes go to ``POST /<index>/_bulk`` with no ``_index`` in
+the action lines, searches to ``POST /<index>/_msearch`` with empty ``{}`` headers. IAM
+sees the path, not the body; with these forms the domain sets
+``rest.action.multi.allow_explicit_index: false`` (a body can no longer name another
+index than the signed path) and the grants need no root ``/_bulk``. Serverless supports
+both forms (its supported-operations table: ``POST <index>/_bulk`` under
+aoss:WriteDocument, ``<index>/_msearch`` under aoss:ReadDocument); there only the paths
+and header lines change, not its no-custom-id / no-refresh rules.
+
+No numpy here (nor in ``opensearch_queries``): the API bundle does not ship it. Vectors
+arrive as numpy arrays (ingestion) or lists of floats (API) and are normalised in Python.
 """
 
 from __future__ import annotations
@@ -32,11 +45,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 
-import numpy as np
-
 from noticebot.adapters.aws import opensearch_queries as q
 from noticebot.adapters.aws.clients import ClientSource, lazy
-from noticebot.adapters.local.hybrid_fusion import fuse, fusion_options
+from noticebot.adapters.score_fusion import best, fuse, fusion_options
 from noticebot.domain.models import Chunk, SearchHit, utcnow
 from noticebot.ports.vector_index import SEARCH_MODES, SearchQuery, VectorIndex
 
@@ -108,8 +119,8 @@ class OpenSearchVectorIndex(VectorIndex):
             self._delete_where(workspace_id, chunk_ids=[c.chunk_id for c in chunks])
         for start in range(0, len(chunks), self.bulk_batch):
             end = start + self.bulk_batch
-            lines = q.bulk_index(self.index_name, workspace_id, chunks[start:end],
-                                 vectors[start:end], custom_ids=not self.serverless)
+            lines = q.bulk_index(workspace_id, chunks[start:end], vectors[start:end],
+                                 custom_ids=not self.serverless)
             self._bulk(lines)
 
     def delete_document(self, workspace_id: str, document_id: str) -> int:
@@ -138,12 +149,12 @@ class OpenSearchVectorIndex(VectorIndex):
             raise
         ids = [h["_id"] for h in found["hits"]["hits"]]
         if ids:
-            self._bulk(q.bulk_delete(self.index_name, ids))
+            self._bulk(q.bulk_delete(ids))
         return len(ids)
 
     def _bulk(self, lines: list[dict]) -> None:
         extra = {} if self.serverless else {"refresh": "wait_for"}
-        result = self.client.bulk(body=lines, **extra)
+        result = self.client.bulk(index=self.index_name, body=lines, **extra)
         if result.get("errors"):
             failed = [next(iter(i.values())) for i in result.get("items", [])]
             failed = [f for f in failed if f.get("error") and f.get("status") != 404]
@@ -152,16 +163,12 @@ class OpenSearchVectorIndex(VectorIndex):
                 raise OpenSearchError(f"{len(failed)} bulk operations failed, first: "
                                       f"{error.get('type')}: {error.get('reason')}")
 
-    def _vectors(self, chunks: Sequence[Chunk]) -> np.ndarray:
+    def _vectors(self, chunks: Sequence[Chunk]) -> list[list[float]]:
         missing = [c.chunk_id for c in chunks if c.vector is None]
         if missing:
             raise ValueError(f"chunks without vector: {missing[:5]}")
-        matrix = np.asarray([np.asarray(c.vector, dtype=np.float32).reshape(-1)
-                             for c in chunks], dtype=np.float32)
-        if matrix.ndim != 2 or matrix.shape[1] != self.dimension:
-            raise ValueError(f"vectors must have dimension {self.dimension} (the index mapping)")
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        return matrix / np.where(norms > 0, norms, 1.0)
+        return [q.unit_vector(c.vector, self.dimension, f"vector of chunk {c.chunk_id}")
+                for c in chunks]
 
     # -------------------------------------------------------------- reads
     def count(self, workspace_id: str) -> int:
@@ -212,8 +219,8 @@ class OpenSearchVectorIndex(VectorIndex):
         if not ids:
             return []
         in_lex, in_knn = {c for c, _, _ in lex}, {c for c, _, _ in knn}
-        row = {cid: i for i, cid in enumerate(ids)}
-        bm25, dense = np.zeros(len(ids)), np.zeros(len(ids))
+        row = {cid: i for i, cid in enumerate(ids)}  # first seen (lexical first): tie order
+        bm25, dense = [0.0] * len(ids), [0.0] * len(ids)
         for cid, score, _ in lex:
             bm25[row[cid]] = score
         for cid, score, _ in knn:
@@ -235,22 +242,19 @@ class OpenSearchVectorIndex(VectorIndex):
         if no_dense:
             for cid, score, _ in next(results):
                 dense[row[cid]] = q.cosine_of(score)
-        lex_rows = np.array([row[c] for c, _, _ in lex], dtype=np.int64)
-        knn_rows = np.array([row[c] for c, _, _ in knn], dtype=np.int64)
-        rows, fused = fuse(bm25, dense, lex_rows, knn_rows, method=opts["fusion"],
+        rows, fused = fuse(bm25, dense, [row[c] for c, _, _ in lex],
+                           [row[c] for c, _, _ in knn], method=opts["fusion"],
                            alpha=opts["alpha"], norm=opts["norm"])
-        best = rows[np.lexsort((rows, -fused))][:k]
-        fused_of = dict(zip(rows.tolist(), fused.tolist()))
-        return [SearchHit(q.chunk_of(sources[ids[r]]), fused_of[r], bm25_score=float(bm25[r]),
-                          dense_score=float(dense[r])) for r in best.tolist()]
+        return [SearchHit(q.chunk_of(sources[ids[r]]), score, bm25_score=bm25[r],
+                          dense_score=dense[r]) for r, score in best(rows, fused, k)]
 
     def _msearch(self, bodies: list[dict]) -> list[list[tuple[str, float, dict]]]:
         """Runs the bodies in one ``_msearch``; per body: (chunk_id, _score, _source) best first."""
         lines: list[dict] = []
         for body in bodies:
-            lines += [{"index": self.index_name}, body]
+            lines += [{}, body]  # empty header: the path names the index
         try:
-            result = self.client.msearch(body=lines)
+            result = self.client.msearch(index=self.index_name, body=lines)
         except Exception as exc:
             if _is_missing_index(exc):
                 return [[] for _ in bodies]
@@ -269,13 +273,8 @@ class OpenSearchVectorIndex(VectorIndex):
                         for h in response["hits"]["hits"]])
         return out
 
-    def _query_vector(self, vector) -> np.ndarray:
-        v = np.asarray(vector, dtype=np.float32).reshape(-1)
-        if v.shape[0] != self.dimension:
-            raise ValueError(f"query vector dimension {v.shape[0]} != index dimension "
-                             f"{self.dimension}")
-        norm = float(np.linalg.norm(v))
-        return v / norm if norm > 0 else v
+    def _query_vector(self, vector) -> list[float]:
+        return q.unit_vector(vector, self.dimension, "query vector")
 
     def _options(self, options: dict | None) -> dict:
         return fusion_options(self._defaults, options)

@@ -21,10 +21,10 @@ Mapping choices:
 
 from __future__ import annotations
 
+import math
+import numbers
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-
-import numpy as np
 
 from noticebot.domain.models import Chunk
 
@@ -128,7 +128,7 @@ def knn_search(workspace_id: str, vector: Sequence[float], k: int, **scope) -> d
     return {
         "size": int(k), "track_total_hits": False, "_source": {"excludes": SOURCE_EXCLUDES},
         "query": {"knn": {VECTOR_FIELD: {
-            "vector": [float(x) for x in vector], "k": int(k),
+            "vector": [round(float(x), 8) for x in vector], "k": int(k),
             "filter": {"bool": {"filter": scope_filter(workspace_id, **scope)}},
         }}},
     }
@@ -150,7 +150,31 @@ def cosine_of(score: float) -> float:
 
 
 # ------------------------------------------------------------------- writes
-def chunk_source(workspace_id: str, chunk: Chunk, vector: np.ndarray) -> dict:
+def unit_vector(values, dimension: int, what: str = "vector") -> list[float]:
+    """``values`` L2-normalised as a list of floats (a zero vector stays zero).
+
+    Pure Python, because the API bundle ships without numpy: ``values`` is a numpy array
+    at ingestion (the embedder's output) and a list of floats on the API path. 384 floats
+    cost microseconds either way."""
+    if hasattr(values, "ravel"):  # a numpy array of any shape, without importing numpy
+        values = values.ravel().tolist()
+    try:
+        values = list(values)
+    except TypeError:
+        raise ValueError(f"{what} must be a sequence of numbers") from None
+    if not all(isinstance(x, numbers.Real) and not isinstance(x, bool) for x in values):
+        raise ValueError(f"{what} must be a sequence of numbers")
+    floats = [float(x) for x in values]
+    if len(floats) != dimension:
+        raise ValueError(f"{what} dimension {len(floats)} != index dimension {dimension} "
+                         "(the index mapping)")
+    if not all(math.isfinite(x) for x in floats):
+        raise ValueError(f"{what} has NaN or infinite values")
+    norm = math.sqrt(math.fsum(x * x for x in floats))
+    return [x / norm for x in floats] if norm > 0 else floats
+
+
+def chunk_source(workspace_id: str, chunk: Chunk, vector: Sequence[float]) -> dict:
     source = {
         "workspace_id": workspace_id, "document_id": chunk.document_id,
         "chunk_id": chunk.chunk_id, "ordinal": int(chunk.ordinal), "text": chunk.text,
@@ -158,7 +182,7 @@ def chunk_source(workspace_id: str, chunk: Chunk, vector: np.ndarray) -> dict:
         "expires_at": chunk.expires_at.isoformat() if chunk.expires_at else None,
         "metadata": dict(chunk.metadata or {}),
         # 8 decimals keep float32 precision at half the JSON of repr().
-        VECTOR_FIELD: np.round(vector.astype(np.float64), 8).tolist(),
+        VECTOR_FIELD: [round(float(x), 8) for x in vector],
     }
     return {k: v for k, v in source.items() if v is not None}
 
@@ -169,21 +193,22 @@ def doc_id(workspace_id: str, chunk_id: str) -> str:
     return f"{workspace_id}/{chunk_id}"
 
 
-def bulk_index(index: str, workspace_id: str, chunks: Sequence[Chunk], vectors: np.ndarray,
+def bulk_index(workspace_id: str, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]],
                *, custom_ids: bool = True) -> list[dict]:
-    """NDJSON lines for ``_bulk``. Serverless vector collections refuse custom ids, so
-    there the id is left to the service (and replacement deletes by ``chunk_id`` first)."""
+    """NDJSON lines for ``POST /<index>/_bulk``: no ``_index`` in an action line (the path
+    names the index, and the domain refuses explicit indices). Serverless vector collections
+    refuse custom ids, so there the id is left to the service (and replacement deletes by
+    ``chunk_id`` first)."""
     lines: list[dict] = []
-    for chunk, vector in zip(chunks, vectors):
-        action: dict = {"_index": index}
-        if custom_ids:
-            action["_id"] = doc_id(workspace_id, chunk.chunk_id)
+    for chunk, vector in zip(chunks, vectors, strict=True):
+        action = {"_id": doc_id(workspace_id, chunk.chunk_id)} if custom_ids else {}
         lines += [{"index": action}, chunk_source(workspace_id, chunk, vector)]
     return lines
 
 
-def bulk_delete(index: str, ids: Iterable[str]) -> list[dict]:
-    return [{"delete": {"_index": index, "_id": i}} for i in ids]
+def bulk_delete(ids: Iterable[str]) -> list[dict]:
+    """NDJSON lines for ``POST /<index>/_bulk``, index-scoped like ``bulk_index``."""
+    return [{"delete": {"_id": i}} for i in ids]
 
 
 def chunk_of(source: dict) -> Chunk:

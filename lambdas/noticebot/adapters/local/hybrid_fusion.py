@@ -1,10 +1,16 @@
-"""Top-k selection and score fusion over per-row score arrays of one segment (numpy only)."""
+"""Top-k selection and score fusion over per-row score arrays of one segment (numpy only).
+
+The numpy twin of ``noticebot.adapters.score_fusion`` (pure Python, used where numpy is not
+shipped): same semantics, checked against each other by a unit test; change both together.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-RRF_K = 60
+from noticebot.adapters.score_fusion import RRF_K, fusion_options
+
+__all__ = ["RRF_K", "top_rows", "normalise", "fuse", "fusion_options"]
 
 
 def top_rows(scores: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:
@@ -23,15 +29,16 @@ def top_rows(scores: np.ndarray, eligible: np.ndarray, k: int) -> np.ndarray:
 def normalise(values: np.ndarray, method: str) -> np.ndarray:
     """Per-query score normalisation so BM25 (unbounded) and cosine can be mixed."""
     values = values.astype(np.float64)
-    if method == "zscore":
-        std = values.std()
-        return (values - values.mean()) / std if std > 0 else np.zeros_like(values)
     lo, hi = values.min(), values.max()
-    if hi > lo:
-        return (values - lo) / (hi - lo)
-    # One distinct value: a constant does not change the order; 1 keeps a lone positive
-    # match from scoring 0 for callers that threshold on the fused score.
-    return np.where(values > 0, 1.0, 0.0)
+    if not hi > lo:
+        # One distinct value: a constant does not change the order; 1 keeps a lone positive
+        # match from scoring 0 for callers that threshold on the fused score. (Tested before
+        # the z-score: a constant's computed std can be a rounding error, not 0.)
+        return np.zeros_like(values) if method == "zscore" else np.where(values > 0, 1.0, 0.0)
+    if method == "zscore":
+        std = values.std()  # > 0 unless the spread underflows
+        return (values - values.mean()) / std if std > 0 else np.zeros_like(values)
+    return (values - lo) / (hi - lo)
 
 
 def fuse(
@@ -57,22 +64,3 @@ def fuse(
         return rows, fused
     fused = alpha * normalise(dense[rows], norm) + (1.0 - alpha) * normalise(bm25[rows], norm)
     return rows, fused
-
-
-def fusion_options(defaults: dict, options: dict | None) -> dict:
-    """Validated search options (fusion, norm, alpha, candidates) over an index's defaults;
-    one rule for every VectorIndex adapter that fuses client-side."""
-    opts = {"norm": "minmax", **defaults, **(options or {})}
-    if opts["fusion"] not in ("convex", "rrf"):
-        raise ValueError(f"unknown fusion {opts['fusion']!r}; expected 'convex' or 'rrf'")
-    if opts["norm"] not in ("minmax", "zscore"):
-        raise ValueError(f"unknown norm {opts['norm']!r}; expected 'minmax' or 'zscore'")
-    try:
-        opts["alpha"], opts["candidates"] = float(opts["alpha"]), int(opts["candidates"])
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"bad search options: {exc}") from exc
-    if not 0.0 <= opts["alpha"] <= 1.0:
-        raise ValueError("alpha must be within [0, 1]")
-    if opts["candidates"] < 1:
-        raise ValueError("candidates must be >= 1")
-    return opts
