@@ -242,11 +242,18 @@ def markdown(r: dict) -> str:
         L += ["## Lambda bundles", "",
               "Unzipped size of each function's bundle (python3.12 manylinux wheels) and the median "
               "import time of its handler in a fresh interpreter (aws mode; interpreter start "
-              "subtracted). Targets: API < 50 MB and < 0.5 s; every function < 250 MB.", ""]
+              f"subtracted; imported from {lb.get('imported_from', 'this virtualenv')}). "
+              "Targets: API < 50 MB and < 0.5 s; every function < 250 MB.", ""]
         L += _table(["function", "unzipped MiB", "handler import s"],
                     [[k, v["unzipped_mib"], v["import_s"]] for k, v in lb["functions"].items()])
         L += ["", f"API under 50 MB: {lb['api_under_50mb']}; API import under 0.5 s: "
               f"{lb['api_import_under_0_5s']}; all under 250 MB: {lb['all_under_250mb']}.", ""]
+        if lb.get("embed_first_vector_s") is not None:
+            L += [f"The API and transcription functions get vectors from the embed function "
+                  f"(one synchronous invoke per query, per 32 notice chunks); its cold start "
+                  f"(import, load the ONNX model, first vector) took "
+                  f"{lb['embed_first_vector_s']} s here, its warm call is the embedding itself "
+                  f"(see the ingest section).", ""]
     fmt = r.get("ingest_formats", {})
     if fmt.get("formats"):
         L += ["## Ingest throughput per format", "",

@@ -129,12 +129,22 @@ class FunctionsConfig:
     # when the job reported no losses, metrics.json streamed out of the adapter's tarball).
     deploy_memory_mb: int = 512
     deploy_timeout_s: int = 120
+    # The embed function (bge-small ONNX) the API and transcription functions ask for vectors.
+    # Memory buys CPU: 2048 MB is a bit over one vCPU. Provisioned concurrency keeps that many
+    # environments loaded (no 1-2 s model load on a user's first search); it is billed hourly.
+    embed_memory_mb: int = 2048
+    embed_timeout_s: int = 20
+    embed_provisioned_concurrency: int = 0
 
     def validate(self, path: str) -> None:
         # API Gateway's integration timeout is 29 s by default.
         _require(1 <= self.api_timeout_s <= 29, f"{path}.api_timeout_s", "1..29")
         _require(1 <= self.ingest_timeout_s <= 900, f"{path}.ingest_timeout_s", "1..900")
         _require(1 <= self.deploy_timeout_s <= 900, f"{path}.deploy_timeout_s", "1..900")
+        # A synchronous call from the API, which API Gateway cuts at 29 s.
+        _require(1 <= self.embed_timeout_s <= 28, f"{path}.embed_timeout_s", "1..28")
+        _require(0 <= self.embed_provisioned_concurrency <= 100,
+                 f"{path}.embed_provisioned_concurrency", "0..100")
         _require(1 <= self.ingest_batch_size <= 10, f"{path}.ingest_batch_size", "1..10")
         # Lambda's SQS event source accepts a maximum concurrency of 2..1000.
         _require(2 <= self.ingest_max_concurrency <= 1000, f"{path}.ingest_max_concurrency",
@@ -144,7 +154,7 @@ class FunctionsConfig:
                  "at most 4 MiB (base64 through API Gateway into a 6 MB Lambda payload)")
         _require(self.presigned_max_bytes >= self.max_upload_bytes, f"{path}.presigned_max_bytes",
                  "must be >= max_upload_bytes")
-        for name in ("api_memory_mb", "ingest_memory_mb", "deploy_memory_mb"):
+        for name in ("api_memory_mb", "ingest_memory_mb", "deploy_memory_mb", "embed_memory_mb"):
             _require(128 <= getattr(self, name) <= 10240, f"{path}.{name}", "128..10240")
 
 

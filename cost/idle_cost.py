@@ -31,7 +31,7 @@ USAGE_PRICED = {
     "AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::ApiGateway::Authorizer",
     "AWS::ApiGateway::RequestValidator", "AWS::ApiGateway::GatewayResponse",
     "AWS::Lambda::Function", "AWS::Lambda::Permission", "AWS::Lambda::EventSourceMapping",
-    "AWS::Lambda::EventInvokeConfig",
+    "AWS::Lambda::EventInvokeConfig", "AWS::Lambda::Version",
     "AWS::SQS::Queue", "AWS::SQS::QueuePolicy", "AWS::SNS::Topic", "AWS::SNS::TopicPolicy",
     "AWS::SNS::Subscription", "AWS::Events::Rule", "AWS::S3::Bucket", "AWS::S3::BucketPolicy",
     "AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table", "AWS::Logs::LogGroup",
@@ -107,6 +107,15 @@ def idle_lines(template: dict, prices: dict) -> tuple[list[Line], list[str], lis
                 if n == 0:
                     detail += f"; {rate:.3f} $/h while a copy runs"
                 lines.append(Line("SageMaker endpoint instances", detail, n * rate * hours))
+        elif kind == "AWS::Lambda::Alias":
+            pc = p.get("ProvisionedConcurrencyConfig", {}).get("ProvisionedConcurrentExecutions", 0)
+            if not pc:
+                usage.add(kind)
+                continue
+            gb = _function_memory_mb(template, p["FunctionName"]) / 1024
+            lines.append(Line("Lambda provisioned concurrency",
+                              f"{pc} x {gb * 1024:.0f} MB ({p.get('Name', rid)} alias)",
+                              pc * gb * 3600 * hours * prices["lambda_provisioned_gb_second"]))
         elif kind == "AWS::EC2::NatGateway":
             lines.append(Line("NAT gateway", rid, prices["nat_gateway_hour"] * hours))
         elif kind == "AWS::EC2::VPCEndpoint":
@@ -135,6 +144,15 @@ def idle_lines(template: dict, prices: dict) -> tuple[list[Line], list[str], lis
         else:
             unknown.add(kind)
     return lines, sorted(usage), sorted(unknown)
+
+
+def _function_memory_mb(template: dict, ref) -> float:
+    """MemorySize of the function an alias names ({"Ref": id}); Lambda's default is 128 MB."""
+    rid = ref.get("Ref") if isinstance(ref, dict) else None
+    function = template.get("Resources", {}).get(rid or "", {})
+    if function.get("Type") != "AWS::Lambda::Function":
+        raise UnknownPrice(f"cannot find the function of alias target {ref!r}")
+    return float(function["Properties"].get("MemorySize", 128))
 
 
 def report(template: dict, prices: dict, title: str) -> str:

@@ -5,6 +5,7 @@ Grants (least privilege; what each principal may reach):
     api function     table items + gsi1 queries (no Scan); uploads tenants/*/raw/* (put/get/
                      delete, list raw prefixes) + the data key; the chunk index (read/write/
                      create); invoke the LLM endpoint (base and this stage's adapter components);
+                     invoke the embed function (query and notice vectors);
                      fine-tunes: datasets tenants/*/datasets/* (put), this stage's training jobs
                      (create/describe/stop/tag) and iam:PassRole of the training role only
     deploy function  table items; adapters tenants/*/models/* (get model.tar.gz, put
@@ -14,7 +15,10 @@ Grants (least privilege; what each principal may reach):
     ingest function  table items (no Scan); uploads tenants/*/raw/* (get) + decrypt; the chunk
                      index; its queue (receive/delete); Textract + textract-staging/*;
                      Transcribe jobs + transcripts/*
-    transcription    table items; the chunk index; transcripts/* (get); GetTranscriptionJob
+    transcription    table items; the chunk index; transcripts/* (get); GetTranscriptionJob;
+                     invoke the embed function
+    embed function   nothing but its own logs: texts in, vectors out (the API and transcription
+                     functions may invoke its `live` alias; nobody else)
     endpoint role    its DLC image, tenants/*/models/* (adapters), its own logs
     training role    tenants/*/datasets/* (read), tenants/*/models/* (write), its image, its logs,
                      the training source object (and the staged base weights, if configured)
@@ -28,6 +32,7 @@ from constructs import Construct
 from cdk.assets import EMBED_MODEL_DIR, lambda_code
 from cdk.config import StageConfig
 from cdk.constructs.api import Api
+from cdk.constructs.embedding import Embedding
 from cdk.constructs.function import ServiceFunction
 from cdk.constructs.ingestion import Ingestion
 from cdk.constructs.models import Models
@@ -71,8 +76,15 @@ class NoticebotStack(cdk.Stack):
         self.models = Models(self, "Models", config=config, storage=self.storage)
         self.training = Training(self, "Training", config=config, storage=self.storage)
 
-        def env(service: str, *, training: bool = False) -> dict[str, str]:
+        self.embedding = Embedding(self, "Embedding", config=config,
+                                   code=lambda_code(self, "embed", assets_root),
+                                   model_dir=EMBED_MODEL_DIR)
+
+        def env(service: str, *, training: bool = False, remote_embedder: bool = False
+                ) -> dict[str, str]:
             common = function_environment(config, self.storage, self.search, self.models, service)
+            if remote_embedder:  # vectors from the embed function; only the tokenizer in process
+                common["NOTICEBOT_EMBED_FUNCTION"] = self.embedding.invoke_arn
             if not training:
                 return common
             return {**common, **self.training.environment(adapter_image=self.models.image_uri)}
@@ -81,9 +93,9 @@ class NoticebotStack(cdk.Stack):
             self, "Ingestion", config=config, storage=self.storage,
             code=lambda_code(self, "ingest", assets_root), environment=env("ingest"),
             transcription_code=lambda_code(self, "transcription", assets_root),
-            transcription_environment=env("transcription"))
+            transcription_environment=env("transcription", remote_embedder=True))
         self.api = Api(self, "Api", config=config, code=lambda_code(self, "api", assets_root),
-                       environment=env("api", training=True))
+                       environment=env("api", training=True, remote_embedder=True))
         # Fine-tune completion (EventBridge): register the adapter, create its inference
         # component, activate it by the loss rule (noticebot.services.models.complete_training).
         self.deploy = ServiceFunction(
@@ -102,6 +114,7 @@ class NoticebotStack(cdk.Stack):
         self.storage.grant_raw_prefix_listing(api_fn.role)
         self.search.grant_index_read_write(api_fn.role)
         self.models.grant_invoke(api_fn.role)
+        self.embedding.grant_invoke(api_fn.role)
         # Ingest: metadata (document status), read uploads, write chunks. Its queue grant comes
         # with the event source.
         self.storage.grant_table(ingest_fn.role)
@@ -110,6 +123,7 @@ class NoticebotStack(cdk.Stack):
         # Transcription: document status, transcript chunks into the index.
         self.storage.grant_table(transcription_fn.role)
         self.search.grant_index_read_write(transcription_fn.role)
+        self.embedding.grant_invoke(transcription_fn.role)
         self.search.finalize_access()  # the deploy function never touches the index
         # Fine-tunes, API side: write the dataset, then start (watch, stop) the training job.
         self.storage.grant_tenant_objects(
@@ -131,7 +145,8 @@ class NoticebotStack(cdk.Stack):
 
         self.monitoring = Monitoring(
             self, "Monitoring", config=config, key=self.storage.key, api=self.api,
-            ingestion=self.ingestion, functions=[api_fn, ingest_fn, transcription_fn, deploy_fn],
+            ingestion=self.ingestion, functions=[api_fn, ingest_fn, transcription_fn, deploy_fn,
+                                          self.embedding.function],
             models=self.models, search=self.search,
             deploy_dead_letters=self.deploy_dead_letters)
 

@@ -1,4 +1,4 @@
-"""The composition root's aws mode: S3, DynamoDB, OpenSearch, SageMaker, in-Lambda embedder.
+"""The composition root's aws mode: S3, DynamoDB, OpenSearch, SageMaker, the embedder.
 
 Called by ``bootstrap()`` when ``NOTICEBOT_MODE=aws``, i.e. on a function's first
 invocation (``handlers.runtime.get_container``), never at import. Even then no AWS
@@ -9,7 +9,7 @@ clients, and the OpenSearch package (~0.2 s to import) loads on the first search
 Configuration is the environment the CDK stacks set (``Settings.from_env``):
 NOTICEBOT_BUCKET, NOTICEBOT_KMS_KEY_ID, NOTICEBOT_TABLE, NOTICEBOT_SEARCH_ENDPOINT,
 NOTICEBOT_SEARCH_SERVICE, NOTICEBOT_SEARCH_INDEX, NOTICEBOT_CHAT_ENDPOINT,
-NOTICEBOT_CHAT_COMPONENT, NOTICEBOT_EMBED_MODEL_DIR, NOTICEBOT_MAX_UPLOAD_BYTES,
+NOTICEBOT_CHAT_COMPONENT, NOTICEBOT_EMBED_MODEL_DIR, NOTICEBOT_EMBED_FUNCTION, NOTICEBOT_MAX_UPLOAD_BYTES,
 NOTICEBOT_PRESIGNED_MAX_BYTES, NOTICEBOT_CONVERSATION_TTL_DAYS, AWS_REGION; fine-tuning:
 NOTICEBOT_TRAINING_ROLE_ARN, NOTICEBOT_TRAINING_JOB_PREFIX, NOTICEBOT_TRAINING_IMAGE (or
 NOTICEBOT_TRAINING_IMAGE_TAG), NOTICEBOT_TRAINING_INSTANCE_TYPE, NOTICEBOT_TRAINING_SOURCE,
@@ -17,8 +17,10 @@ NOTICEBOT_TRAINING_SPOT, NOTICEBOT_TRAINING_MAX_RUNTIME_S, NOTICEBOT_TRAINING_MA
 NOTICEBOT_BASE_MODEL(_S3), NOTICEBOT_MODEL_PACKAGE_GROUP, NOTICEBOT_ADAPTER_IMAGE.
 
 The embedder is the local one (bge-small ONNX, 384 dimensions, batch 1): the same
-model and the same vectors as a laptop's index, loaded from the bundle
-(NOTICEBOT_EMBED_MODEL_DIR) on first use.
+model and the same vectors as a laptop's index. The ingest function runs it in process,
+loaded from its bundle (NOTICEBOT_EMBED_MODEL_DIR) on first use. The API and transcription
+functions set NOTICEBOT_EMBED_FUNCTION and ask the embedder function instead
+(``LambdaEmbedder``), keeping only the tokenizer: their bundles stay small and numpy-free.
 """
 
 from __future__ import annotations
@@ -71,9 +73,7 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
         metadata = DynamoDbMetadataStore(settings.table, clients.provider("dynamodb"),
                                          conversation_ttl_days=settings.conversation_ttl_days)
     if embedder is None:
-        from noticebot.adapters.local.onnx_embedder import OnnxEmbedder
-
-        embedder = OnnxEmbedder(settings.embed_model_dir or None)
+        embedder = _embedder(settings, clients)
     if index is None:
         from noticebot.adapters.aws.opensearch_index import OpenSearchVectorIndex
 
@@ -97,6 +97,22 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
         **_services(settings, metadata, blobs, index, embedder, chat_model, engines,
                     transcription_jobs, launcher=launcher, registry=registry),
     )
+
+
+def _embedder(settings: Settings, clients: AwsClients) -> Embedder:
+    if settings.embed_function:
+        from pathlib import Path
+
+        from noticebot.adapters.aws.lambda_embedder import LambdaEmbedder
+        from noticebot.adapters.tokenizer_file import installed_model_dir
+
+        model_dir = Path(settings.embed_model_dir) if settings.embed_model_dir \
+            else installed_model_dir()
+        return LambdaEmbedder(settings.embed_function, clients.provider("lambda"),
+                              tokenizer_path=model_dir / "tokenizer.json" if model_dir else None)
+    from noticebot.adapters.local.onnx_embedder import OnnxEmbedder
+
+    return OnnxEmbedder(settings.embed_model_dir or None)
 
 
 def _training_launcher(settings: Settings, clients: AwsClients):

@@ -37,6 +37,9 @@ class Settings:
     chat_endpoint: str = ""  # SageMaker endpoint name
     chat_component: str = ""  # base model's inference component on it (optional)
     embed_model_dir: str = ""  # ONNX embedder files in the bundle; empty = the installed package
+    # aws: the embedder function (name or ARN) that turns text into vectors; empty = embed in
+    # process (the ingest function, whose bundle carries the model).
+    embed_function: str = ""
     presigned_max_bytes: int = 100 * 1024 * 1024  # presigned uploads go straight to S3
     upload_url_ttl_s: int = 900
     conversation_ttl_days: int = 90
@@ -74,6 +77,7 @@ class Settings:
             chat_endpoint=os.environ.get("NOTICEBOT_CHAT_ENDPOINT", ""),
             chat_component=os.environ.get("NOTICEBOT_CHAT_COMPONENT", ""),
             embed_model_dir=os.environ.get("NOTICEBOT_EMBED_MODEL_DIR", ""),
+            embed_function=os.environ.get("NOTICEBOT_EMBED_FUNCTION", ""),
             presigned_max_bytes=_int("NOTICEBOT_PRESIGNED_MAX_BYTES", cls.presigned_max_bytes),
             conversation_ttl_days=_int("NOTICEBOT_CONVERSATION_TTL_DAYS",
                                        cls.conversation_ttl_days),

