@@ -56,6 +56,20 @@ class MetadataStoreContract:
         assert got.status == I and got.chunk_count == 7 and got.page_count == 2
         assert not store.transition_document("ws1", "missing", P, allowed_from=(Q,))
 
+    def test_indexing_can_set_the_title_found_in_the_file(self, store):
+        store.put_document(make_doc(status=DocumentStatus.PROCESSING))
+        before = store.get_document("ws1", "d1").title
+        assert store.transition_document("ws1", "d1", DocumentStatus.INDEXED,
+                                         allowed_from=(DocumentStatus.PROCESSING,),
+                                         chunk_count=3, title="Club rules 2026")
+        assert store.get_document("ws1", "d1").title == "Club rules 2026" != before
+        # no title given: the stored one stays
+        store.put_document(make_doc(doc_id="d2", sha="x", status=DocumentStatus.PROCESSING))
+        keep = store.get_document("ws1", "d2").title
+        assert store.transition_document("ws1", "d2", DocumentStatus.FAILED,
+                                         allowed_from=(DocumentStatus.PROCESSING,), error="bad")
+        assert store.get_document("ws1", "d2").title == keep
+
     def test_failure_keeps_its_message(self, store):
         store.put_document(make_doc(status=DocumentStatus.PROCESSING))
         assert store.transition_document("ws1", "d1", DocumentStatus.FAILED,

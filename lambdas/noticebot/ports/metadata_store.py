@@ -43,9 +43,11 @@ class MetadataStore(ABC):
         error: str | None = None,
         chunk_count: int | None = None,
         page_count: int | None = None,
+        title: str | None = None,
     ) -> bool:
         """Conditional status change: applied only if the current status is in
-        ``allowed_from``. Returns whether it was applied (a stale message loses)."""
+        ``allowed_from``. Returns whether it was applied (a stale message loses).
+        ``title`` (when given) replaces the document's title: the one found inside the file."""
 
     @abstractmethod
     def delete_document(self, workspace_id: str, document_id: str) -> bool: ...

@@ -110,13 +110,15 @@ class IngestService:
         def parse_and_index():
             parsed = parse_document(data, doc.filename, doc.content_type, self.limits,
                                     self.engines)
-            return self._index(workspace_id, document_id, doc, parsed), parsed.page_count
+            count = self._index(workspace_id, document_id, doc, parsed)
+            return count, parsed.page_count, _document_title(doc, parsed)
 
         indexed = self._guarded(workspace_id, document_id, key, parse_and_index)
         if indexed is _FAILED:
             return DocumentStatus.FAILED
-        count, page_count = indexed
-        status = self._finish(workspace_id, document_id, count, page_count)
+        count, page_count, title = indexed
+        status = self._finish(workspace_id, document_id, count, page_count,
+                              title=title if title != doc.title else None)
         logger.info("indexed %s: %d chunks in %.2fs", key, count, time.perf_counter() - t0)
         return status
 
@@ -192,7 +194,7 @@ class IngestService:
                                 overlap_tokens=self.chunk_overlap_tokens)
         if not drafts:
             raise UnreadableDocument("no text found in the file")
-        title = doc.title if doc.title != doc.filename or not parsed.title else parsed.title
+        title = _document_title(doc, parsed)
         chunks = [
             Chunk(chunk_id=f"{document_id}:{d.ordinal}", document_id=document_id,
                   ordinal=d.ordinal, text=d.text, title=title, page=d.page,
@@ -206,10 +208,11 @@ class IngestService:
         return len(chunks)
 
     def _finish(self, workspace_id: str, document_id: str, count: int,
-                page_count: int | None) -> DocumentStatus:
+                page_count: int | None, *, title: str | None = None) -> DocumentStatus:
         applied = self.metadata.transition_document(
             workspace_id, document_id, DocumentStatus.INDEXED,
             allowed_from=(DocumentStatus.PROCESSING,), chunk_count=count, page_count=page_count,
+            title=title,
         )
         if not applied:  # deleted while we worked: leave nothing behind
             self.index.delete_document(workspace_id, document_id)
@@ -221,6 +224,12 @@ class IngestService:
             workspace_id, document_id, DocumentStatus.FAILED,
             allowed_from=(DocumentStatus.PROCESSING,), error=message, chunk_count=0,
         )
+
+
+def _document_title(doc: Document, parsed: ParsedDocument) -> str:
+    """The title an editor typed wins; an upload titled only by its file name takes the
+    title found inside the file (a PDF's metadata, an HTML <title>, a Word heading)."""
+    return doc.title if doc.title != doc.filename or not parsed.title else parsed.title
 
 
 def _chunk_metadata(doc: Document, parsed: ParsedDocument, draft) -> dict:

@@ -163,3 +163,20 @@ def test_a_missing_endpoint_is_a_clear_503(stack, editor, member):
                                       claims=member)
     assert status == 503 and body["error"]["code"] == "model_unavailable"
     assert "not deployed" in body["error"]["message"] and "123456789012" not in body["error"]["message"]
+
+
+def test_an_upload_without_a_title_is_listed_under_the_title_inside_it(stack, editor, member):
+    stack.poller.drain()
+    status, body = upload(stack, editor, name="rules.md", meta={"tags": ["club"]})
+    assert status == 202
+    _, queued = stack.api.call("GET", f"/api/documents/{body['document_id']}", claims=member)
+    assert queued["title"] == "rules.md"  # nothing better is known before parsing
+    stack.poller.drain()
+    status, doc = stack.api.call("GET", f"/api/documents/{body['document_id']}", claims=member)
+    assert (status, doc["status"], doc["title"]) == (200, "indexed", "Club rules")
+    # An editor's own title is never replaced.
+    status, titled = upload(stack, editor, name="other.md", data=RULES.replace(b"Saturdays", b"Sundays"),
+                            meta={"title": "Ride rules (2026)"})
+    stack.poller.drain()
+    status, doc = stack.api.call("GET", f"/api/documents/{titled['document_id']}", claims=member)
+    assert (doc["status"], doc["title"]) == ("indexed", "Ride rules (2026)")

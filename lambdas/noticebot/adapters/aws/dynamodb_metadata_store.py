@@ -132,7 +132,7 @@ class DynamoDbMetadataStore(DynamoDbTuningMixin, MetadataStore):
         return items.document_of(self._decode(found[0])) if found else None
 
     def transition_document(self, workspace_id, document_id, to, *, allowed_from, error=None,
-                            chunk_count=None, page_count=None) -> bool:
+                            chunk_count=None, page_count=None, title=None) -> bool:
         if not allowed_from:
             return False
         names = {"#status": "status", "#error": "error", "#updated": "updated_at"}
@@ -149,6 +149,10 @@ class DynamoDbMetadataStore(DynamoDbTuningMixin, MetadataStore):
                 names[f"#{attr}"] = attr
                 sets.append(f"#{attr} = :{attr}")
                 values[f":{attr}"] = int(value)
+        if title is not None:
+            names["#title"] = "title"
+            sets.append("#title = :title")
+            values[":title"] = title
         allowed = []
         for n, status in enumerate(allowed_from):
             values[f":from{n}"] = DocumentStatus(status).value

@@ -142,14 +142,15 @@ class SqliteMetadataStore(SqliteTuningMixin, MetadataStore):
         return self._document(row) if row else None
 
     def transition_document(self, workspace_id, document_id, to, *, allowed_from, error=None,
-                            chunk_count=None, page_count=None) -> bool:
+                            chunk_count=None, page_count=None, title=None) -> bool:
         marks = ",".join("?" for _ in allowed_from)
         cur = self._exec(
             f"UPDATE documents SET status=?, error=?, "
             f"chunk_count=COALESCE(?, chunk_count), page_count=COALESCE(?, page_count), "
+            f"title=COALESCE(?, title), "
             f"updated_at=? WHERE workspace_id=? AND document_id=? AND status IN ({marks})",
-            (to.value, error, chunk_count, page_count, _ts(utcnow()), workspace_id, document_id,
-             *(s.value for s in allowed_from)),
+            (to.value, error, chunk_count, page_count, title, _ts(utcnow()), workspace_id,
+             document_id, *(s.value for s in allowed_from)),
         )
         return cur.rowcount == 1
 
