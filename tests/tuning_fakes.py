@@ -87,7 +87,9 @@ class RecordingRegistry(ModelRegistry):
         self.registered: list[str] = []
         self.deployed: list[str] = []
         self.deleted: list[str] = []
+        self.approved: list[tuple[str, str]] = []
         self.fail_deploy: Exception | None = None
+        self.fail_approve: Exception | None = None
 
     def adapter_name(self, version: ModelVersion) -> str:
         return f"adapter-{version.workspace_id}-{version.model_id}"
@@ -103,6 +105,11 @@ class RecordingRegistry(ModelRegistry):
         if self.server is not None:
             self.server.register_adapter(version.adapter_name, version.artifact_uri)
         return version.adapter_name
+
+    def approve(self, version: ModelVersion, note: str) -> None:
+        if self.fail_approve:
+            raise self.fail_approve
+        self.approved.append((version.model_id, note))
 
     def delete(self, version: ModelVersion) -> None:
         self.deleted.append(version.model_id)

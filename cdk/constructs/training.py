@@ -233,6 +233,20 @@ class Training(Construct):
                                  "versions of this stage's one adapter group.")
         return dlq
 
+    def grant_approve(self, grantee: iam.IGrantable) -> None:
+        """For the model activation route: an editor who activates a version the loss rule
+        kept inactive approves its model package (UpdateModelPackage on this stage's
+        versions only), so the registry in Studio shows what serves the workspace."""
+        stack = cdk.Stack.of(self)
+        packages = stack.format_arn(service="sagemaker", resource="model-package",
+                                    resource_name=f"{self.model_package_group_name}/*")
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid="ApproveAdapters", actions=["sagemaker:UpdateModelPackage"],
+            resources=[packages]))
+        acknowledge_wildcard(grantee, packages, "SageMaker numbers the versions of a model "
+                             "package group itself ({group}/{n}); the API may only approve "
+                             "versions of this stage's one adapter group.")
+
     def grant_launch(self, grantee: iam.IGrantable) -> None:
         """For the fine-tune API route: start, watch and stop this stage's jobs."""
         stack = cdk.Stack.of(self)

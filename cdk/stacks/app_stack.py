@@ -7,7 +7,8 @@ Grants (least privilege; what each principal may reach):
                      create); invoke the LLM endpoint (base and this stage's adapter components);
                      invoke the embed function (query and notice vectors);
                      fine-tunes: datasets tenants/*/datasets/* (put), this stage's training jobs
-                     (create/describe/stop/tag) and iam:PassRole of the training role only
+                     (create/describe/stop/tag) and iam:PassRole of the training role only;
+                     approve this stage's adapter packages (manual activation)
     deploy function  table items; adapters tenants/*/models/* (get model.tar.gz, put
                      metrics.json) + the data key; DescribeTrainingJob ({prefix}-ft-*); model
                      packages of {prefix}-adapters (create/describe/tag); adapter components
@@ -132,6 +133,7 @@ class NoticebotStack(cdk.Stack):
             "caller's workspace (noticebot.ports.training_launcher.dataset_key); workspaces are "
             "created at run time, so the workspace segment is a wildcard. Write only.")
         self.training.grant_launch(api_fn.role)
+        self.training.grant_approve(api_fn.role)  # manual activation approves the package
         # Fine-tunes, deploy side: job records, the adapter's artifact and metrics, the model
         # package, the adapter component. The rule delivers to it (retries, then a DLQ).
         self.storage.grant_table(deploy_fn.role)

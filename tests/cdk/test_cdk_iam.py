@@ -142,6 +142,11 @@ def test_functions_reach_only_their_own_things(dev):
               if "iam:PassRole" in as_list(s["Action"])]
     assert [k for k, _ in passes] == [k for k in resources(dev, "AWS::IAM::Policy")
                                       if k.startswith("ApiHandlerRole")]
+    # Only the API approves adapter packages (manual activation), only this stage's versions.
+    approve = api["ApproveAdapters"]
+    assert approve["Action"] == "sagemaker:UpdateModelPackage"
+    assert render(approve["Resource"]).endswith(":model-package/noticebot-dev-adapters/*")
+    assert "ApproveAdapters" not in ingest and "ApproveAdapters" not in deploy
     # Ingest consumes only its queue.
     sqs = [s for s in ingest.values() if "sqs:ReceiveMessage" in as_list(s["Action"])]
     assert len(sqs) == 1 and render(sqs[0]["Resource"]).startswith("<IngestionUploads")

@@ -29,5 +29,10 @@ class ModelRegistry(ABC):
         """Makes the adapter servable; returns the adapter name. Already deployed is fine."""
 
     @abstractmethod
+    def approve(self, version: ModelVersion, note: str) -> None:
+        """Marks the version approved in the registry (an editor activated it by hand), so
+        what ML engineers see there matches what serves the workspace. ``note`` says who."""
+
+    @abstractmethod
     def delete(self, version: ModelVersion) -> None:
         """Removes the served adapter (the registry record stays for the audit trail)."""

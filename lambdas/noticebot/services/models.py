@@ -32,6 +32,8 @@ from noticebot.services.documents import require_editor
 
 logger = logging.getLogger(__name__)
 
+MANUAL_ACTIVATION = "activated by an editor"
+
 
 def model_id_for(job_id: str) -> str:
     """Deterministic, so a redelivered completion event finds the version it made."""
@@ -90,6 +92,28 @@ class ModelService:
             raise Conflict(f"model {model_id} cannot be activated: {version.reason or 'failed'}")
         self.metadata.set_active_model(principal.workspace_id, model_id)
         logger.info("workspace %s activated model %s", principal.workspace_id, model_id)
+        if not activation_decision(version.metrics)[0] and not version.reason.startswith(
+                MANUAL_ACTIVATION):
+            version = self._record_manual_activation(principal, version)
+        return version
+
+    def _record_manual_activation(self, principal: Principal, version: ModelVersion
+                                 ) -> ModelVersion:
+        """The loss rule kept this version inactive and an editor chose it anyway: say so on
+        the version (its old reason, "kept inactive", would now be wrong) and approve its
+        registry record, so Studio shows what serves the workspace. The activation stands if
+        the registry cannot be updated: chat must not depend on a record."""
+        _, rule = activation_decision(version.metrics)
+        note = (f"{MANUAL_ACTIVATION} ({principal.user_id}), although "
+                f"{rule.removeprefix('kept inactive: ')}")
+        version = replace(version, reason=note[:500], updated_at=utcnow())
+        self.metadata.put_model(version)
+        if self.registry is not None:
+            try:
+                self.registry.approve(version, note)
+            except Exception:
+                logger.warning("could not approve model %s in the registry", version.model_id,
+                               exc_info=True)
         return version
 
     # ------------------------------------------------------------- deployment

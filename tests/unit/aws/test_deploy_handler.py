@@ -20,6 +20,7 @@ from noticebot.adapters.aws.sagemaker_registry import SageMakerModelRegistry
 from noticebot.adapters.aws.sagemaker_training import SageMakerTrainingLauncher
 from noticebot.bootstrap_aws import bootstrap_aws
 from noticebot.config import Settings
+from noticebot.domain.models import Principal
 from noticebot.domain.tuning import FineTuneJob, JobStatus
 from noticebot.handlers import deploy
 from noticebot.handlers.runtime import use_container
@@ -123,6 +124,15 @@ def test_a_loss_that_does_not_beat_base_is_pending_approval_and_inactive(stack):
     assert len(stack.sm.components) == 1  # deployed anyway: an editor may activate it by hand
     version = stack.metadata.get_model("riverside", result["model_id"])
     assert "did not beat" in version.reason
+    # An editor activates it anyway (the API route's service): the package is approved,
+    # with who and why, so Studio's registry shows what serves the workspace.
+    editor = Principal("maria", "riverside", is_editor=True)
+    activated = stack.models.activate(editor, result["model_id"])
+    package = stack.sm.describe_model_package(ModelPackageName=summary["ModelPackageArn"])
+    assert package["ModelApprovalStatus"] == "Approved"
+    assert package["ApprovalDescription"] == activated.reason
+    assert activated.reason.startswith("activated by an editor (maria), although validation")
+    assert item(stack.ddb, "ACTIVEMODEL")["model_id"] == {"S": result["model_id"]}
 
 
 def test_failed_job_is_recorded_without_a_model(stack):

@@ -109,10 +109,37 @@ def test_a_loss_that_does_not_beat_base_stays_inactive_with_the_reason(api, edit
     status, out = api.call("POST", f"/api/models/{model['model_id']}/activate", {}, claims=editor)
     assert status == 200 and out["model_id"] == model["model_id"] and out["active"] is True
     assert board.metadata.get_active_model("riverside") == model["model_id"]
+    # ... which the version now says (not "kept inactive"), and the registry approves it
+    assert out["reason"].startswith("activated by an editor (maria), although validation loss "
+                                    "1.4000 did not beat")
+    assert board.registry.approved == [(model["model_id"], out["reason"])]
     status, out = api.call("POST", "/api/models/base/activate", {}, claims=editor)
     assert status == 200 and out["model_id"] == "base" and out["active"] is True
     assert out["name"] == board.chat_model.model_id
     assert api.call("GET", "/api/models", claims=editor)[1]["active_model_id"] is None
+
+
+def test_a_registry_that_cannot_approve_does_not_stop_the_activation(api, editor, board):
+    board.launcher.eval_loss, board.launcher.base_eval_loss = 1.4, 1.2
+    start(api, editor)
+    model_id = board.launcher.finish(board.launcher.launched[0])["model_id"]
+    board.registry.fail_approve = RuntimeError("AccessDenied: sagemaker:UpdateModelPackage")
+    status, out = api.call("POST", f"/api/models/{model_id}/activate", {}, claims=editor)
+    assert status == 200 and out["active"] is True and "activated by an editor" in out["reason"]
+    assert board.metadata.get_active_model("riverside") == model_id
+    # activating again later neither rewrites the reason nor approves twice
+    board.registry.fail_approve = None
+    api.call("POST", "/api/models/base/activate", {}, claims=editor)
+    status, again = api.call("POST", f"/api/models/{model_id}/activate", {}, claims=editor)
+    assert again["reason"] == out["reason"] and board.registry.approved == []
+
+
+def test_a_version_that_beat_base_is_not_re_approved_on_roll_back(api, editor, board):
+    start(api, editor)
+    model_id = board.launcher.finish(board.launcher.launched[0])["model_id"]
+    api.call("POST", "/api/models/base/activate", {}, claims=editor)
+    status, out = api.call("POST", f"/api/models/{model_id}/activate", {}, claims=editor)
+    assert status == 200 and "beat the base" in out["reason"] and board.registry.approved == []
 
 
 def test_roll_back_to_an_earlier_version(api, editor, board):

@@ -5,8 +5,10 @@ components on the shared base endpoint.
 the adapter as ``ModelDataUrl``, the losses as ``CustomerMetadataProperties`` (visible in
 Studio's version list) and as a ``ModelQuality`` statistics file written beside the adapter
 (``tenants/{ws}/models/{model_id}/metrics.json``). A version that beat the base model is
-``Approved``; one that did not waits as ``PendingManualApproval``. ``ClientToken`` = the model
-id makes a redelivered event's second call return the same package.
+``Approved``; one that did not waits as ``PendingManualApproval`` until an editor activates it
+by hand (``approve``: ``UpdateModelPackage`` to ``Approved`` with who and why as the approval
+description). ``ClientToken`` = the model id makes a redelivered event's second call return
+the same package.
 
 ``deploy``: ``create_inference_component`` with ``BaseInferenceComponentName`` (the base
 model's component) and ``Container.ArtifactUrl`` (the adapter's model.tar.gz): the LMI
@@ -97,6 +99,14 @@ class SageMakerModelRegistry(ModelRegistry):
                 "application/json")
         arn = self.client.create_model_package(**self.package_request(version))
         return arn["ModelPackageArn"]
+
+    def approve(self, version: ModelVersion, note: str) -> None:
+        if not version.package_arn:
+            logger.warning("model %s has no model package to approve", version.model_id)
+            return
+        self.client.update_model_package(ModelPackageArn=version.package_arn,
+                                         ModelApprovalStatus="Approved",
+                                         ApprovalDescription=note[:1024])
 
     # ------------------------------------------------------------------ deploy
     def component_request(self, version: ModelVersion) -> dict:

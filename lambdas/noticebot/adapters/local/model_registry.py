@@ -84,6 +84,17 @@ class LocalModelRegistry(ModelRegistry):
             self._write(adapters)
         return name
 
+    def approve(self, version: ModelVersion, note: str) -> None:
+        """Recorded in the version's ``version.json`` (the local registry record)."""
+        record = self.folder(version) / "version.json"
+        try:
+            data = json.loads(record.read_text())
+        except (OSError, ValueError):
+            data = version.to_dict()
+        data.update(approval="Approved", approval_note=note)
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(data, indent=1))
+
     def delete(self, version: ModelVersion) -> None:
         name = self.adapter_name(version)
         unregister = getattr(self.server, "unregister_adapter", None)
