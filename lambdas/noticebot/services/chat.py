@@ -42,6 +42,7 @@ class ChatResult:
     grounded: bool = True
     answer_check: str | None = None  # why the model's answer was replaced by a quote
     warning: str | None = None  # e.g. the workspace's model failed and the base model answered
+    model_name: str | None = None  # the fine-tuned version's name when it answered
 
 
 _CITE = re.compile(r"\[(\d+)\]")
@@ -102,6 +103,7 @@ class ChatService:
                 usage={"prompt_tokens": completion.prompt_tokens,
                        "completion_tokens": completion.completion_tokens},
                 answer_check=replaced_because, warning=warning,
+                model_name=version.name if version and answered_by == version.model_id else None,
             )
         if not conv.turns:
             conv.title = query[:80]

@@ -45,6 +45,15 @@ describe("AskScreen", () => {
     expect(screen.getByText("The party is on Saturday.")).toBeTruthy();
   });
 
+  it("names the group's fine-tuned model by its name, not its id", async () => {
+    const api = fakeApi({ chat: jest.fn(async () => ok(answer({ model: "ft-0f3c2d9a8b7e4f6a", model_name: "Fine-tune 2" }))) });
+    renderWithApp(<AskScreen />, { api });
+    ask("When is the party?");
+    const by = await screen.findByTestId("answered-by");
+    expect(by).toHaveTextContent("Answered by Fine-tune 2 (your group's model)");
+    expect(screen.queryByText(/ft-0f3c2d9a8b7e4f6a/)).toBeNull();
+  });
+
   it("says plainly when the notices do not contain the answer", async () => {
     const api = fakeApi({ chat: jest.fn(async () => ok(answer({ grounded: false, citations: [], answer: "I could not find this." }))) });
     renderWithApp(<AskScreen />, { api });

@@ -89,7 +89,7 @@ function TurnView({ turn, onRetry }: { turn: ChatTurn; onRetry: () => void }) {
           ) : null}
           {answer.model ? (
             <Text style={styles.model} testID="answered-by">
-              Answered by {answer.model}
+              Answered by {answer.model_name ? `${answer.model_name} (your group's model)` : answer.model}
             </Text>
           ) : null}
         </Card>

@@ -92,6 +92,7 @@ def test_completion_registers_deploys_and_activates_when_loss_beats_base(api, ed
     status, answer = api.call("POST", "/api/chat", {"query": "When is choir practice?"},
                               claims=member)
     assert status == 200 and answer["model"] == model["model_id"] and answer["warning"] is None
+    assert answer["model_name"] == model["name"] == "Fine-tune 1"
     assert board.chat_model.adapters_used[-1] == f"adapter-riverside-{model['model_id']}"
 
 
@@ -213,6 +214,7 @@ def test_a_broken_adapter_falls_back_to_the_base_model_with_a_warning(api, edito
                               claims=member)
     assert status == 200 and answer["model"] == board.chat_model.model_id
     assert model_id in answer["warning"] and "base model answered" in answer["warning"]
+    assert answer["model_name"] is None  # the fine-tune did not answer
     assert board.chat_model.adapters_used[-2:] == [f"adapter-riverside-{model_id}", None]
     # asking for the base model by name, or "base", skips the adapter
     for name in (board.chat_model.model_id, "base"):

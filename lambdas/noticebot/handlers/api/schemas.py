@@ -152,6 +152,8 @@ class ChatOut(BaseModel):
     answer_check: str | None = None
     # Set when the workspace's fine-tuned model failed and the base model answered instead.
     warning: str | None = None
+    # The fine-tuned version's name ("Fine-tune 2") when it answered; `model` is its id.
+    model_name: str | None = None
 
 
 class TurnOut(BaseModel):

@@ -197,7 +197,9 @@ describe("Api", () => {
     const withWarning = await client(async () => response(200, { ...body, warning: "the base model answered" })).chat({ query: "q" });
     expect(withWarning.kind === "ok" && [withWarning.data.warning, withWarning.data.model]).toEqual(["the base model answered", "SmolLM2"]);
     const older = await client(async () => response(200, body)).chat({ query: "q" });
-    expect(older.kind === "ok" && older.data.warning).toBeNull();
+    expect(older.kind === "ok" && [older.data.warning, older.data.model_name]).toEqual([null, null]);
+    const tuned = await client(async () => response(200, { ...body, model: "ft-1", model_name: "Fine-tune 1" })).chat({ query: "q" });
+    expect(tuned.kind === "ok" && [tuned.data.model, tuned.data.model_name]).toEqual(["ft-1", "Fine-tune 1"]);
     expect((await client(async () => response(200, { answer: "A" })).chat({ query: "q" })).kind).toBe("bad-data");
   });
 });

@@ -96,5 +96,6 @@ export function parseChatAnswer(v: unknown): ChatAnswer | null {
     grounded: v.grounded !== false,
     answer_check: strOrNull(v.answer_check),
     warning: strOrNull(v.warning),
+    model_name: strOrNull(v.model_name),
   };
 }

@@ -88,6 +88,8 @@ export interface ChatAnswer {
   /** Set when something went wrong but an answer still came, e.g. the workspace's fine-tuned model
    * failed and the shared base model answered instead. */
   warning: string | null;
+  /** The group's fine-tuned version's name ("Fine-tune 2") when it answered; `model` is its id. */
+  model_name?: string | null;
 }
 
 export interface ConversationTurn {

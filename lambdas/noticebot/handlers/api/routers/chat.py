@@ -30,7 +30,8 @@ def chat(request: ChatIn) -> ChatOut:
     return ChatOut(answer=result.answer, citations=[CitationOut.of(c) for c in result.citations],
                    conversation_id=result.conversation_id, model=result.model,
                    usage=result.usage, grounded=result.grounded,
-                   answer_check=result.answer_check, warning=result.warning)
+                   answer_check=result.answer_check, warning=result.warning,
+                   model_name=result.model_name)
 
 
 @router.get("/conversations/<conversation_id>", summary="A conversation of the caller's")
