@@ -95,6 +95,9 @@ def measure(build: bool = True, log=print) -> dict:
     out["embed_first_vector_s"] = fresh_interpreter_seconds(FIRST_VECTOR, "embed", samples=3)
     log(f"  embed: first vector in a fresh interpreter {out['embed_first_vector_s']} s")
     api = out["functions"]["api"]
+    from bench import langchain_costs
+
+    out["langchain"] = langchain_costs.measure(api["unzipped_mib"], log=log)
     out["api_under_50mb"] = bool(api["unzipped_mib"] and api["unzipped_mib"] * 1.048576 < 50)
     out["api_import_under_0_5s"] = api["import_s"] < 0.5
     out["all_under_250mb"] = all((f["unzipped_mib"] or 0) * 1.048576 < 250

@@ -254,6 +254,19 @@ def markdown(r: dict) -> str:
                   f"(import, load the ONNX model, first vector) took "
                   f"{lb['embed_first_vector_s']} s here, its warm call is the embedding itself "
                   f"(see the ingest section).", ""]
+        lc = {k: v for k, v in (lb.get("langchain") or {}).items() if "added_mib" in v}
+        if lc:
+            L += ["What LangChain would add to the API function (a Lambda-platform install, "
+                  "counting only distributions the API bundle does not carry; import timed in "
+                  "a fresh interpreter of the virtualenv):", ""]
+            L += _table(["package", "adds MiB", "API bundle with it (MiB)", "import s",
+                         "fits the 50 MB budget", "brings"],
+                        [[k, v["added_mib"], v["api_bundle_with_it_mib"], v["import_s"],
+                          v["fits_50mb"], len(v["new_distributions"])] for k, v in lc.items()])
+            if not lc.get("langchain-aws", {}).get("fits_50mb", True):
+                L += ["", "langchain-aws does not fit, so it stays in the notebook client "
+                      "package (clients/noticebot_langchain), off every Lambda."]
+            L += [""]
     fmt = r.get("ingest_formats", {})
     if fmt.get("formats"):
         L += ["## Ingest throughput per format", "",
