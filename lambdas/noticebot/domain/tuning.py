@@ -158,15 +158,25 @@ class TrainingOutcome:
     state: TrainingState
 
 
-def activation_decision(metrics: dict) -> tuple[bool, str]:
-    """The rule: a fine-tune is activated only if its validation loss beats the base
-    model's on the same validation split. Returns (activate, reason shown to people)."""
+def loss_comparison(metrics: dict) -> str:
+    """The version's validation loss against the base model's, in words."""
     eval_loss, base = metrics.get("eval_loss"), metrics.get("base_eval_loss")
     if not isinstance(eval_loss, (int, float)) or not isinstance(base, (int, float)):
-        return False, ("kept inactive: training reported no validation loss to compare with the "
-                       "base model's")
-    if eval_loss < base:
-        return True, (f"activated: validation loss {eval_loss:.4f} beat the base model's "
-                      f"{base:.4f} on the same split")
+        return "training reported no validation loss to compare with the base model's"
+    verb = "beat" if eval_loss < base else "did not beat"
+    return (f"validation loss {eval_loss:.4f} {verb} the base model's {base:.4f} on the same "
+            "split")
+
+
+def activation_decision(metrics: dict) -> tuple[bool, str]:
+    """The rule: a fine-tune is activated only if its validation loss beats the base
+    model's on the same validation split. Returns (activate, reason shown to people). The
+    reason says what happened when the version arrived, so it stays true after a newer
+    version takes over or an editor switches models."""
+    eval_loss, base = metrics.get("eval_loss"), metrics.get("base_eval_loss")
+    activate = (isinstance(eval_loss, (int, float)) and isinstance(base, (int, float))
+                and eval_loss < base)
+    outcome = "activated on arrival" if activate else "not activated on arrival"
+    return activate, f"{loss_comparison(metrics)} ({outcome})"
     return False, (f"kept inactive: validation loss {eval_loss:.4f} did not beat the base "
                    f"model's {base:.4f} on the same split")

@@ -23,6 +23,7 @@ from noticebot.domain.tuning import (
     ModelVersion,
     TrainingOutcome,
     activation_decision,
+    loss_comparison,
     numeric_metrics,
 )
 from noticebot.ports import MetadataStore
@@ -100,12 +101,11 @@ class ModelService:
     def _record_manual_activation(self, principal: Principal, version: ModelVersion
                                  ) -> ModelVersion:
         """The loss rule kept this version inactive and an editor chose it anyway: say so on
-        the version (its old reason, "kept inactive", would now be wrong) and approve its
+        the version (its reason said "not activated on arrival") and approve its
         registry record, so Studio shows what serves the workspace. The activation stands if
         the registry cannot be updated: chat must not depend on a record."""
-        _, rule = activation_decision(version.metrics)
         note = (f"{MANUAL_ACTIVATION} ({principal.user_id}), although "
-                f"{rule.removeprefix('kept inactive: ')}")
+                f"{loss_comparison(version.metrics)}")
         version = replace(version, reason=note[:500], updated_at=utcnow())
         self.metadata.put_model(version)
         if self.registry is not None:

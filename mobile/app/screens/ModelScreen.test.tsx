@@ -44,7 +44,7 @@ describe("ModelScreen", () => {
         base_model: "/models/SmolLM2-135M.gguf",
         created_at: "2026-02-01T00:00:00Z",
         metrics: { train_seconds: 93.7, base_eval_loss: 3.5, eval_loss: 1.23, peak_memory_mb: 1684.3 },
-        reason: "activated: validation loss 1.23 beat the base model's 3.5",
+        reason: "validation loss 1.2300 beat the base model's 3.5000 on the same split (activated on arrival)",
       }),
       modelVersion({ model_id: "m1", name: "demo v1", created_at: "2026-01-01T00:00:00Z", reason: "replaced by m2", metrics: { train_loss: 2.5 } }),
       modelVersion({ model_id: "m0", name: "demo v0", status: "failed", reason: "deployment failed: adapter did not load" }),
@@ -57,7 +57,7 @@ describe("ModelScreen", () => {
     expect(within(v2).getByText("Active")).toBeTruthy();
     expect(within(v2).getByText("validation loss 1.2300 · base model's validation loss 3.5000")).toBeTruthy();
     expect(within(v2).getByText(/^from SmolLM2-135M\.gguf/)).toBeTruthy();
-    expect(within(v2).getByText("activated: validation loss 1.23 beat the base model's 3.5")).toBeTruthy();
+    expect(within(v2).getByText("validation loss 1.2300 beat the base model's 3.5000 on the same split (activated on arrival)")).toBeTruthy();
     expect(within(v2).queryByRole("button")).toBeNull();
 
     const v1 = screen.getByTestId("model-m1");

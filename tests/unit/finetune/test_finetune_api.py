@@ -110,7 +110,7 @@ def test_a_loss_that_does_not_beat_base_stays_inactive_with_the_reason(api, edit
     status, out = api.call("POST", f"/api/models/{model['model_id']}/activate", {}, claims=editor)
     assert status == 200 and out["model_id"] == model["model_id"] and out["active"] is True
     assert board.metadata.get_active_model("riverside") == model["model_id"]
-    # ... which the version now says (not "kept inactive"), and the registry approves it
+    # ... which the version now says (not "not activated"), and the registry approves it
     assert out["reason"].startswith("activated by an editor (maria), although validation loss "
                                     "1.4000 did not beat")
     assert board.registry.approved == [(model["model_id"], out["reason"])]

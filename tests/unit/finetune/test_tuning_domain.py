@@ -14,8 +14,11 @@ def test_activation_rule_needs_a_strictly_lower_validation_loss():
     assert activation_decision({"eval_loss": 0.9, "base_eval_loss": 1.0})[0] is True
     assert activation_decision({"eval_loss": 1.0, "base_eval_loss": 1.0})[0] is False
     assert activation_decision({"eval_loss": 1.2, "base_eval_loss": 1.0}) == (
-        False, "kept inactive: validation loss 1.2000 did not beat the base model's 1.0000 on "
-               "the same split")
+        False, "validation loss 1.2000 did not beat the base model's 1.0000 on the same split "
+               "(not activated on arrival)")
+    assert activation_decision({"eval_loss": 0.9, "base_eval_loss": 1.0})[1] == (
+        "validation loss 0.9000 beat the base model's 1.0000 on the same split "
+        "(activated on arrival)")
     ok, reason = activation_decision({"eval_loss": 0.5})
     assert not ok and "no validation loss" in reason
 
