@@ -134,6 +134,19 @@ def findings(r: dict) -> list[str]:
     if not _err(ing):
         out.append(f"Ingest: {ing['passages_per_s']} passages/s ({ing['chunks_per_s']} chunks/s); "
                    f"embedding is {100 * ing['embed_s'] / ing['wall_s']:.0f}% of the wall time.")
+    lb = r.get("lambda_bundles", {})
+    if not _err(lb) and lb.get("functions"):
+        f = lb["functions"]
+        out.append(f"Lambda: API bundle {f['api']['unzipped_mib']} MiB unzipped, handler import "
+                   f"{f['api']['import_s']} s (targets < 50 MB, < 0.5 s: "
+                   f"{'met' if lb['api_under_50mb'] and lb['api_import_under_0_5s'] else 'MISSED'});"
+                   f" largest bundle {max(v['unzipped_mib'] or 0 for v in f.values())} MiB "
+                   "(limit 250 MB).")
+    sp = r.get("splitters", {})
+    if not _err(sp) and sp.get("splitters"):
+        from bench import splitters
+
+        out.append("Chunking: " + splitters.markdown(sp)[-1].removeprefix("**Finding:** "))
     return out
 
 
@@ -267,6 +280,11 @@ def markdown(r: dict) -> str:
                 L += ["", "langchain-aws does not fit, so it stays in the notebook client "
                       "package (clients/noticebot_langchain), off every Lambda."]
             L += [""]
+    sp = r.get("splitters", {})
+    if sp.get("splitters"):
+        from bench import splitters
+
+        L += splitters.markdown(sp) + [""]
     fmt = r.get("ingest_formats", {})
     if fmt.get("formats"):
         L += ["## Ingest throughput per format", "",

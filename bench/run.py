@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import chat_bench, harness, ingest_formats, lambda_bundles, latency, report, retrieval  # noqa: E402
+from bench import chat_bench, harness, ingest_formats, lambda_bundles, latency, report, retrieval, splitters  # noqa: E402
 from bench.data import BENCH_PDFS, DATASETS, QUICK_PDFS, load_dataset, sample_queries, shrink_corpus  # noqa: E402
 
 T0 = time.perf_counter()
@@ -60,7 +60,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def _cpu_seconds() -> tuple[float, float]:
-    """(CPU seconds the whole machine has been busy, CPU seconds of this process)."""
+    """(CPU seconds the whole machine has been busy, CPU seconds of this process and the
+    subprocesses it has waited for)."""
     try:
         with open("/proc/stat") as fh:
             ticks = [int(x) for x in fh.readline().split()[1:9]]
@@ -68,7 +69,8 @@ def _cpu_seconds() -> tuple[float, float]:
     except (OSError, ValueError):
         busy = float("nan")
     t = os.times()
-    return busy, t.user + t.system
+    # Children count as this run (the bundler, pip, the import-time interpreters it waited on).
+    return busy, t.user + t.system + t.children_user + t.children_system
 
 
 def section(results: dict, name: str, fn):
@@ -129,6 +131,8 @@ def main(argv=None) -> int:
         container, embedder, datasets, samples, id_map, args.seed, log))
     section(results, "pdf_ingest", lambda: harness.ingest_pdfs(container, args.pdfs, log))
     section(results, "lambda_bundles", lambda: lambda_bundles.measure(log=log))
+    section(results, "splitters", lambda: splitters.measure(
+        log=log, max_queries=min(args.max_queries, 400), seed=args.seed))
     section(results, "ingest_formats", lambda: ingest_formats.measure_ingest_formats(
         max_files_per_group=5 if args.quick else None, log=log))
     section(results, "embedding", lambda: harness.embedding_throughput(
