@@ -61,6 +61,10 @@ PYTHON_VERSION = "3.12"
 # listed too; pip picks the best wheel that matches any of them.
 PLATFORMS = ("manylinux2014_x86_64", "manylinux_2_28_x86_64", "manylinux_2_34_x86_64")
 LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024
+# The CPython 3.12 that compiles bytecode (and runs --smoke-test); the release pipeline sets
+# NOTICEBOT_REQUIRE_BYTECODE=1 so a build without one fails instead of shipping slow bundles.
+ENV_PYTHON312 = "NOTICEBOT_PYTHON312"
+ENV_REQUIRE_BYTECODE = "NOTICEBOT_REQUIRE_BYTECODE"
 
 # Exact versions, so a bundle is reproducible and its cache key is stable. These are the versions
 # the test suite runs against locally; bump them together with lambdas/pyproject.toml.
@@ -374,6 +378,9 @@ def compile_bytecode(bundle: Path, quiet: bool) -> str | None:
     bytecode is version-specific, and the runtime is 3.12."""
     python = find_python312()
     if python is None:
+        if os.environ.get(ENV_REQUIRE_BYTECODE) == "1":  # the release build: never ship slow
+            raise SystemExit(f"{ENV_REQUIRE_BYTECODE}=1 but no CPython 3.12 was found (set "
+                             f"{ENV_PYTHON312} or put python3.12 on PATH)")
         log("warning: no CPython 3.12 found; bundles ship without bytecode (slower cold starts)",
             quiet)
         return None
@@ -497,12 +504,21 @@ print(f"handler import {t1 - t0:.2f} s; {len(modules)} modules import; {'; '.joi
 
 
 def find_python312() -> str | None:
-    """A CPython 3.12 to import the bundle with (the bundle's wheels are cp312)."""
+    """A CPython 3.12 to compile the bundle's bytecode and import it with (its wheels are
+    cp312): NOTICEBOT_PYTHON312, else python3.12 on PATH, else a pyenv or uv installation."""
+    env = os.environ.get(ENV_PYTHON312)
+    if env:
+        if not Path(env).is_file():
+            raise SystemExit(f"{ENV_PYTHON312}={env} is not a file")
+        return env
     found = shutil.which("python3.12")
     if found and "/shims/" not in found:  # a pyenv shim fails unless 3.12 is selected
         return found
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
     for candidate in sorted(pyenv.glob("3.12*/bin/python3.12"), reverse=True):
+        return str(candidate)
+    uv = Path(os.environ.get("UV_PYTHON_INSTALL_DIR", Path.home() / ".local/share/uv/python"))
+    for candidate in sorted(uv.glob("cpython-3.12*/bin/python3.12"), reverse=True):
         return str(candidate)
     return None
 

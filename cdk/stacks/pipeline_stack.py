@@ -42,10 +42,16 @@ def cli_version() -> str:
 # of the Docker official image (no Docker Hub rate limits). CodeBuild's own images are Ubuntu,
 # where chromium is a snap stub and Playwright cannot drive it.
 BUILD_IMAGE = "public.ecr.aws/docker/library/node:20-bookworm"
+# Bookworm's Python is 3.11; the Lambda bundles are compiled to bytecode by the runtime's
+# CPython 3.12 (scripts/build_lambda_bundles.py), which uv installs (a standalone build).
+UV_VERSION = "0.13.9"
 INSTALL_COMMANDS = [
     "apt-get update -qq",
     "apt-get install -y -qq --no-install-recommends python3-venv python3-dev cmake chromium",
     "bash scripts/install_system_packages.sh",
+    f"python3 -m venv /opt/uv && /opt/uv/bin/pip install -q uv=={UV_VERSION}",
+    "/opt/uv/bin/uv python install 3.12",
+    'ln -sf "$(/opt/uv/bin/uv python find 3.12)" /usr/local/bin/python3.12',
 ]
 SYNTH_COMMANDS = [
     "npm ci",
@@ -68,6 +74,7 @@ class PipelineStack(cdk.Stack):
             "Build", input=source, install_commands=INSTALL_COMMANDS, commands=SYNTH_COMMANDS,
             primary_output_directory="cdk.out",
             env={"CDK_DISABLE_CLI_TELEMETRY": "true",
+                 "NOTICEBOT_REQUIRE_BYTECODE": "1",
                  "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
                  "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
             build_environment=codebuild.BuildEnvironment(

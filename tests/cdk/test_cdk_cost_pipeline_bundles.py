@@ -107,6 +107,11 @@ def test_pipeline_build_runs_the_tests_and_the_pinned_cli(pipeline):
     env = {e["Name"]: e["Value"] for p in projects.values()
            for e in p["Properties"]["Environment"].get("EnvironmentVariables", [])}
     assert env.get("CDK_DISABLE_CLI_TELEMETRY") == "true"
+    # The bundles are compiled by a CPython 3.12 the build installs, or the build fails.
+    assert env.get("NOTICEBOT_REQUIRE_BYTECODE") == "1"
+    install = build["phases"]["install"]["commands"]
+    assert any("uv python install 3.12" in c for c in install)
+    assert any("/usr/local/bin/python3.12" in c for c in install)
     cli = json.loads((ROOT / "package.json").read_text())["devDependencies"]["aws-cdk"]
     mutation = [s for k, s in specs.items() if "SelfMutation" in k][0]
     assert f"npm install -g aws-cdk@{cli}" in json.dumps(mutation)
@@ -155,6 +160,22 @@ def test_deploy_bundle_has_the_package_and_aws_extra_without_parsers_or_embedder
     spec = bundler.FUNCTIONS["deploy"]
     assert spec["embedder"] is None and spec["extras"] == ["aws"]
     assert spec["smoke_imports"][0] == "noticebot.handlers.deploy"
+
+
+def test_the_bytecode_python_can_be_named_and_required(tmp_path, monkeypatch):
+    fake = tmp_path / "python3.12"
+    fake.write_text("")
+    monkeypatch.setenv(bundler.ENV_PYTHON312, str(fake))
+    assert bundler.find_python312() == str(fake)
+    monkeypatch.setenv(bundler.ENV_PYTHON312, str(tmp_path / "missing"))
+    with pytest.raises(SystemExit, match="is not a file"):
+        bundler.find_python312()
+    monkeypatch.delenv(bundler.ENV_PYTHON312)
+    monkeypatch.setattr(bundler, "find_python312", lambda: None)
+    assert bundler.compile_bytecode(tmp_path, quiet=True) is None  # a dev machine: a warning
+    monkeypatch.setenv(bundler.ENV_REQUIRE_BYTECODE, "1")
+    with pytest.raises(SystemExit, match="no CPython 3.12"):
+        bundler.compile_bytecode(tmp_path, quiet=True)
 
 
 def test_bundle_platform_flags_target_lambda_python312():
