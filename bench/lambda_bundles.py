@@ -3,12 +3,14 @@
 Import time is measured the way a cold start pays it: a fresh interpreter per sample, aws
 mode, median of five, importing from the bundle itself with CPython 3.12 and site-packages
 off (the shipped bytecode, the shipped dependencies; boto3 from a copy standing in for the
-runtime's). Without a CPython 3.12 it falls back to this virtualenv, and says so. Targets from the AWS issue: the API function under 50 MB unzipped and
+runtime's). Without a CPython 3.12 it falls back to this virtualenv, and says so.
+Targets from the AWS issue: the API function under 50 MB unzipped and
 importing in under 0.5 s; no function over 250 MB.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import statistics
@@ -34,13 +36,19 @@ BUNDLES = ROOT / "build" / "lambda"
 RUNTIME_SIMULATION = ROOT / "build" / "lambda-cache" / "runtime-simulation"
 
 
-def python312() -> str | None:
+def bundler():
+    """scripts/build_lambda_bundles.py as a module (its paths, pip flags, Python finder)."""
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
-        from build_lambda_bundles import find_python312
+        import build_lambda_bundles
     finally:
         sys.path.pop(0)
-    return find_python312()
+    return build_lambda_bundles
+
+
+@functools.cache
+def python312() -> str | None:
+    return bundler().find_python312()
 
 
 def import_seconds(module: str, function: str | None = None, samples: int = 5) -> float:

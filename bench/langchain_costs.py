@@ -11,11 +11,11 @@ subtracted). The install is cached under build/lambda-cache/optional-<name>.
 from __future__ import annotations
 
 import shutil
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from bench import lambda_bundles
 
 ROOT = Path(__file__).resolve().parents[1]
 CANDIDATES = {  # distribution -> the module a handler would import
@@ -24,23 +24,18 @@ CANDIDATES = {  # distribution -> the module a handler would import
 }
 
 
-def _bundler():
-    sys.path.insert(0, str(ROOT / "scripts"))
-    try:
-        import build_lambda_bundles
-    finally:
-        sys.path.pop(0)
-    return build_lambda_bundles
+def _dist_name(info: Path) -> str:
+    """``langchain_aws-1.9.1.dist-info`` -> ``langchain-aws``."""
+    return info.name[: -len(".dist-info")].rsplit("-", 1)[0].lower().replace("_", "-")
 
 
 def _dists(folder: Path) -> set[str]:
-    return {p.name[: -len(".dist-info")].rsplit("-", 1)[0].lower().replace("_", "-")
-            for p in folder.glob("*.dist-info")}
+    return {_dist_name(p) for p in folder.glob("*.dist-info")}
 
 
 def added_mib(dist: str, api_bundle: Path) -> tuple[float, list[str]]:
     """(MiB a Lambda-platform install of ``dist`` adds to the API bundle, the new dists)."""
-    bundler = _bundler()
+    bundler = lambda_bundles.bundler()
     target = bundler.CACHE_DIR / f"optional-{dist}"
     if not (target / ".complete").is_file():
         shutil.rmtree(target, ignore_errors=True)
@@ -54,8 +49,7 @@ def added_mib(dist: str, api_bundle: Path) -> tuple[float, list[str]]:
     new = sorted(_dists(target) - _dists(api_bundle))
     size = 0
     for info in target.glob("*.dist-info"):
-        name = info.name[: -len(".dist-info")].rsplit("-", 1)[0].lower().replace("_", "-")
-        if name not in new:
+        if _dist_name(info) not in new:
             continue
         for line in (info / "RECORD").read_text().splitlines():
             path = target / line.split(",", 1)[0]
@@ -64,24 +58,13 @@ def added_mib(dist: str, api_bundle: Path) -> tuple[float, list[str]]:
     return round(size / 2**20, 1), new
 
 
-def import_seconds(module: str, samples: int = 5) -> float:
-    def run(code: str) -> float:
-        t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=ROOT)
-        return time.perf_counter() - t0
-
-    took = statistics.median(run(f"import {module}") for _ in range(samples))
-    base = statistics.median(run("pass") for _ in range(samples))
-    return round(took - base, 3)
-
-
 def measure(api_mib: float | None, log=print) -> dict:
     api_bundle = ROOT / "build" / "lambda" / "api"
     out = {}
     for dist, module in CANDIDATES.items():
         try:
             mib, new = added_mib(dist, api_bundle)
-            seconds = import_seconds(module)
+            seconds = lambda_bundles.import_seconds(module)  # in this virtualenv
         except (subprocess.CalledProcessError, OSError) as exc:
             out[dist] = {"error": f"{type(exc).__name__}: {exc}"}
             continue

@@ -409,12 +409,13 @@ def build_function(function: str, *, force: bool, quiet: bool,
                    model: dict[str, bytes] | None) -> dict:
     reqs = requirements_for(function)
     deps = install_deps(reqs, quiet)
+    wants_bytecode = FUNCTIONS[function].get("bytecode", True)
     key_parts = {
         "deps": deps.name,
         "package": tree_digest(PACKAGE_DIR),
         "model": {n: sha256_bytes(b) for n, b in (model or {}).items()},
         "script": 9,  # bump when this script changes what goes into a bundle
-        "bytecode": FUNCTIONS[function].get("bytecode", True) and find_python312() is not None,
+        "bytecode": wants_bytecode and find_python312() is not None,
     }
     content_key = sha256_bytes(json.dumps(key_parts, sort_keys=True).encode())
     dest = OUT_DIR / function
@@ -436,7 +437,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
         target.mkdir(parents=True)
         for name, data in model.items():
             (target / name).write_bytes(data)
-    bytecode = compile_bytecode(tmp, quiet) if FUNCTIONS[function].get("bytecode", True) else None
+    bytecode = compile_bytecode(tmp, quiet) if wants_bytecode else None
     size = dir_size(tmp)
     if size > LAMBDA_UNZIPPED_LIMIT:
         raise SystemExit(f"{function}: {size / 2**20:.0f} MiB unzipped, over Lambda's 250 MB limit")

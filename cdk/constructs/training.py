@@ -54,7 +54,8 @@ def training_image_uri(config: StageConfig) -> str:
 class Training(Construct):
     """Exposes `role`, `job_name_prefix`, `image_uri`, `source` (the S3 asset),
     `model_package_group`, `model_package_group_name`, `state_change_rule`, `datasets_prefix`,
-    `models_prefix`, `environment()`, `add_deploy_target(fn)`, `grant_launch(grantee)`."""
+    `models_prefix`, `job_arns`, `package_arns`, `environment()`, `add_deploy_target(fn)`,
+    `grant_launch(grantee)`, `grant_approve(grantee)`."""
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, storage: Storage) -> None:
         super().__init__(scope, id)
@@ -187,12 +188,23 @@ class Training(Construct):
             env["NOTICEBOT_BASE_MODEL_S3"] = m.weights_s3_uri
         return env
 
+    @property
+    def job_arns(self) -> str:
+        """This stage's training jobs (the launcher names each {prefix}{job id})."""
+        return cdk.Stack.of(self).format_arn(service="sagemaker", resource="training-job",
+                                             resource_name=f"{self.job_name_prefix}*")
+
+    @property
+    def package_arns(self) -> str:
+        """The versions of this stage's adapter group (SageMaker names them {group}/{n})."""
+        return cdk.Stack.of(self).format_arn(service="sagemaker", resource="model-package",
+                                             resource_name=f"{self.model_package_group_name}/*")
+
     def add_deploy_target(self, fn: lambda_.IFunction) -> sqs.Queue:
         """Targets the fine-tune deploy function and grants what it needs of training: the
         finished job (DescribeTrainingJob) and this stage's model package group. Events the
         rule cannot deliver, and invocations that still fail after Lambda's retries, go to one
         dead-letter queue, which is returned."""
-        stack = cdk.Stack.of(self)
         dlq = sqs.Queue(self, "DeployDeadLetters", enforce_ssl=True,
                         encryption=sqs.QueueEncryption.SQS_MANAGED,
                         retention_period=cdk.Duration.days(14))
@@ -206,15 +218,12 @@ class Training(Construct):
         # event lands here rather than being dropped.
         fn.configure_async_invoke(retry_attempts=2, max_event_age=cdk.Duration.hours(6),
                                   on_failure=destinations.SqsDestination(dlq))
-        jobs = stack.format_arn(service="sagemaker", resource="training-job",
-                                resource_name=f"{self.job_name_prefix}*")
+        jobs, packages = self.job_arns, self.package_arns
         fn.add_to_role_policy(iam.PolicyStatement(
             sid="DescribeFinishedJobs", actions=["sagemaker:DescribeTrainingJob"],
             resources=[jobs]))
-        # A versioned model package is named {group}/{version}; IAM evaluates Create/Describe
-        # on the model-package ARN, the group's own actions on the group.
-        packages = stack.format_arn(service="sagemaker", resource="model-package",
-                                    resource_name=f"{self.model_package_group_name}/*")
+        # IAM evaluates Create/Describe on the model-package ARN, the group's own actions on
+        # the group.
         group = self.model_package_group.attr_model_package_group_arn
         fn.add_to_role_policy(iam.PolicyStatement(
             sid="RegisterAdapters",
@@ -237,9 +246,7 @@ class Training(Construct):
         """For the model activation route: an editor who activates a version the loss rule
         kept inactive approves its model package (UpdateModelPackage on this stage's
         versions only), so the registry in Studio shows what serves the workspace."""
-        stack = cdk.Stack.of(self)
-        packages = stack.format_arn(service="sagemaker", resource="model-package",
-                                    resource_name=f"{self.model_package_group_name}/*")
+        packages = self.package_arns
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
             sid="ApproveAdapters", actions=["sagemaker:UpdateModelPackage"],
             resources=[packages]))
@@ -249,9 +256,7 @@ class Training(Construct):
 
     def grant_launch(self, grantee: iam.IGrantable) -> None:
         """For the fine-tune API route: start, watch and stop this stage's jobs."""
-        stack = cdk.Stack.of(self)
-        jobs = stack.format_arn(service="sagemaker", resource="training-job",
-                                resource_name=f"{self.job_name_prefix}*")
+        jobs = self.job_arns
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
             sid="TrainingJobs",
             actions=["sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob",

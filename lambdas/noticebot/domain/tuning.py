@@ -158,11 +158,20 @@ class TrainingOutcome:
     state: TrainingState
 
 
+def _losses(metrics: dict) -> tuple[float, float] | None:
+    """(the version's validation loss, the base model's), or None when either is missing."""
+    eval_loss, base = metrics.get("eval_loss"), metrics.get("base_eval_loss")
+    if isinstance(eval_loss, (int, float)) and isinstance(base, (int, float)):
+        return eval_loss, base
+    return None
+
+
 def loss_comparison(metrics: dict) -> str:
     """The version's validation loss against the base model's, in words."""
-    eval_loss, base = metrics.get("eval_loss"), metrics.get("base_eval_loss")
-    if not isinstance(eval_loss, (int, float)) or not isinstance(base, (int, float)):
+    losses = _losses(metrics)
+    if losses is None:
         return "training reported no validation loss to compare with the base model's"
+    eval_loss, base = losses
     verb = "beat" if eval_loss < base else "did not beat"
     return (f"validation loss {eval_loss:.4f} {verb} the base model's {base:.4f} on the same "
             "split")
@@ -173,9 +182,8 @@ def activation_decision(metrics: dict) -> tuple[bool, str]:
     model's on the same validation split. Returns (activate, reason shown to people). The
     reason says what happened when the version arrived, so it stays true after a newer
     version takes over or an editor switches models."""
-    eval_loss, base = metrics.get("eval_loss"), metrics.get("base_eval_loss")
-    activate = (isinstance(eval_loss, (int, float)) and isinstance(base, (int, float))
-                and eval_loss < base)
+    losses = _losses(metrics)
+    activate = losses is not None and losses[0] < losses[1]
     outcome = "activated on arrival" if activate else "not activated on arrival"
     return activate, f"{loss_comparison(metrics)} ({outcome})"
     return False, (f"kept inactive: validation loss {eval_loss:.4f} did not beat the base "

@@ -110,8 +110,8 @@ class IngestService:
         def parse_and_index():
             parsed = parse_document(data, doc.filename, doc.content_type, self.limits,
                                     self.engines)
-            count = self._index(workspace_id, document_id, doc, parsed)
-            return count, parsed.page_count, _document_title(doc, parsed)
+            count, title = self._index(workspace_id, document_id, doc, parsed)
+            return count, parsed.page_count, title
 
         indexed = self._guarded(workspace_id, document_id, key, parse_and_index)
         if indexed is _FAILED:
@@ -160,7 +160,7 @@ class IngestService:
             parsed = clean_document(ParsedDocument(kind="audio", title=None, sections=sections))
             if not parsed.sections:
                 raise UnreadableDocument("no speech found in the recording")
-            return self._index(workspace_id, document_id, doc, parsed)
+            return self._index(workspace_id, document_id, doc, parsed)[0]
 
         count = self._guarded(workspace_id, document_id, job_name, index_transcript)
         if count is _FAILED:
@@ -187,8 +187,8 @@ class IngestService:
         return detect_kind(data, doc.filename, doc.content_type) == "audio"
 
     def _index(self, workspace_id: str, document_id: str, doc: Document,
-               parsed: ParsedDocument) -> int:
-        """Chunks, embeds and indexes a parsed document; returns the number of chunks."""
+               parsed: ParsedDocument) -> tuple[int, str]:
+        """Chunks, embeds and indexes a parsed document; returns (chunks, the title used)."""
         drafts = chunk_sections(parsed.sections, self.embedder.count_tokens,
                                 max_tokens=self.chunk_max_tokens,
                                 overlap_tokens=self.chunk_overlap_tokens)
@@ -205,7 +205,7 @@ class IngestService:
         # Replace, never append: a retried document must not gain duplicate chunks.
         self.index.delete_document(workspace_id, document_id)
         self.index.upsert(workspace_id, chunks)
-        return len(chunks)
+        return len(chunks), title
 
     def _finish(self, workspace_id: str, document_id: str, count: int,
                 page_count: int | None, *, title: str | None = None) -> DocumentStatus:

@@ -31,10 +31,11 @@ Index-scoped multi-requests: writes go to ``POST /<index>/_bulk`` with no ``_ind
 the action lines, searches to ``POST /<index>/_msearch`` with empty ``{}`` headers. IAM
 sees the path, not the body; with these forms the domain sets
 ``rest.action.multi.allow_explicit_index: false`` (a body can no longer name another
-index than the signed path) and the grants need no root ``/_bulk``. Serverless supports
-both forms (its supported-operations table: ``POST <index>/_bulk`` under
-aoss:WriteDocument, ``<index>/_msearch`` under aoss:ReadDocument); there only the paths
-and header lines change, not its no-custom-id / no-refresh rules.
+index than the signed path) and the grants need no root ``/_bulk``. On Serverless only the
+paths and header lines change, not its no-custom-id / no-refresh rules; its
+supported-operations table lists ``POST <index>/_bulk`` (aoss:WriteDocument), while
+``<index>/_msearch`` is the standard form but not yet checked against a live collection
+(the ``OPENSEARCH_URL`` conformance suite does).
 
 No numpy here (nor in ``opensearch_queries``): the API bundle does not ship it. Vectors
 arrive as numpy arrays (ingestion) or lists of floats (API) and are normalised in Python.

@@ -73,7 +73,7 @@ class OnnxEmbedder(Embedder):
         self.query_instruction = query_instruction
         self.threads = threads or os.cpu_count() or 1
         self._lock = threading.Lock()
-        self._tokenizer = None
+        self._tokens: TokenizerFile | None = None
         self._session = None
         self._input_names: set[str] = set()
 
@@ -89,15 +89,15 @@ class OnnxEmbedder(Embedder):
             raise ModelUnavailable(f"embedding model file missing: {path}")
         return path
 
-    def _get_tokenizer(self):
-        if self._tokenizer is None:
+    def _token_file(self) -> TokenizerFile:
+        if self._tokens is None:
             # _file() first: a missing model folder gets its install hint, not a bare path.
-            self._tokenizer = TokenizerFile(self._file("tokenizer.json")).get()
-        return self._tokenizer
+            self._tokens = TokenizerFile(self._file("tokenizer.json"))
+        return self._tokens
 
     def _get_session(self):
         if self._session is None:
-            self._get_tokenizer()
+            self._token_file().get()
             with self._lock:
                 if self._session is None:
                     import onnxruntime as ort
@@ -131,7 +131,7 @@ class OnnxEmbedder(Embedder):
 
     # ---- Embedder ------------------------------------------------------------
     def count_tokens(self, text: str) -> int:
-        return len(self._get_tokenizer().encode(text, add_special_tokens=False).ids)
+        return self._token_file().count(text)
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._embed([self.query_instruction + text])[0]
@@ -146,7 +146,7 @@ class OnnxEmbedder(Embedder):
         if not texts:
             return out
         session = self._get_session()
-        tok = self._tokenizer
+        tok = self._token_file().get()
         encodings = tok.encode_batch(texts, add_special_tokens=True)
         ids = [self._truncate(e.ids) for e in encodings]
         # Longest first, so each batch pads to similar lengths (less wasted compute).
