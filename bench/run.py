@@ -1,6 +1,7 @@
 """noticebot benchmark: retrieval quality, ingest / embedding throughput, search latency, chat.
 
     .venv/bin/python bench/run.py [--quick] [--max-queries N] [--skip-chat] [--skip-100k]
+    .venv/bin/python bench/run.py --only server_load   # one part, into the existing report
 
 Everything runs through the product: bootstrap(Settings(data_dir=bench/out/data)) with the real
 local adapters; an editor uploads with container.documents.upload and container.queue.drain()
@@ -11,6 +12,7 @@ bench/report.json, bench/report.md and bench/retrieval.png (--quick: under bench
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -23,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import chat_bench, harness, ingest_formats, lambda_bundles, latency, report, retrieval, splitters  # noqa: E402
+from bench import chat_bench, harness, ingest_formats, lambda_bundles, latency, report, retrieval, server_load, splitters  # noqa: E402
 from bench.data import BENCH_PDFS, DATASETS, QUICK_PDFS, load_dataset, sample_queries, shrink_corpus  # noqa: E402
 
 T0 = time.perf_counter()
@@ -41,6 +43,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--skip-chat", action="store_true", help="no chat speed / quality runs")
     ap.add_argument("--skip-100k", action="store_true", help="index latency at 10k chunks only")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--only", choices=sorted(STANDALONE), default=None,
+                    help="run one part that needs no datasets and update it in the existing report")
+    ap.add_argument("--load-clients", type=int, default=8)
+    ap.add_argument("--load-seconds", type=float, default=None)
     ap.add_argument("--out-dir", type=Path, default=None, help="where the reports go")
     ap.add_argument("--data-dir", type=Path, default=None, help="fresh data folder (deleted first)")
     args = ap.parse_args(argv)
@@ -56,6 +62,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.chat_runs = 1 if q else 3
     args.chat_questions = 5 if q else 30
     args.pdfs = QUICK_PDFS if q else BENCH_PDFS
+    args.load_seconds = args.load_seconds or (10 if q else 30)
     return args
 
 
@@ -108,8 +115,27 @@ def chat_questions(xquad, samples, n_runs: int):
     return picked
 
 
+# Parts that need no datasets or shared container: `--only NAME` reruns one of them alone.
+STANDALONE = {
+    "server_load": lambda args: server_load.measure(args.load_clients, args.load_seconds, log=log),
+    "lambda_bundles": lambda args: lambda_bundles.measure(log=log),
+}
+
+
+def run_only(args) -> int:
+    path = args.out_dir / "report.json"
+    results = json.loads(path.read_text()) if path.exists() else {
+        "config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+    section(results, args.only, lambda: STANDALONE[args.only](args))
+    paths = report.write_all(results, args.out_dir)
+    log(f"updated {args.only} in " + ", ".join(str(p) for p in paths))
+    return 0
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    if args.only:
+        return run_only(args)
     results: dict = {"config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
     datasets = {name: load_dataset(name) for name in DATASETS}
     samples = {n: sample_queries(ds.queries, args.max_queries, args.seed) for n, ds in datasets.items()}
@@ -130,7 +156,8 @@ def main(argv=None) -> int:
     section(results, "retrieval", lambda: retrieval.evaluate(
         container, embedder, datasets, samples, id_map, args.seed, log))
     section(results, "pdf_ingest", lambda: harness.ingest_pdfs(container, args.pdfs, log))
-    section(results, "lambda_bundles", lambda: lambda_bundles.measure(log=log))
+    section(results, "lambda_bundles", lambda: STANDALONE["lambda_bundles"](args))
+    section(results, "server_load", lambda: STANDALONE["server_load"](args))
     section(results, "splitters", lambda: splitters.measure(
         log=log, max_queries=min(args.max_queries, 400), seed=args.seed))
     section(results, "ingest_formats", lambda: ingest_formats.measure_ingest_formats(

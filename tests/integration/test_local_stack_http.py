@@ -16,7 +16,7 @@ from apiclient import multipart
 from noticebot.bootstrap import bootstrap
 from noticebot.config import Settings
 from noticebot.entrypoints.sample_board import seed_sample_board
-from noticebot.entrypoints.server import make_server
+from noticebot.entrypoints.server import LocalServer
 from noticebot.handlers.runtime import use_container
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
@@ -26,12 +26,10 @@ pytestmark = pytest.mark.models
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
     container = bootstrap(Settings(data_dir=tmp_path_factory.mktemp("data")), start_worker=True)
-    server = make_server(container, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = LocalServer(container, "127.0.0.1", 0).start()
     seed_sample_board(container, "demo", "dev-editor")
-    yield container, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    yield container, server.url
+    server.stop()
     container.queue.stop()
     use_container(None)
 
@@ -46,9 +44,9 @@ def call(url, method="GET", token=None, body=None, content_type="application/jso
     try:
         with urllib.request.urlopen(req, timeout=60) as resp:
             raw = resp.read()
-            return resp.status, json.loads(raw) if raw else None, dict(resp.headers)
+            return resp.status, json.loads(raw) if raw else None, resp.headers
     except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null"), dict(err.headers)
+        return err.code, json.loads(err.read() or b"null"), err.headers
 
 
 def wait_indexed(base, token, document_id, timeout=60):

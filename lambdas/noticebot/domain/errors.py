@@ -62,3 +62,8 @@ class UnreadableDocument(NoticebotError):
 
     code = "unreadable_document"
     status = 422
+
+
+def error_body(code: str, message: str) -> dict:
+    """The API's one error shape, wherever an error is answered (handler or local gateway)."""
+    return {"error": {"code": code, "message": message}}

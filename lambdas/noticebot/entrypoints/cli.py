@@ -38,28 +38,27 @@ def cmd_token(args) -> int:
 
 def cmd_serve(args) -> int:
     from noticebot.entrypoints.sample_board import seed_sample_board
-    from noticebot.entrypoints.server import make_server
+    from noticebot.entrypoints.server import LocalServer
 
     container = _container(args, start_worker=True)
     if not args.no_sample:
         seeded = seed_sample_board(container, DEV_WORKSPACE, DEV_USER)
         if seeded:
             print(f"seeded the sample board: {seeded}")
-    server = make_server(container, args.host, args.port)
+    server = LocalServer(container, args.host, args.port)
     token = container.auth.issue(DEV_USER, DEV_WORKSPACE, editor=True)
-    url = f"http://{args.host}:{server.server_address[1]}"
+    url = server.url
     print(f"noticebot is serving {url}/api  (OpenAPI: {url}/api/openapi.json)")
     print(f"dev token (editor of workspace '{DEV_WORKSPACE}'):\n{token}")
     print(f'try: curl -s -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" '
           f"-d '{{\"query\": \"When is the summer party?\"}}' {url}/api/chat")
     sys.stdout.flush()
     try:
-        server.serve_forever()
+        server.serve_forever()  # Ctrl-C: uvicorn finishes the requests in flight, then returns
     except KeyboardInterrupt:
         pass
     finally:
         container.queue.stop()
-        server.server_close()
     return 0
 
 

@@ -1,82 +1,90 @@
 """`noticebot serve`: the API on 127.0.0.1, each request run through the Lambda handler.
 
-The server plays API Gateway's part: it verifies the bearer token (as the
-Cognito authorizer would), builds the REST proxy event and returns the result.
+uvicorn does the HTTP (parsing and framing, keep-alive, chunked bodies, the listen backlog,
+timeouts, graceful shutdown); ``gateway.LocalApiGateway`` plays API Gateway in front of the
+handler. What uvicorn refuses itself (malformed framing) is answered in the API's JSON error
+shape too.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import socket
+import threading
+import time
 
-from noticebot.domain.errors import NoticebotError
-from noticebot.entrypoints.apigw_events import build_event, response_parts
+import h11
+from uvicorn import Config, Server
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
-logger = logging.getLogger(__name__)
-PUBLIC = {"/api/health", "/api/openapi.json"}
-MAX_BODY = 12 * 1024 * 1024  # API Gateway's payload cap is 10 MB
+from noticebot.domain.errors import error_body
+from noticebot.entrypoints.gateway import MAX_BODY, LocalApiGateway
 
-
-def make_handler_class(container, api_handler):
-    class ApiRequestHandler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "noticebot-local"
-
-        def log_message(self, fmt, *args):  # requests go to logging, tokens never do
-            logger.info("%s %s", self.command, self.path.split("?")[0])
-
-        def _send(self, status: int, headers: dict[str, list[str]], body: bytes) -> None:
-            self.send_response(status)
-            for k, values in headers.items():
-                if k.lower() in ("content-length", "connection"):
-                    continue
-                for v in values:
-                    self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        def _error(self, status: int, code: str, message: str) -> None:
-            body = json.dumps({"error": {"code": code, "message": message}}).encode()
-            self._send(status, {"Content-Type": ["application/json"],
-                                "Access-Control-Allow-Origin": ["*"]}, body)
-
-        def _handle(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._error(413, "payload_too_large", "request body is larger than 10 MB")
-                self.close_connection = True
-                return
-            body = self.rfile.read(length) if length else b""
-            path = self.path.split("?")[0]
-            claims = None
-            if path not in PUBLIC and self.command != "OPTIONS":
-                auth = self.headers.get("Authorization") or ""
-                if not auth.lower().startswith("bearer "):
-                    self._error(401, "unauthorized", "send 'Authorization: Bearer <token>'")
-                    return
-                try:
-                    claims = container.auth.verify(auth[7:].strip())
-                except NoticebotError as exc:
-                    self._error(401, "unauthorized", exc.message)
-                    return
-            event = build_event(self.command, self.path, dict(self.headers.items()), body, claims,
-                                self.client_address[0])
-            status, headers, payload = response_parts(api_handler(event, None))
-            self._send(status, headers, payload)
-
-        do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_OPTIONS = _handle
-
-    return ApiRequestHandler
+BACKLOG = 2048  # a burst of clients queues in the kernel instead of being reset
 
 
-def make_server(container, host: str = "127.0.0.1", port: int = 8000) -> ThreadingHTTPServer:
-    from noticebot.handlers.api.app import handler as api_handler
-    from noticebot.handlers.runtime import use_container
+class JsonErrorsH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol, answering a request it cannot parse (a bad
+    Content-Length, broken chunked framing, an invalid request line) with a JSON 400."""
 
-    use_container(container)
-    server = ThreadingHTTPServer((host, port), make_handler_class(container, api_handler))
-    server.daemon_threads = True
-    return server
+    def send_400_response(self, msg: str) -> None:
+        body = json.dumps(error_body(
+            "bad_request", f"malformed HTTP request: {msg.rstrip('.').lower()}")).encode()
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close"),
+                   (b"content-length", str(len(body)).encode())]
+        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
+                      h11.Data(data=body), h11.EndOfMessage()):
+            self.transport.write(self.conn.send(event))
+        self.transport.close()
+
+
+class LocalServer:
+    """The local API server. ``serve_forever`` blocks (the CLI; Ctrl-C stops it gracefully);
+    ``start``/``stop`` run it on a background thread (tests, the benchmark)."""
+
+    def __init__(self, container, host: str = "127.0.0.1", port: int = 8000, *,
+                 max_workers: int = 32, max_body: int = MAX_BODY):
+        from noticebot.handlers.api.app import handler as api_handler
+        from noticebot.handlers.runtime import use_container
+
+        use_container(container)
+        self.gateway = LocalApiGateway(container.auth, api_handler, max_body=max_body,
+                                       max_workers=max_workers)
+        # Bound here, not by uvicorn, so the port (0 = any free one) is known before serving.
+        self.socket = socket.create_server((host, port), backlog=BACKLOG)
+        self.host, self.port = self.socket.getsockname()[:2]
+        self._server = Server(Config(
+            self.gateway, http=JsonErrorsH11Protocol, lifespan="off", log_config=None,
+            access_log=False, backlog=BACKLOG, timeout_keep_alive=5,
+            timeout_graceful_shutdown=10, server_header=False,
+            h11_max_incomplete_event_size=64 * 1024,  # request line + headers
+        ))
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        try:
+            self._server.run(sockets=[self.socket])
+        finally:
+            self.gateway.close()
+            self.socket.close()
+
+    def start(self, timeout: float = 10.0) -> "LocalServer":
+        self._thread = threading.Thread(target=self.serve_forever, name="api-server",
+                                        daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the API server did not start on {self.url}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._server.should_exit = True
+        if self._thread:
+            self._thread.join(timeout)
+

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from noticebot import __version__
 from noticebot.domain.errors import NoticebotError
 from noticebot.handlers.api.identity import principal_from_event, reject_foreign_identity
+from noticebot.handlers.api.resolver import RequestScopedRestResolver
 from noticebot.handlers.api.routers import (
     chat,
     documents,
@@ -33,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 PUBLIC_PATHS = {"/api/health", "/api/openapi.json"}
 
-app = APIGatewayRestResolver(
+app = RequestScopedRestResolver(
     enable_validation=True,
     cors=CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type"], max_age=600),
 )

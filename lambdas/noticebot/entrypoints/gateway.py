@@ -1,0 +1,166 @@
+"""API Gateway's part, locally: an ASGI application in front of the API Lambda handler.
+
+For each HTTP request it does what the REST API and its Cognito authorizer do in AWS: refuse
+what API Gateway would refuse (an oversized body, a method the API does not serve), verify
+the bearer token, build the REST proxy event and call the same handler, then write the
+handler's response back. Every refusal has the API's one JSON error shape.
+
+The handler is synchronous and may be slow (a chat runs the language model), so it runs on
+a pool of threads: a slow request never holds up the others. The API resolver keeps each
+request's state to that request (``handlers.api.resolver``), which is what makes this safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+from noticebot.domain.errors import NoticebotError, error_body
+from noticebot.entrypoints.apigw_events import build_event, response_parts
+
+logger = logging.getLogger(__name__)
+
+PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json"})
+MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload cap
+API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
+# Methods HTTP defines that this API never serves (405); anything else is unknown (501).
+KNOWN_METHODS = frozenset(API_METHODS) | {"TRACE", "CONNECT"}
+ALLOW = ", ".join(API_METHODS)
+
+LambdaHandler = Callable[[dict, object], dict]
+
+
+class LocalApiGateway:
+    def __init__(self, auth, api_handler: LambdaHandler, *, max_body: int = MAX_BODY,
+                 max_workers: int = 32):
+        self.auth = auth
+        self.api_handler = api_handler
+        self.max_body = max_body
+        self.drain_limit = 4 * max_body
+        self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix="api")
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":  # no websockets; lifespan is off
+            return
+        started = time.perf_counter()
+        status = await self._serve(scope, receive, send)
+        logger.info("%s %s %s %.0fms", scope["method"], scope["path"], status,
+                    (time.perf_counter() - started) * 1000)
+
+    async def _serve(self, scope, receive, send) -> int | None:
+        method = scope["method"].upper()
+        head = method == "HEAD"
+        if method not in API_METHODS:
+            status = 405 if method in KNOWN_METHODS else 501
+            code = "method_not_allowed" if status == 405 else "not_implemented"
+            return await _send_error(send, status, code, f"this API does not serve {method}",
+                                     extra_headers=[(b"allow", ALLOW.encode())])
+        headers = _headers(scope)
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.drain_limit:
+            return await _send_error(send, 413, "payload_too_large",
+                                     _too_large(self.max_body), close=True)
+        body = await _read_body(receive, self.max_body, self.drain_limit)
+        if body is None:
+            return None  # the client went away
+        if body is _TOO_LARGE:
+            return await _send_error(send, 413, "payload_too_large",
+                                     _too_large(self.max_body), close=True)
+
+        path = scope["path"]
+        claims = None
+        if path not in PUBLIC_PATHS and method != "OPTIONS":
+            auth = headers.get("authorization", "")
+            if not auth.lower().startswith("bearer "):
+                return await _send_error(send, 401, "unauthorized",
+                                         "send 'Authorization: Bearer <token>'", head=head)
+            try:
+                claims = self.auth.verify(auth[7:].strip())
+            except NoticebotError as exc:
+                return await _send_error(send, 401, "unauthorized", exc.message, head=head)
+
+        query = scope.get("query_string", b"").decode("latin-1")
+        raw_path = path + (f"?{query}" if query else "")
+        client = scope.get("client") or ("127.0.0.1", 0)
+        # API Gateway answers HEAD from the GET route; the body is dropped on the way out.
+        event = build_event("GET" if head else method, raw_path, headers, body, claims,
+                            client[0])
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self.pool, self.api_handler, event, None)
+            status, out_headers, payload = response_parts(result)
+        except Exception:  # the handler maps its own errors; this is a bug, logged here
+            logger.exception("the API handler raised")
+            return await _send_error(send, 500, "internal_error",
+                                     "something went wrong on our side; try again", head=head)
+        await _send(send, status, _header_list(out_headers), payload, head=head)
+        return status
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+_TOO_LARGE = object()
+
+
+async def _read_body(receive, limit: int, drain_limit: int):
+    """The whole request body; ``_TOO_LARGE`` past ``limit`` (chunked bodies declare no
+    length up front); None when the client disconnected. An oversized body is still read
+    and dropped up to ``drain_limit``: closing on a client that is still sending resets the
+    connection, and the client would lose the 413."""
+    parts: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size <= limit:
+            parts.append(chunk)
+        elif size > drain_limit:
+            return _TOO_LARGE
+        if not message.get("more_body", False):
+            return b"".join(parts) if size <= limit else _TOO_LARGE
+
+
+def _headers(scope) -> dict[str, str]:
+    """Request headers by lower-case name; repeated headers joined as HTTP allows."""
+    out: dict[str, str] = {}
+    for raw_name, raw_value in scope.get("headers", []):
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+def _header_list(headers: dict[str, list[str]]) -> list[tuple[bytes, bytes]]:
+    return [(k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, values in headers.items()
+            if k.lower() not in ("content-length", "connection", "transfer-encoding")
+            for v in values]
+
+
+def _too_large(limit: int) -> str:
+    return f"request body is larger than {limit // (1024 * 1024)} MB"
+
+
+async def _send(send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *,
+                head: bool = False, close: bool = False) -> None:
+    headers = headers + [(b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+async def _send_error(send, status: int, code: str, message: str, *, head: bool = False,
+                      close: bool = False, extra_headers=()) -> int:
+    body = json.dumps(error_body(code, message)).encode()
+    headers = [(b"content-type", b"application/json"), (b"access-control-allow-origin", b"*"),
+               *extra_headers]
+    await _send(send, status, headers, body, head=head, close=close)
+    return status

@@ -1,0 +1,98 @@
+"""The API's resolver, with each request's state kept to that request.
+
+Powertools keeps the event being resolved in class attributes (``BaseRouter.current_event``,
+read by every router) and the matched route and its arguments in the resolver's ``context``
+dict. That is right for Lambda, where a container handles one event at a time. The local
+server resolves many requests at once on threads, and there they would read each other's
+events: a request would run as another caller. This resolver keeps that state in a
+ContextVar holding a fresh record per request, as Powertools' own ``HttpResolverLocal`` does
+for ASGI, so the same handler is safe in both places.
+
+Each route also builds its middleware stack lazily on its first call, and two first calls at
+once could wrap the stack twice; the build is done once, under a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+
+@dataclass
+class _RequestState:
+    event: Any = None
+    lambda_context: Any = None
+    context: dict = field(default_factory=dict)
+    processed_stack_frames: list = field(default_factory=list)
+
+
+class RequestScopedRestResolver(APIGatewayRestResolver):
+    def __init__(self, *args, **kwargs):
+        # What routers add before any request (include_router merges router contexts).
+        self._startup_state = _RequestState()
+        self._request_state: ContextVar[_RequestState | None] = ContextVar(
+            "noticebot_api_request", default=None)
+        self._stack_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    @property
+    def _state(self) -> _RequestState:
+        return self._request_state.get() or self._startup_state
+
+    # Powertools declares these as plain attributes; properties keep that interface while
+    # sending each request to its own record.
+    @property
+    def current_event(self):
+        return self._state.event
+
+    @current_event.setter
+    def current_event(self, value) -> None:
+        self._state.event = value
+
+    @property
+    def lambda_context(self):
+        return self._state.lambda_context
+
+    @lambda_context.setter
+    def lambda_context(self, value) -> None:
+        self._state.lambda_context = value
+
+    @property
+    def context(self) -> dict:
+        return self._state.context
+
+    @context.setter
+    def context(self, value: dict) -> None:
+        self._state.context = value
+
+    @property
+    def processed_stack_frames(self) -> list:
+        return self._state.processed_stack_frames
+
+    @processed_stack_frames.setter
+    def processed_stack_frames(self, value: list) -> None:
+        self._state.processed_stack_frames = value
+
+    def resolve(self, event, context) -> dict:
+        state = _RequestState(context=dict(self._startup_state.context))
+        token = self._request_state.set(state)
+        try:
+            # The parent also sets BaseRouter's class attributes; every read of the event goes
+            # through the properties above, so those shared copies are never used.
+            state.event = self._to_proxy_event(dict(getattr(event, "raw_event", event)))
+            state.lambda_context = context
+            return super().resolve(event, context)
+        finally:
+            self._request_state.reset(token)
+
+    def _call_route(self, route, route_arguments):
+        if not route._middleware_stack_built:
+            with self._stack_lock:
+                if not route._middleware_stack_built:
+                    route._build_middleware_stack(router_middlewares=self._router_middlewares,
+                                                  app=self)
+        return super()._call_route(route, route_arguments)
