@@ -12,6 +12,10 @@ export HF_HUB_OFFLINE := 1
 APP_STAMP := $(VENV)/.app-installed
 DEV_STAMP := $(VENV)/.dev-installed
 TRAIN_STAMP := $(VENV)/.train-installed
+# Schemathesis (the API fuzzer the suite runs) in a venv of its own: its pytest plugin and
+# Hypothesis would otherwise load into every pytest run of the project's suite.
+FUZZ_VENV := .venv-schemathesis
+FUZZ_STAMP := $(FUZZ_VENV)/.installed
 
 .PHONY: finetune-demo run test test-fast test-mobile test-cdk bench bundles synth cost install install-system install-dev clean
 
@@ -40,6 +44,11 @@ $(DEV_STAMP): $(APP_STAMP) $(TRAIN_STAMP) requirements-dev.txt requirements-aws.
 	$(PIP) install -r requirements-dev.txt
 	touch $@
 
+$(FUZZ_STAMP): requirements-fuzz.txt
+	$(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/python -m pip install -r requirements-fuzz.txt
+	touch $@
+
 install: $(APP_STAMP)
 install-dev: $(DEV_STAMP)
 
@@ -47,8 +56,9 @@ install-dev: $(DEV_STAMP)
 run: $(APP_STAMP)
 	bash mobile/scripts/serve_web.sh --port 8080 --api http://127.0.0.1:8000 -- $(VENV)/bin/noticebot serve
 
-# Python suite, then the app's checks (tsc, jest, web export, Playwright e2e against the real API).
-test: $(DEV_STAMP)
+# Python suite (schemathesis fuzzes the API in it), then the app's checks (tsc, jest, web export,
+# Playwright e2e against the real API).
+test: $(DEV_STAMP) $(FUZZ_STAMP)
 	bash scripts/test_all.sh
 
 test-mobile: $(APP_STAMP)
@@ -87,4 +97,4 @@ test-cdk: $(DEV_STAMP)
 	$(PY) -m pytest tests/cdk
 
 clean:
-	rm -rf $(VENV) .noticebot .pytest_cache
+	rm -rf $(VENV) $(FUZZ_VENV) .noticebot .pytest_cache

@@ -25,6 +25,7 @@ from noticebot.config import Settings
 from noticebot.domain.models import DocumentStatus, Principal
 from noticebot.handlers.runtime import use_container
 from noticebot.ports.embedder import Embedder
+from noticebot.services.documents import UploadOutcome
 from noticebot.services.ingest import EMBED_BATCH
 
 POOLED_WS = "bench-pooled"
@@ -112,12 +113,12 @@ def ingest_passages(container, embedder: BenchEmbedder, datasets: dict[str, list
     for start in range(0, len(items), batch):
         t0 = time.perf_counter()
         for name, row in items[start : start + batch]:
-            doc, new = container.documents.upload(
+            doc, outcome = container.documents.upload(
                 principal, _filename(row["_id"]), row["text"].encode("utf-8"), "text/plain",
                 metadata={"dataset": name, "corpus_id": row["_id"]}, title=row.get("title") or None,
             )
             id_map[f"{name}/{row['_id']}"] = doc.document_id
-            created += new
+            created += outcome is UploadOutcome.CREATED
         t1 = time.perf_counter()
         container.queue.drain()
         t2 = time.perf_counter()
@@ -135,7 +136,7 @@ def ingest_passages(container, embedder: BenchEmbedder, datasets: dict[str, list
         "passages": len(items), "documents_created": created,
         "duplicates_deduplicated": len(items) - created, "statuses": statuses,
         "failed": [(d.title, d.error) for d in docs if d.status == DocumentStatus.FAILED][:10],
-        "dead_letters": len(container.queue.dead_letters),
+        "dead_letters": len(container.queue.messages.dead_letters()),
         "chunks": chunks, "index_count": container.index.count(POOLED_WS),
         "wall_s": round(wall, 2), "upload_s": round(upload_s, 2), "drain_s": round(drain_s, 2),
         "passages_per_s": round(len(items) / wall, 2), "chunks_per_s": round(chunks / wall, 2),

@@ -39,10 +39,12 @@ def multipart(fields: dict[str, str], files: dict[str, tuple[str, bytes, str]]) 
 class ApiClient:
     def __init__(self, handler):
         self.handler = handler
+        self.last_response: dict = {}
 
     def call(self, method: str, path: str, json_body=None, claims: dict | None = None,
              raw_body: bytes | None = None, content_type: str | None = None,
-             query: dict | None = None) -> tuple[int, dict | None]:
+             query: dict | None = None, event_overrides: dict | None = None,
+             ) -> tuple[int, dict | None]:
         event = copy.deepcopy(TEMPLATE)
         event["httpMethod"] = method
         event["path"] = path
@@ -59,13 +61,16 @@ class ApiClient:
             raw_body = json.dumps(json_body).encode()
             content_type = "application/json"
         if raw_body is not None:
-            event["headers"]["Content-Type"] = content_type
-            event["multiValueHeaders"]["Content-Type"] = [content_type]
-            if content_type.startswith("multipart/"):
+            if content_type is not None:  # None: a body sent without a Content-Type
+                event["headers"]["Content-Type"] = content_type
+                event["multiValueHeaders"]["Content-Type"] = [content_type]
+            # Multipart is one of the REST API's binary media types (cdk/constructs/api.py).
+            if (content_type or "").lower().startswith("multipart/"):
                 event["body"] = base64.b64encode(raw_body).decode()
                 event["isBase64Encoded"] = True
             else:
                 event["body"] = raw_body.decode("utf-8", "replace")
-        response = self.handler(event, None)
+        event.update(event_overrides or {})
+        response = self.last_response = self.handler(event, None)
         body = response.get("body")
         return response["statusCode"], (json.loads(body) if body else None)

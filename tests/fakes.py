@@ -118,3 +118,17 @@ class FakeVectorIndex(VectorIndex):
             hits.append(SearchHit(chunk=c, score=score, bm25_score=lexical, dense_score=dense))
         hits.sort(key=lambda h: (-h.score, h.chunk.chunk_id))
         return hits[: query.top_k]
+
+
+def dead_process():
+    """The identity of a process that has exited and been reaped: a queue receiver that
+    crashed. (Its pid could be reused one day; its start time would then differ.)"""
+    import socket
+    import subprocess
+    import sys
+
+    from noticebot.adapters.local.process_liveness import ProcessIdentity
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return ProcessIdentity(host=socket.gethostname(), pid=child.pid, started="1")

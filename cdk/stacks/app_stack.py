@@ -35,7 +35,7 @@ from cdk.config import StageConfig
 from cdk.constructs.api import Api
 from cdk.constructs.embedding import Embedding
 from cdk.constructs.function import ServiceFunction
-from cdk.constructs.ingestion import Ingestion
+from cdk.constructs.ingestion import MAX_RECEIVE_COUNT, Ingestion
 from cdk.constructs.models import Models
 from cdk.constructs.monitoring import Monitoring
 from cdk.constructs.search import Search
@@ -61,6 +61,12 @@ def function_environment(config: StageConfig, storage: Storage, search: Search, 
         "NOTICEBOT_EMBED_MODEL_DIR": EMBED_MODEL_DIR,
         "NOTICEBOT_MAX_UPLOAD_BYTES": str(config.functions.max_upload_bytes),
         "NOTICEBOT_PRESIGNED_MAX_BYTES": str(config.functions.presigned_max_bytes),
+        # One ingest attempt's time budget (= the ingest function's timeout: the lease an
+        # attempt holds on its document) and the upload queue's maxReceiveCount (a failure on
+        # the last delivery fails the document). The API reads both too, to tell a stuck
+        # document (retried on re-upload, failed once its last attempt ran out) from a busy one.
+        "NOTICEBOT_INGEST_TIMEOUT_S": str(config.functions.ingest_timeout_s),
+        "NOTICEBOT_INGEST_MAX_RECEIVES": str(MAX_RECEIVE_COUNT),
         "POWERTOOLS_SERVICE_NAME": f"{config.project}-{service}",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }

@@ -5,6 +5,7 @@ Nothing here runs at import time. Tests pass fakes for any port.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,12 @@ from noticebot.services.ingest import IngestService
 from noticebot.services.models import ModelService
 from noticebot.services.notices import NoticeService
 from noticebot.services.search import SearchService
+
+
+INGEST_QUEUE = "noticebot-ingest"
+# AWS's guidance for SQS event sources, which cdk/constructs/ingestion.py follows too: a
+# visibility timeout of at least 6x the function timeout.
+VISIBILITY_FACTOR = 6
 
 
 @dataclass
@@ -38,7 +45,9 @@ class Container:
     models: ModelService | None = None
     launcher: Any = None  # TrainingLauncher (SageMaker / subprocess)
     registry: Any = None  # ModelRegistry (SageMaker model packages + components / local)
-    queue: Any = None  # local mode: the in-process S3 -> SQS -> Lambda stand-in
+    # local mode: the S3 -> SQS -> Lambda stand-in, a QueueWorker (drain / start / stop) over
+    # the durable SqliteQueue in <data>/queue.sqlite3 (``queue.messages``)
+    queue: Any = None
     auth: Any = None  # local mode: the JWT authority the dev server verifies with
 
 
@@ -56,10 +65,12 @@ def _services(settings: Settings, metadata, blobs, index, embedder, chat_model,
         finetune=FineTuneService(metadata, blobs, index, launcher, fixed={
             "model_name_or_path": settings.base_model,
             "chat_template": settings.training_chat_template}),
-        documents=DocumentService(metadata, blobs, index, settings.max_upload_bytes),
+        documents=DocumentService(metadata, blobs, index, settings.max_upload_bytes,
+                                  budget=settings.ingest_budget),
         ingest=IngestService(metadata, blobs, index, embedder, settings.chunk_max_tokens,
                              settings.chunk_overlap_tokens, engines=engines,
-                             transcription_jobs=transcription_jobs),
+                             transcription_jobs=transcription_jobs,
+                             budget=settings.ingest_budget),
         notices=NoticeService(metadata, index, embedder, settings.chunk_max_tokens,
                               settings.chunk_overlap_tokens),
         search=search,
@@ -92,15 +103,23 @@ def bootstrap(settings: Settings | None = None, *, embedder: Embedder | None = N
 
 def _bootstrap_local(settings, embedder, chat_model, index, metadata, start_worker,
                      engines=None, launcher=None, registry=None) -> Container:
+    from noticebot.adapters.local.events import s3_object_created
     from noticebot.adapters.local.folder_blob_store import FolderBlobStore
-    from noticebot.adapters.local.in_process_queue import InProcessQueue
     from noticebot.adapters.local.jwt_auth import LocalJwtAuthority
+    from noticebot.adapters.local.queue_worker import QueueWorker
     from noticebot.adapters.local.sqlite_metadata_store import SqliteMetadataStore
+    from noticebot.adapters.local.sqlite_queue import SqliteQueue
 
     data = settings.data_dir
     data.mkdir(parents=True, exist_ok=True)
-    queue = InProcessQueue()
-    blobs = FolderBlobStore(data / "blobs", on_object_created=queue.on_object_created)
+    # The ingest queue as CDK configures SQS: visibility 6x one attempt, the same max receives.
+    messages = SqliteQueue(data / "queue.sqlite3", name=INGEST_QUEUE,
+                           visibility_timeout_s=VISIBILITY_FACTOR * settings.ingest_timeout_s,
+                           max_receives=settings.ingest_max_receives)
+    queue = QueueWorker(messages)
+    # What the bucket notification does in AWS: every stored object's event goes to the queue.
+    blobs = FolderBlobStore(data / "blobs", on_object_created=lambda key, size: queue.send(
+        json.dumps(s3_object_created(key, size))))
     metadata = metadata or SqliteMetadataStore(data / "metadata.sqlite3")
     if index is None:
         from noticebot.adapters.local.hybrid_index import EmbeddedHybridIndex
@@ -138,9 +157,28 @@ def _bootstrap_local(settings, embedder, chat_model, index, metadata, start_work
     from noticebot.handlers import ingest as ingest_handler
 
     queue.consumer = lambda event: ingest_handler.handler(event, None)
+    queue.housekeeping = lambda: _sweep_stuck_documents(container, messages)
     if start_worker:
         queue.start()
     return container
+
+
+def _sweep_stuck_documents(container: Container, messages) -> None:
+    """Settles documents stranded in queued / processing with no message left for them (the
+    process died between writing the row and storing the file, or the queue gave up on it):
+    the local worker's housekeeping. Only the local store reads across workspaces."""
+    from noticebot.handlers.ingest import object_keys
+
+    unsettled = getattr(container.metadata, "unsettled_documents", None)
+    if unsettled is None:
+        return
+    keys: set[str] = set()
+    for body in messages.pending_bodies():
+        try:
+            keys.update(object_keys(json.loads(body)))
+        except (ValueError, TypeError, KeyError, AttributeError):
+            continue  # not an S3 event: concerns no document
+    container.documents.stuck.sweep(unsettled(), keys)
 
 
 def _local_tuning(settings: Settings, blobs, chat_model, launcher, registry):

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from noticebot.domain.ingest_budget import IngestBudget
+
 
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -26,6 +28,12 @@ class Settings:
     chat_top_k: int = 4
     chat_max_new_tokens: int = 200
     history_turns: int = 4
+    # One ingest attempt's time budget (the ingest function's timeout on AWS): how long an
+    # attempt holds its document before another delivery may take it over.
+    ingest_timeout_s: int = 300
+    # Deliveries of an ingest message before it is dead-lettered (the queue's maxReceiveCount);
+    # a failure on the last one fails the document.
+    ingest_max_receives: int = 3
     # aws mode (set by the CDK stacks; see noticebot.bootstrap_aws). Empty = not configured.
     aws_region: str = ""
     bucket: str = ""
@@ -60,6 +68,10 @@ class Settings:
     model_package_group: str = ""  # SageMaker model package group of this deployment
     adapter_image: str = ""  # inference image recorded in model packages (the LMI container)
 
+    @property
+    def ingest_budget(self) -> IngestBudget:
+        return IngestBudget(attempt_s=self.ingest_timeout_s, max_attempts=self.ingest_max_receives)
+
     @classmethod
     def from_env(cls) -> "Settings":
         return cls(
@@ -67,6 +79,8 @@ class Settings:
             data_dir=Path(os.environ.get("NOTICEBOT_DATA", ".noticebot")),
             max_upload_bytes=_int("NOTICEBOT_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
             chat_max_new_tokens=_int("NOTICEBOT_CHAT_MAX_NEW_TOKENS", cls.chat_max_new_tokens),
+            ingest_timeout_s=_int("NOTICEBOT_INGEST_TIMEOUT_S", cls.ingest_timeout_s),
+            ingest_max_receives=_int("NOTICEBOT_INGEST_MAX_RECEIVES", cls.ingest_max_receives),
             aws_region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),
             bucket=os.environ.get("NOTICEBOT_BUCKET", ""),
             kms_key_id=os.environ.get("NOTICEBOT_KMS_KEY_ID", ""),

@@ -12,7 +12,7 @@ ENV_CONTRACT = {
     "NOTICEBOT_SEARCH_ENDPOINT", "NOTICEBOT_SEARCH_SERVICE", "NOTICEBOT_SEARCH_INDEX",
     "NOTICEBOT_CHAT_ENDPOINT", "NOTICEBOT_CHAT_COMPONENT", "NOTICEBOT_EMBED_MODEL_DIR",
     "NOTICEBOT_MAX_UPLOAD_BYTES", "NOTICEBOT_PRESIGNED_MAX_BYTES", "POWERTOOLS_SERVICE_NAME",
-    "POWERTOOLS_LOG_LEVEL",
+    "POWERTOOLS_LOG_LEVEL", "NOTICEBOT_INGEST_TIMEOUT_S", "NOTICEBOT_INGEST_MAX_RECEIVES",
 }
 # Fine-tuning (noticebot.config Settings.from_env): the API launches jobs, the deploy function
 # registers and deploys their adapters. NOTICEBOT_BASE_MODEL_S3 joins them only when the stage
@@ -148,6 +148,12 @@ def test_queue_dead_letters_and_visibility_longer_than_the_function(dev, config)
     ingest = functions(dev)["noticebot.handlers.ingest.handler"]
     assert ingest["Timeout"] == fn_cfg.ingest_timeout_s
     assert uploads["VisibilityTimeout"] >= 6 * ingest["Timeout"]
+    # The function fails a document on the queue's last delivery and leases each document for
+    # exactly its own timeout: both settings must be the queue's and the function's.
+    env = ingest["Environment"]["Variables"]
+    assert env["NOTICEBOT_INGEST_MAX_RECEIVES"] == str(
+        uploads["RedrivePolicy"]["maxReceiveCount"])
+    assert env["NOTICEBOT_INGEST_TIMEOUT_S"] == str(ingest["Timeout"])
     assert all(q["Properties"].get("SqsManagedSseEnabled") is True for q in queues.values())
 
 

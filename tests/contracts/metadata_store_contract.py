@@ -15,6 +15,9 @@ from noticebot.domain.models import (
 )
 
 
+LEASE = timedelta(seconds=300)
+
+
 def make_doc(ws="ws1", doc_id="d1", sha="abc", status=DocumentStatus.QUEUED, source="upload"):
     return Document(workspace_id=ws, document_id=doc_id, filename="a.txt", title="A",
                     content_type="text/plain", size_bytes=3, sha256=sha,
@@ -76,6 +79,93 @@ class MetadataStoreContract:
                                          allowed_from=(DocumentStatus.PROCESSING,),
                                          error="password protected PDF")
         assert store.get_document("ws1", "d1").error == "password protected PDF"
+
+    # ---------------------------------------------------------------- ingest leases
+    def test_a_claim_starts_an_attempt_under_a_lease(self, store):
+        store.put_document(make_doc())
+        t0 = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+        assert store.claim_document("ws1", "d1", holder="msg-1", lease_until=t0 + LEASE, now=t0)
+        got = store.get_document("ws1", "d1")
+        assert got.status == DocumentStatus.PROCESSING and got.attempts == 1
+        assert (got.lease_until, got.lease_holder) == (t0 + LEASE, "msg-1")
+
+    def test_a_live_lease_refuses_another_delivery_until_it_runs_out(self, store):
+        store.put_document(make_doc())
+        t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+        assert store.claim_document("ws1", "d1", holder="msg-1", lease_until=t0 + LEASE, now=t0)
+        later = t0 + LEASE - timedelta(seconds=1)
+        assert not store.claim_document("ws1", "d1", holder="msg-2", lease_until=later + LEASE,
+                                        now=later)
+        assert store.get_document("ws1", "d1").lease_holder == "msg-1"
+        expired = t0 + LEASE
+        assert store.claim_document("ws1", "d1", holder="msg-2", lease_until=expired + LEASE,
+                                    now=expired)
+        got = store.get_document("ws1", "d1")
+        assert (got.attempts, got.lease_holder, got.lease_until) == (2, "msg-2", expired + LEASE)
+
+    def test_a_redelivered_message_takes_over_its_own_lease_at_once(self, store):
+        # The queue redelivers a message only once its earlier receive is over (visibility
+        # timeout, failure, or its receiver died), so that attempt no longer runs.
+        store.put_document(make_doc())
+        t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+        assert store.claim_document("ws1", "d1", holder="msg-1", lease_until=t0 + LEASE, now=t0)
+        soon = t0 + timedelta(seconds=5)
+        assert store.claim_document("ws1", "d1", holder="msg-1", lease_until=soon + LEASE, now=soon)
+        assert store.get_document("ws1", "d1").attempts == 2
+
+    def test_a_claim_never_reopens_a_settled_or_missing_document(self, store):
+        t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+        for doc_id, status in (("i", DocumentStatus.INDEXED), ("f", DocumentStatus.FAILED)):
+            store.put_document(make_doc(doc_id=doc_id, sha=doc_id, status=status))
+            assert not store.claim_document("ws1", doc_id, holder="m", lease_until=t0 + LEASE,
+                                            now=t0)
+            got = store.get_document("ws1", doc_id)
+            assert (got.status, got.attempts) == (status, 0)
+        assert not store.claim_document("ws1", "ghost", holder="m", lease_until=t0 + LEASE, now=t0)
+        assert store.get_document("ws1", "ghost") is None
+
+    def test_processing_without_a_recorded_lease_can_be_taken_over(self, store):
+        store.put_document(make_doc(status=DocumentStatus.PROCESSING))
+        t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+        assert store.claim_document("ws1", "d1", holder="m", lease_until=t0 + LEASE, now=t0)
+        assert store.get_document("ws1", "d1").lease_holder == "m"
+
+    def test_requeue_resets_a_failed_document_unless_it_changed_since_read(self, store):
+        doc = make_doc(status=DocumentStatus.FAILED)
+        doc.error, doc.attempts = "indexing failed", 3
+        store.put_document(doc)
+        seen = store.get_document("ws1", "d1")
+        assert store.requeue_document("ws1", "d1", seen=seen, reset_attempts=True)
+        got = store.get_document("ws1", "d1")
+        assert (got.status, got.attempts, got.error, got.lease_until, got.lease_holder) == (
+            DocumentStatus.QUEUED, 0, None, None, "")
+        # What was read is stale now: a second requeue on it loses.
+        assert not store.requeue_document("ws1", "d1", seen=seen, reset_attempts=True)
+
+    def test_requeue_of_a_stuck_attempt_can_keep_its_attempt_count(self, store):
+        store.put_document(make_doc())
+        t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+        store.claim_document("ws1", "d1", holder="m", lease_until=t0 + LEASE, now=t0)
+        seen = store.get_document("ws1", "d1")
+        assert store.requeue_document("ws1", "d1", seen=seen, reset_attempts=False)
+        got = store.get_document("ws1", "d1")
+        assert (got.status, got.attempts, got.lease_until) == (DocumentStatus.QUEUED, 1, None)
+
+    def test_a_transition_can_require_the_document_unchanged_since_read(self, store):
+        store.put_document(make_doc())
+        seen = store.get_document("ws1", "d1")
+        t0 = datetime(2026, 3, 1, tzinfo=timezone.utc)
+        store.claim_document("ws1", "d1", holder="m", lease_until=t0 + LEASE, now=t0)
+        assert not store.transition_document(
+            "ws1", "d1", DocumentStatus.FAILED, error="stuck",
+            allowed_from=(DocumentStatus.QUEUED, DocumentStatus.PROCESSING),
+            unchanged_since=seen.updated_at)
+        fresh = store.get_document("ws1", "d1")
+        assert fresh.status == DocumentStatus.PROCESSING
+        assert store.transition_document(
+            "ws1", "d1", DocumentStatus.FAILED, error="stuck",
+            allowed_from=(DocumentStatus.PROCESSING,), unchanged_since=fresh.updated_at)
+        assert store.get_document("ws1", "d1").error == "stuck"
 
     def test_notices_round_trip_order_and_scope(self, store):
         t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -93,14 +93,14 @@ def results(tmp_path_factory):
     rows = _rows()
     if not rows:
         pytest.skip(f"shared corpus not found at {CORPUS}")
-    for noisy in ("pypdf", "noticebot.services.ingest", "noticebot.adapters.local.in_process_queue",
+    for noisy in ("pypdf", "noticebot.services.ingest", "noticebot.adapters.local.queue_worker",
                   "faster_whisper"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
+    # One receive: a crash shows as a dead letter (and a failed document), not as three retries.
     settings = Settings(data_dir=tmp_path_factory.mktemp("corpus-ingest"),
-                        max_upload_bytes=100 * 1024 * 1024)
+                        max_upload_bytes=100 * 1024 * 1024, ingest_max_receives=1)
     container = bootstrap(settings, embedder=FakeEmbedder(), chat_model=FakeChatModel())
     container.ingest.limits = ParseLimits(max_seconds=BUDGET_SECONDS)
-    container.queue.max_receives = 1  # a crash shows as a dead letter, not as three retries
     use_container(container)  # the ingest Lambda handler the queue calls uses this container
     out: dict[str, dict] = {}
     started_all = time.perf_counter()
@@ -111,7 +111,7 @@ def results(tmp_path_factory):
         editor = Principal("corpus", f"corpus-{number:03d}", is_editor=True)
         entry = {"file": row["path"], "bytes": len(data), "tags": row["tags"],
                  "detected": detect_kind(data, path.name, row["mime"] or None)}
-        dead_before = len(container.queue.dead_letters)
+        dead_before = len(container.queue.messages.dead_letters())
         t0 = time.perf_counter()
         try:
             with _Alarm(PER_FILE_SECONDS):
@@ -127,7 +127,7 @@ def results(tmp_path_factory):
         except Exception as exc:  # noqa: BLE001 - recorded; the assertions report it
             entry.update(outcome="crash", chunks=0, error=f"{type(exc).__name__}: {exc}")
         entry["seconds"] = round(time.perf_counter() - t0, 2)
-        entry["dead_letters"] = len(container.queue.dead_letters) - dead_before
+        entry["dead_letters"] = len(container.queue.messages.dead_letters()) - dead_before
         out[row["path"]] = entry
     total = time.perf_counter() - started_all
     _write_reports(list(out.values()), total)

@@ -99,8 +99,18 @@ def test_methods_the_api_does_not_serve_are_json_errors(fake_model_server):
     [(status, headers, body)] = responses(exchange(base, request_bytes("TRACE", "/api/health")))
     assert (status, error_code(body)) == (405, "method_not_allowed")
     assert "GET" in headers["allow"]
-    [(status, _, body)] = responses(exchange(base, request_bytes("PROPFIND", "/api/health")))
-    assert (status, error_code(body)) == (501, "not_implemented")
+    for method in ("PROPFIND", "QUERY"):
+        [(status, headers, body)] = responses(exchange(base, request_bytes(method, "/api/health")))
+        assert (status, error_code(body)) == (405, "method_not_allowed")
+        assert "DELETE" in headers["allow"]
+
+
+def test_an_encoded_question_mark_stays_in_the_path(fake_model_server):
+    container, base = fake_model_server
+    token = container.auth.issue("mem", "ws1")
+    for path in ("/api/notices/%3Fx", "/api/notices/%23x", "/api/documents/%3F"):
+        [(status, _, body)] = responses(exchange(base, request_bytes("GET", path, token)))
+        assert (status, error_code(body)) == (404, "not_found"), path
 
 
 def test_head_answers_like_get_without_a_body(fake_model_server):

@@ -47,6 +47,12 @@ class Document:
     uploaded_by: str = ""
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
+    # Ingest bookkeeping (see domain.ingest_budget): attempts started since the document was
+    # last queued afresh; while processing, when the running attempt's time budget ends and
+    # which queue message's attempt holds it.
+    attempts: int = 0
+    lease_until: datetime | None = None
+    lease_holder: str = ""
 
 
 @dataclass

@@ -5,22 +5,23 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 TEXT_TYPES = ("application/json", "text/", "application/x-www-form-urlencoded")
 
 
-def build_event(method: str, raw_path: str, headers: dict[str, str], body: bytes,
-                claims: dict | None, source_ip: str = "127.0.0.1") -> dict:
-    url = urlsplit(raw_path)
-    query = parse_qs(url.query, keep_blank_values=True)
+def build_event(method: str, path: str, query_string: str, headers: dict[str, str],
+                body: bytes, claims: dict | None, source_ip: str = "127.0.0.1") -> dict:
+    """``path`` is already percent-decoded (an encoded "?" or "#" in it is part of the path,
+    never a query), ``query_string`` the raw query without its "?"."""
+    query = parse_qs(query_string, keep_blank_values=True)
     content_type = headers.get("Content-Type") or headers.get("content-type") or ""
     # API Gateway base64-encodes bodies of binary media types (multipart is one).
     is_text = not body or any(t in content_type for t in TEXT_TYPES)
     request_context = {
         "resourcePath": "/{proxy+}",
         "httpMethod": method,
-        "path": url.path,
+        "path": path,
         "stage": "local",
         "requestId": str(uuid.uuid4()),
         "requestTimeEpoch": int(time.time() * 1000),
@@ -34,13 +35,13 @@ def build_event(method: str, raw_path: str, headers: dict[str, str], body: bytes
         request_context["authorizer"] = {"claims": claims}
     return {
         "resource": "/{proxy+}",
-        "path": url.path,
+        "path": path,
         "httpMethod": method,
         "headers": dict(headers),
         "multiValueHeaders": {k: [v] for k, v in headers.items()},
         "queryStringParameters": {k: v[-1] for k, v in query.items()} or None,
         "multiValueQueryStringParameters": query or None,
-        "pathParameters": {"proxy": url.path.lstrip("/")},
+        "pathParameters": {"proxy": path.lstrip("/")},
         "stageVariables": None,
         "requestContext": request_context,
         "body": (body.decode("utf-8", "replace") if is_text else base64.b64encode(body).decode())

@@ -70,13 +70,28 @@ def cmd_ingest(args) -> int:
     failed = 0
     for path in tqdm([Path(p) for p in args.paths], unit="file", disable=args.quiet):
         doc, _ = container.documents.upload(principal, path.name, path.read_bytes())
-        container.queue.drain()
-        doc = container.documents.get(principal, doc.document_id)
+        doc = _settled(container, principal, doc.document_id)
         if doc.status.value != "indexed":
             failed += 1
             tqdm.write(f"{path}: {doc.status.value}: {doc.error}")
     print(f"{len(args.paths) - failed} indexed, {failed} failed")
     return 1 if failed else 0
+
+
+def _settled(container, principal, document_id: str):
+    """Drains the queue, then waits for the document to settle: a server running on the same
+    data folder shares the queue and may have taken its message. Gives up after one attempt's
+    time budget per delivery the queue allows, returning the document as it is."""
+    import time
+
+    settings = container.settings
+    deadline = time.monotonic() + settings.ingest_timeout_s * settings.ingest_max_receives
+    while True:
+        container.queue.drain()
+        doc = container.documents.get(principal, document_id)
+        if doc.status.value in ("indexed", "failed") or time.monotonic() > deadline:
+            return doc
+        time.sleep(0.2)
 
 
 def cmd_search(args) -> int:

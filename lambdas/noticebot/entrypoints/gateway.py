@@ -26,9 +26,8 @@ logger = logging.getLogger(__name__)
 
 PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json"})
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload cap
+# Any other method (TRACE, CONNECT, WebDAV's, QUERY...) is a 405 naming these.
 API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
-# Methods HTTP defines that this API never serves (405); anything else is unknown (501).
-KNOWN_METHODS = frozenset(API_METHODS) | {"TRACE", "CONNECT"}
 ALLOW = ", ".join(API_METHODS)
 
 LambdaHandler = Callable[[dict, object], dict]
@@ -55,9 +54,8 @@ class LocalApiGateway:
         method = scope["method"].upper()
         head = method == "HEAD"
         if method not in API_METHODS:
-            status = 405 if method in KNOWN_METHODS else 501
-            code = "method_not_allowed" if status == 405 else "not_implemented"
-            return await _send_error(send, status, code, f"this API does not serve {method}",
+            return await _send_error(send, 405, "method_not_allowed",
+                                     f"this API does not serve {method}",
                                      extra_headers=[(b"allow", ALLOW.encode())])
         headers = _headers(scope)
         declared = headers.get("content-length", "")
@@ -84,10 +82,9 @@ class LocalApiGateway:
                 return await _send_error(send, 401, "unauthorized", exc.message, head=head)
 
         query = scope.get("query_string", b"").decode("latin-1")
-        raw_path = path + (f"?{query}" if query else "")
         client = scope.get("client") or ("127.0.0.1", 0)
         # API Gateway answers HEAD from the GET route; the body is dropped on the way out.
-        event = build_event("GET" if head else method, raw_path, headers, body, claims,
+        event = build_event("GET" if head else method, path, query, headers, body, claims,
                             client[0])
         loop = asyncio.get_running_loop()
         try:

@@ -1,7 +1,11 @@
 """The ingest Lambda: SQS records carrying S3 ObjectCreated events.
 
 BatchProcessor reports failures per record (partial batch response), so one bad
-message is retried alone and lands in the dead-letter queue after its retries.
+message is retried alone and lands in the dead-letter queue after its retries. Each record's
+message id and ApproximateReceiveCount go to the ingest service: the id holds the document's
+lease, the count tells the queue's last delivery (NOTICEBOT_INGEST_MAX_RECEIVES, the
+queue's maxReceiveCount), on which a failure fails the document instead of leaving it
+processing.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from noticebot.handlers.runtime import get_container
+from noticebot.services.ingest import Delivery
 
 logger = logging.getLogger(__name__)
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -39,8 +44,10 @@ def record_handler(record: SQSRecord) -> None:
     if body.get("Event") == "s3:TestEvent":
         return
     ingest = get_container().ingest
+    delivery = Delivery(message_id=record.message_id,
+                        receive_count=int(record.attributes.get("ApproximateReceiveCount") or 1))
     for key in object_keys(body):
-        ingest.ingest_object(key)
+        ingest.ingest_object(key, delivery)
 
 
 def handler(event: dict, context) -> dict:

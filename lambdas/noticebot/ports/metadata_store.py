@@ -7,6 +7,7 @@ Every read and write names the workspace; rows of one workspace are invisible to
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from datetime import datetime
 
 from noticebot.domain.models import (
     Conversation,
@@ -44,10 +45,30 @@ class MetadataStore(ABC):
         chunk_count: int | None = None,
         page_count: int | None = None,
         title: str | None = None,
+        unchanged_since: datetime | None = None,
     ) -> bool:
         """Conditional status change: applied only if the current status is in
         ``allowed_from``. Returns whether it was applied (a stale message loses).
-        ``title`` (when given) replaces the document's title: the one found inside the file."""
+        ``title`` (when given) replaces the document's title: the one found inside the file.
+        ``unchanged_since`` (when given): applied only if the stored ``updated_at`` still equals
+        it, so a decision taken on what was read loses to any change made since."""
+
+    @abstractmethod
+    def claim_document(self, workspace_id: str, document_id: str, *, holder: str,
+                       lease_until: datetime, now: datetime) -> bool:
+        """Starts an ingest attempt, in one conditional write: a queued document becomes
+        processing; a processing one is taken over only when the lease of the attempt before
+        has run out (``lease_until <= now``, or none recorded) or was held by ``holder`` itself
+        (the queue redelivered that message, so its earlier attempt is over). Counts the
+        attempt, records ``holder`` and ``lease_until`` and clears the error. Indexed, failed,
+        missing documents and live leases of other holders are refused: returns False."""
+
+    @abstractmethod
+    def requeue_document(self, workspace_id: str, document_id: str, *, seen: Document,
+                         reset_attempts: bool) -> bool:
+        """Puts a failed or stuck document back to queued (lease and error cleared, attempts
+        reset when ``reset_attempts``), only if it is unchanged since ``seen`` was read (same
+        status and ``updated_at``). Returns whether it was applied."""
 
     @abstractmethod
     def delete_document(self, workspace_id: str, document_id: str) -> bool: ...

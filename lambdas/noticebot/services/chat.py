@@ -7,7 +7,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 
-from noticebot.domain.errors import InvalidRequest, ModelUnavailable, NotFound
+from noticebot.domain.errors import ModelUnavailable, NotFound
 from noticebot.domain.models import Citation, Conversation, ConversationTurn, Principal
 from noticebot.domain.tuning import BASE_MODEL_ID
 from noticebot.llm.prompts import NO_ANSWER, build_messages
@@ -84,7 +84,7 @@ class ChatService:
         if self.models is not None:
             version = self.models.resolve(principal.workspace_id, model)
         elif model not in (None, BASE_MODEL_ID):
-            raise InvalidRequest(f"unknown model '{model}'")
+            raise NotFound(f"model '{model}' not found")
         else:
             version = None
         passages = self.search.search(principal, query, top_k=top_k or self.top_k)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import logging
 import re
@@ -9,9 +10,11 @@ import unicodedata
 import uuid
 
 from noticebot.domain.errors import Forbidden, InvalidRequest, NotFound, PayloadTooLarge
-from noticebot.domain.models import Document, DocumentStatus, Principal
+from noticebot.domain.ingest_budget import IngestBudget
+from noticebot.domain.models import Document, Principal, utcnow
 from noticebot.ports import BlobStore, MetadataStore, VectorIndex
 from noticebot.ports.blob_store import raw_key
+from noticebot.services.stuck_documents import StuckDocuments
 
 logger = logging.getLogger(__name__)
 
@@ -29,19 +32,30 @@ def require_editor(principal: Principal) -> None:
         raise Forbidden("only editors may change this workspace's board")
 
 
+class UploadOutcome(str, enum.Enum):
+    CREATED = "created"  # a new document, queued
+    RETRIED = "retried"  # the failed or stuck document with these bytes, queued again
+    DUPLICATE = "duplicate"  # a healthy document with these bytes exists: nothing queued
+
+
 class DocumentService:
     def __init__(self, metadata: MetadataStore, blobs: BlobStore, index: VectorIndex,
-                 max_upload_bytes: int):
+                 max_upload_bytes: int, *, budget: IngestBudget | None = None, clock=utcnow):
         self.metadata = metadata
         self.blobs = blobs
         self.index = index
         self.max_upload_bytes = max_upload_bytes
+        self.budget = budget or IngestBudget()
+        self._clock = clock
+        self.stuck = StuckDocuments(metadata, blobs, index, self.budget, clock)
 
     def upload(self, principal: Principal, filename: str, data: bytes,
                content_type: str | None = None, metadata: dict | None = None,
-               title: str | None = None) -> tuple[Document, bool]:
-        """Stores the file and queues it. Returns (document, created): the same content
-        uploaded again returns the existing document instead of indexing it twice."""
+               title: str | None = None) -> tuple[Document, UploadOutcome]:
+        """Stores the file and queues it. The same content uploaded again returns the
+        existing document instead of indexing it twice (DUPLICATE), unless that one failed
+        or is stuck: then it is retried under its own id (RETRIED), which is how a person
+        retries a document."""
         require_editor(principal)
         if len(data) > self.max_upload_bytes:
             raise PayloadTooLarge(
@@ -53,8 +67,8 @@ class DocumentService:
             raise InvalidRequest("the file needs a name")
         digest = hashlib.sha256(data).hexdigest()
         existing = self.metadata.find_document_by_sha256(principal.workspace_id, digest)
-        if existing and existing.status != DocumentStatus.FAILED:
-            return existing, False
+        if existing:
+            return self._upload_again(existing, data)
         document_id = uuid.uuid4().hex
         doc = Document(
             workspace_id=principal.workspace_id,
@@ -71,16 +85,26 @@ class DocumentService:
         # The row first: the object-created event that follows must find it.
         self.metadata.put_document(doc)
         self.blobs.put(doc.blob_key, data, doc.content_type)
-        return doc, True
+        return doc, UploadOutcome.CREATED
+
+    def _upload_again(self, existing: Document, data: bytes) -> tuple[Document, UploadOutcome]:
+        if not self.budget.may_retry_on_upload(existing, self._clock()):
+            return existing, UploadOutcome.DUPLICATE
+        # Attempts start afresh: this is a person's new try, not the queue's.
+        retried = self.stuck.retry(existing, data, reset_attempts=True)
+        current = self.metadata.get_document(existing.workspace_id, existing.document_id)
+        # Not retried: a worker moved it since it was read, so it is healthy again.
+        return current or existing, UploadOutcome.RETRIED if retried else UploadOutcome.DUPLICATE
 
     def list(self, principal: Principal) -> list[Document]:
-        return self.metadata.list_documents(principal.workspace_id, source="upload")
+        docs = self.metadata.list_documents(principal.workspace_id, source="upload")
+        return [self.stuck.fail_if_exhausted(d) for d in docs]
 
     def get(self, principal: Principal, document_id: str) -> Document:
         doc = self.metadata.get_document(principal.workspace_id, document_id)
         if not doc or doc.source != "upload":
             raise NotFound(f"document {document_id} not found")
-        return doc
+        return self.stuck.fail_if_exhausted(doc)
 
     def delete(self, principal: Principal, document_id: str) -> None:
         require_editor(principal)

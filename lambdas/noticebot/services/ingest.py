@@ -5,16 +5,24 @@ handed in by the composition root (``engines``). Where speech to text is an asyn
 (Amazon Transcribe: ``transcription_jobs``), an audio upload starts the job and stays
 "processing"; the job's completion event calls ``resume_transcription``, which indexes the
 transcript (or fails the document with the job's reason).
+
+Each queue delivery claims the document under a lease of one attempt's time budget
+(``domain.ingest_budget``): a second delivery of another message waits (fails retryably)
+while that lease lives, and takes over once it has run out. A failure before the queue's
+last delivery leaves the document processing for the redelivery; on the last one it ends
+the document ``failed`` with a reason, rather than leaving it to the dead-letter queue.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
+import uuid
+from dataclasses import dataclass, replace
 
 from noticebot.domain.errors import UnreadableDocument
-from noticebot.domain.models import Chunk, Document, DocumentStatus
+from noticebot.domain.ingest_budget import IngestBudget, final_failure_reason
+from noticebot.domain.models import Chunk, Document, DocumentStatus, utcnow
 from noticebot.ingestion.chunking import chunk_sections
 from noticebot.ingestion.clean import clean_document
 from noticebot.ingestion.detect import detect_kind
@@ -29,6 +37,24 @@ logger = logging.getLogger(__name__)
 
 EMBED_BATCH = 64
 _FAILED = object()  # a step's outcome when the document was failed for good
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Which delivery of which queue message an ingest attempt serves. The message id holds
+    the document's lease; the receive count tells the queue's last delivery apart."""
+
+    message_id: str
+    receive_count: int = 1
+
+    @classmethod
+    def only(cls, max_attempts: int) -> "Delivery":
+        """An attempt no queue will repeat (a direct call): it is its own last delivery."""
+        return cls(message_id=f"direct-{uuid.uuid4().hex}", receive_count=max_attempts)
+
+
+class DocumentBusy(Exception):
+    """Another delivery's attempt holds the document's lease: retry this message later."""
 
 
 def embed_chunks(embedder: Embedder, chunks: list[Chunk]) -> list[Chunk]:
@@ -57,7 +83,8 @@ class IngestService:
     def __init__(self, metadata: MetadataStore, blobs: BlobStore, index: VectorIndex,
                  embedder: Embedder, chunk_max_tokens: int = 200, chunk_overlap_tokens: int = 40,
                  *, engines: Engines | None = None, limits: ParseLimits | None = None,
-                 transcription_jobs: TranscriptionJobs | None = None):
+                 transcription_jobs: TranscriptionJobs | None = None,
+                 budget: IngestBudget | None = None, clock=utcnow):
         self.metadata = metadata
         self.blobs = blobs
         self.index = index
@@ -67,11 +94,17 @@ class IngestService:
         self.engines = engines or NO_ENGINES
         self.limits = limits or ParseLimits()
         self.transcription_jobs = transcription_jobs
+        self.budget = budget or IngestBudget()
+        self._clock = clock
 
-    def ingest_object(self, key: str) -> DocumentStatus | None:
+    def ingest_object(self, key: str, delivery: Delivery | None = None) -> DocumentStatus | None:
         """Processes one object-created event. Idempotent: a redelivered event for an
-        indexed document changes nothing. Returns the final status (None if skipped);
-        PROCESSING when an asynchronous transcription job was started."""
+        indexed or failed document changes nothing. Returns the final status (None if
+        skipped); PROCESSING when an asynchronous transcription job was started, or when
+        another delivery's live attempt holds the document on this message's last delivery.
+        Raises ``DocumentBusy`` while another live attempt holds it (retry later), and
+        re-raises unexpected errors so the queue redelivers the message."""
+        delivery = delivery or Delivery.only(self.budget.max_attempts)
         workspace_id = workspace_of_key(key)
         parts = key.split("/")
         if not workspace_id or len(parts) < 5:
@@ -82,12 +115,14 @@ class IngestService:
         if doc is None:
             logger.warning("no document row for %s (deleted?)", key)
             return None
-        started = self.metadata.transition_document(
-            workspace_id, document_id, DocumentStatus.PROCESSING,
-            allowed_from=(DocumentStatus.QUEUED, DocumentStatus.PROCESSING, DocumentStatus.FAILED),
-        )
-        if not started:
-            return doc.status  # already indexed: a stale or duplicate message
+        now = self._clock()
+        claimed = self.metadata.claim_document(
+            workspace_id, document_id, holder=delivery.message_id,
+            lease_until=self.budget.lease_until(now), now=now)
+        if not claimed:
+            return self._not_claimed(workspace_id, document_id, delivery)
+        last = delivery.receive_count >= self.budget.max_attempts
+        attempts = doc.attempts + 1  # this one included, since the document was last queued
         t0 = time.perf_counter()
 
         def fetch_or_transcribe():
@@ -98,7 +133,8 @@ class IngestService:
                 return data, job
             return data, None
 
-        fetched = self._guarded(workspace_id, document_id, key, fetch_or_transcribe)
+        fetched = self._guarded(workspace_id, document_id, key, fetch_or_transcribe,
+                                final=last, attempts=attempts)
         if fetched is _FAILED:
             return DocumentStatus.FAILED
         data, job = fetched
@@ -113,7 +149,8 @@ class IngestService:
             count, title = self._index(workspace_id, document_id, doc, parsed)
             return count, parsed.page_count, title
 
-        indexed = self._guarded(workspace_id, document_id, key, parse_and_index)
+        indexed = self._guarded(workspace_id, document_id, key, parse_and_index,
+                                final=last, attempts=attempts)
         if indexed is _FAILED:
             return DocumentStatus.FAILED
         count, page_count, title = indexed
@@ -121,6 +158,24 @@ class IngestService:
                               title=title if title != doc.title else None)
         logger.info("indexed %s: %d chunks in %.2fs", key, count, time.perf_counter() - t0)
         return status
+
+    def _not_claimed(self, workspace_id: str, document_id: str,
+                     delivery: Delivery) -> DocumentStatus | None:
+        """The claim was refused: the document is settled (a stale or duplicate message), gone,
+        or another delivery's attempt holds a live lease on it."""
+        doc = self.metadata.get_document(workspace_id, document_id)
+        if doc is None:
+            return None
+        if doc.status != DocumentStatus.PROCESSING:
+            return doc.status
+        if delivery.receive_count >= self.budget.max_attempts:
+            # The holder's own message is redelivered if that attempt dies; dead-lettering
+            # this duplicate would only raise the alarm.
+            logger.warning("document %s is held by %s until %s; dropping duplicate message %s",
+                           document_id, doc.lease_holder, doc.lease_until, delivery.message_id)
+            return doc.status
+        raise DocumentBusy(f"document {document_id} is being indexed by {doc.lease_holder} "
+                           f"until {doc.lease_until}")
 
     def resume_transcription(self, job_name: str) -> DocumentStatus | None:
         """The completion event of an asynchronous transcription job: index the transcript of
@@ -162,15 +217,19 @@ class IngestService:
                 raise UnreadableDocument("no speech found in the recording")
             return self._index(workspace_id, document_id, doc, parsed)[0]
 
-        count = self._guarded(workspace_id, document_id, job_name, index_transcript)
+        # A completion event is not a queue delivery: its failure is final.
+        count = self._guarded(workspace_id, document_id, job_name, index_transcript, final=True)
         if count is _FAILED:
             return DocumentStatus.FAILED
         return self._finish(workspace_id, document_id, count, None)
 
-    def _guarded(self, workspace_id: str, document_id: str, what: str, step):
+    def _guarded(self, workspace_id: str, document_id: str, what: str, step, *, final: bool,
+                 attempts: int | None = None):
         """Runs one step of ingestion. An unreadable file fails the document for good and
-        returns ``_FAILED`` (no retry helps); anything else fails it with a retry hint and
-        re-raises, so the queue retries and finally dead-letters the message."""
+        returns ``_FAILED`` (no retry helps). Anything else re-raises, so the queue redelivers
+        the message: before the last delivery the document stays processing (with nothing
+        half-indexed) for the redelivery to take over; on the last (``final``) it is failed
+        with a reason, since the dead-letter queue is where nobody would look."""
         try:
             return step()
         except UnreadableDocument as exc:
@@ -178,8 +237,10 @@ class IngestService:
             return _FAILED
         except Exception as exc:
             logger.exception("ingest failed for %s", what)
-            self._fail(workspace_id, document_id,
-                       f"internal error while indexing ({type(exc).__name__}); try again later")
+            if final:
+                self._fail(workspace_id, document_id, final_failure_reason(exc, attempts))
+            else:
+                self.index.delete_document(workspace_id, document_id)
             raise
 
     def _is_audio(self, data: bytes, doc: Document) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 
-from noticebot.domain.errors import Conflict, InvalidRequest, NotFound
+from noticebot.domain.errors import Conflict, NotFound
 from noticebot.domain.models import Principal, utcnow
 from noticebot.domain.tuning import (
     ACTIVE_JOB_STATUSES,
@@ -70,14 +70,18 @@ class ModelService:
 
     def resolve(self, workspace_id: str, requested: str | None) -> ModelVersion | None:
         """A chat request's ``model``: None = the active one, ``base`` = the base model, else
-        one of the workspace's available versions (another workspace's is unknown: 400)."""
+        one of the workspace's available versions. A model the workspace does not have
+        (another workspace's included) is not found, like an unknown conversation; one that
+        failed cannot answer (409)."""
         if requested is None:
             return self.active_version(workspace_id)
         if requested == BASE_MODEL_ID:
             return None
         version = self.metadata.get_model(workspace_id, requested)
-        if version is None or version.status != ModelStatus.AVAILABLE:
-            raise InvalidRequest(f"unknown model '{requested}'")
+        if version is None:
+            raise NotFound(f"model '{requested}' not found")
+        if version.status != ModelStatus.AVAILABLE:
+            raise Conflict(f"model '{requested}' is {version.status.value}; it cannot answer")
         return version
 
     # ------------------------------------------------------------- activation

@@ -122,6 +122,7 @@ class Stack:
             "NOTICEBOT_SEARCH_SERVICE": "es", "NOTICEBOT_CHAT_ENDPOINT": ENDPOINT,
             "NOTICEBOT_CHAT_COMPONENT": COMPONENT, "NOTICEBOT_MAX_UPLOAD_BYTES": "200000",
             "NOTICEBOT_PRESIGNED_MAX_BYTES": "5000000", "AWS_REGION": REGION,
+            "NOTICEBOT_INGEST_MAX_RECEIVES": str(MAX_RECEIVES),
         }.items():
             monkeypatch.setenv(key, value)
         self.index = EmbeddedHybridIndex(tmp_path / "index")

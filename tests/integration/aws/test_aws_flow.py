@@ -180,3 +180,34 @@ def test_an_upload_without_a_title_is_listed_under_the_title_inside_it(stack, ed
     stack.poller.drain()
     status, doc = stack.api.call("GET", f"/api/documents/{titled['document_id']}", claims=member)
     assert (doc["status"], doc["title"]) == ("indexed", "Ride rules (2026)")
+
+
+def test_an_internal_error_on_every_delivery_fails_the_document_and_dead_letters(
+        stack, editor, member, monkeypatch):
+    stack.poller.drain()
+    _, body = upload(stack, editor)
+
+    def down(texts):
+        raise ConnectionError("embedding endpoint unreachable")
+
+    monkeypatch.setattr(stack.container.ingest.embedder, "embed_documents", down)
+    doc_id = body["document_id"]
+    for receive in (1, 2):  # SQS counts the receives; before the last, it stays processing
+        messages, failed = stack.poller.poll()
+        assert messages[0]["Attributes"]["ApproximateReceiveCount"] == str(receive) and failed
+        assert stack.container.metadata.get_document("riverside", doc_id).status \
+            == DocumentStatus.PROCESSING
+    stack.poller.poll()
+    for _ in range(2):
+        stack.poller.poll()
+    assert stack.poller.receive() == [] and len(stack.dead_letters()) == 1
+    status, doc = stack.api.call("GET", f"/api/documents/{doc_id}", claims=member)
+    assert (status, doc["status"]) == (200, "failed")
+    assert "after 3 attempts" in doc["error"] and "upload the file again" in doc["error"]
+    # Uploading the same bytes again retries that document.
+    monkeypatch.delattr(stack.container.ingest.embedder, "embed_documents")  # back up
+    status, again = upload(stack, editor)
+    assert (status, again["document_id"], again["retried"]) == (202, doc_id, True)
+    stack.poller.drain()
+    assert stack.container.metadata.get_document("riverside", doc_id).status \
+        == DocumentStatus.INDEXED

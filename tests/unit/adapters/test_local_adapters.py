@@ -1,12 +1,9 @@
-import json
 import os
-import time
 
 import pytest
 
 from noticebot.adapters.local.events import s3_object_created
 from noticebot.adapters.local.folder_blob_store import FolderBlobStore
-from noticebot.adapters.local.in_process_queue import InProcessQueue
 from noticebot.adapters.local.jwt_auth import LocalJwtAuthority
 from noticebot.domain.errors import Unauthorized
 from noticebot.handlers.api.identity import principal_from_claims
@@ -34,36 +31,6 @@ def test_s3_event_key_is_url_encoded_like_s3():
     record = event["Records"][0]
     assert record["eventName"] == "ObjectCreated:Put"
     assert record["s3"]["object"]["key"] == "tenants/w/raw/d/my+file%2B1.pdf"
-
-
-def test_queue_retries_then_dead_letters_a_poison_message():
-    deliveries = []
-
-    def consumer(event):
-        deliveries.append(event)
-        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]
-                                      if json.loads(r["body"]).get("poison")]}
-
-    q = InProcessQueue(consumer, max_receives=3)
-    q.send({"poison": True})
-    q.send({"ok": True})
-    q.drain()
-    assert q.dead_letters == [{"poison": True}]
-    bodies = [json.loads(r["body"]) for e in deliveries for r in e["Records"]]
-    assert bodies.count({"poison": True}) == 3 and bodies.count({"ok": True}) == 1
-
-
-def test_queue_worker_thread_delivers(tmp_path):
-    got = []
-    q = InProcessQueue(lambda e: got.extend(e["Records"]) or {})
-    q.start()
-    q.send({"n": 1})
-    deadline = time.time() + 5
-    while not got and time.time() < deadline:
-        time.sleep(0.02)
-    q.stop()
-    assert json.loads(got[0]["body"]) == {"n": 1}
-    assert got[0]["eventSource"] == "aws:sqs"
 
 
 def test_local_jwt_carries_cognito_claims(tmp_path):

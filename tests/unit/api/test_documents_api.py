@@ -89,11 +89,11 @@ def test_upload_without_file_is_422(api, editor):
 
 
 def test_metadata_must_be_json_object(api, editor):
-    status, err = upload(api, editor, metadata=None) if False else (None, None)
-    body, ctype = multipart({"metadata": "not json"}, {"file": ("a.txt", b"hello there", "text/plain")})
-    status, err = api.call("POST", "/api/upload", claims=editor, raw_body=body, content_type=ctype)
-    assert status == 400
-    assert "metadata" in err["error"]["message"]
+    for text in ("not json", "[1, 2]"):
+        body, ctype = multipart({"metadata": text}, {"file": ("a.txt", b"hello there", "text/plain")})
+        status, err = api.call("POST", "/api/upload", claims=editor, raw_body=body, content_type=ctype)
+        assert status == 422, text
+        assert "metadata" in err["error"]["message"]
 
 
 def test_metadata_naming_another_workspace_is_403(api, editor):
@@ -108,3 +108,15 @@ def test_filename_cannot_escape_the_workspace_prefix(api, container, editor):
     doc = container.metadata.get_document("riverside", body["document_id"])
     assert doc.blob_key.startswith("tenants/riverside/raw/")
     assert ".." not in doc.blob_key
+
+
+def test_uploading_a_failed_documents_bytes_again_retries_it(api, container, editor):
+    _, first = upload(api, editor, name="empty.md", data=b"")
+    container.queue.drain()
+    status, failed = api.call("GET", f"/api/documents/{first['document_id']}", claims=editor)
+    assert failed["status"] == "failed"
+    status, again = upload(api, editor, name="empty.md", data=b"")
+    assert status == 202
+    assert (again["document_id"], again["status"], again["retried"], again["duplicate"]) == (
+        first["document_id"], "queued", True, False)
+    assert first["retried"] is False

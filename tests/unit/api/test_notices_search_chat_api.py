@@ -52,7 +52,8 @@ def test_expired_notices_leave_the_board_and_are_not_cited(api, container, edito
 def test_naive_expiry_is_rejected(api, editor):
     status, err = api.call("POST", "/api/notices", {"title": "t", "body": "b",
                                                     "expires_at": "2030-01-01T10:00:00"}, claims=editor)
-    assert status == 400 and "timezone" in err["error"]["message"]
+    # A date-time without its zone does not fit the schema (RFC 3339 date-time): 422.
+    assert status == 422 and "time zone" in err["error"]["message"]
 
 
 def test_chat_answers_with_citations_and_keeps_the_conversation(api, container, editor, member):
@@ -99,7 +100,8 @@ def test_chat_rejects_unknown_conversation_and_model(api, member):
     assert api.call("POST", "/api/chat", {"query": "hi", "conversation_id": "nope"},
                     claims=member)[0] == 404
     status, err = api.call("POST", "/api/chat", {"query": "hi", "model": "gpt-9"}, claims=member)
-    assert status == 400 and "model" in err["error"]["message"]
+    # Like the unknown conversation: the request names something this workspace does not have.
+    assert status == 404 and "model" in err["error"]["message"]
 
 
 def test_search_modes_and_top_k(api, editor, member):

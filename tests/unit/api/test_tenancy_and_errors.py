@@ -27,6 +27,13 @@ def test_unknown_route_is_404_in_the_error_shape(api, member):
     assert set(err) == {"error"} and err["error"]["code"] == "not_found"
 
 
+def test_a_method_a_route_does_not_answer_is_405_naming_the_ones_it_does(api, editor):
+    status, err = api.call("PUT", "/api/notices/n1", {"title": "x"}, claims=editor)
+    assert status == 405 and err["error"]["code"] == "method_not_allowed"
+    headers = api.last_response.get("multiValueHeaders") or {}
+    assert headers.get("Allow") == ["DELETE, GET, PATCH"]
+
+
 def test_malformed_json_is_400(api, editor):
     status, err = api.call("POST", "/api/notices", claims=editor, raw_body=b"{not json",
                            content_type="application/json")
@@ -51,10 +58,11 @@ def test_body_naming_another_workspace_or_user_is_403(api, editor):
     status, _ = api.call("POST", "/api/chat", {"query": "pool", "user_id": "someone-else"},
                          claims=editor)
     assert status == 403
-    # naming yourself is harmless
-    status, _ = api.call("POST", "/api/search", {"query": "pool", "workspace_id": "riverside"},
-                         claims=editor)
-    assert status == 200
+    # Naming yourself is refused too: a body never carries identity, so no client comes to
+    # rely on a field that is only safe while it matches the token.
+    status, err = api.call("POST", "/api/search", {"query": "pool", "workspace_id": "riverside"},
+                           claims=editor)
+    assert status == 403 and "sign-in" in err["error"]["message"]
 
 
 def test_a_workspace_never_sees_another_workspaces_data(api, container, editor, outsider):

@@ -4,6 +4,7 @@ through a hand-written in-process HTTP transport (no network, no mocks library).
 import json
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -40,8 +41,9 @@ class ApiGatewayTransport:
         assert url.startswith(BASE) and timeout > 0
         self.requests.append((method, url[len(BASE):], headers, json.loads(body) if body else None))
         token = (headers.get("Authorization") or "").removeprefix("Bearer ").strip()
-        event = build_event(method, url[len(BASE):], headers,
-                            body or b"", TOKENS.get(token))
+        path, _, query = url[len(BASE):].partition("?")
+        event = build_event(method, unquote(path), query, headers, body or b"",
+                            TOKENS.get(token))
         return response_parts(handler(event, None))
 
 

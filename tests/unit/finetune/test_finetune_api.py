@@ -167,7 +167,7 @@ def test_another_workspace_sees_none_of_it(api, editor, outsider, board):
     assert listing["models"] == [] and listing["active_model_id"] is None
     assert api.call("POST", f"/api/models/{model_id}/activate", {}, claims=outsider)[0] == 404
     status, _ = api.call("POST", "/api/chat", {"query": "hi", "model": model_id}, claims=outsider)
-    assert status == 400  # another workspace's model is an unknown model
+    assert status == 404  # another workspace's model is one this workspace does not have
     assert board.metadata.get_active_model("riverside") == model_id
 
 

@@ -7,7 +7,8 @@ that names this one:
 | item          | sk                                   | notes                                   |
 |---------------|--------------------------------------|-----------------------------------------|
 | document      | ``DOC#{document_id}``                | ``gsi1pk`` = ``WS#{ws}#SHA#{sha256}``    |
-|               |                                      | (uploads only: duplicate detection)     |
+|               |                                      | (uploads only: duplicate detection);    |
+|               |                                      | ``lease_until`` a ``sortable`` string   |
 | notice        | ``NOTICE#{notice_id}``               |                                         |
 | conversation  | ``CONV#{conversation_id}``           | ``turn_count`` allocates turn numbers   |
 | turn          | ``CONV#{conversation_id}#TURN#{seq:06d}`` | sorted by sk = conversation order  |
@@ -81,9 +82,17 @@ def dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+SORTABLE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def sortable(value: datetime) -> str:
     """UTC, fixed width: sorts as a string in time order whatever offset it came with."""
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(timezone.utc).strftime(SORTABLE_FORMAT)
+
+
+def sortable_dt(value: str | None) -> datetime | None:
+    return (datetime.strptime(value, SORTABLE_FORMAT).replace(tzinfo=timezone.utc)
+            if value else None)
 
 
 def _drop_none(item: dict) -> dict:
@@ -101,7 +110,9 @@ def document_item(doc: Document) -> dict:
         "page_count": doc.page_count, "source": doc.source,
         "metadata": json.dumps(doc.metadata or {}, ensure_ascii=False),
         "uploaded_by": doc.uploaded_by, "created_at": ts(doc.created_at),
-        "updated_at": ts(doc.updated_at),
+        "updated_at": ts(doc.updated_at), "attempts": int(doc.attempts),
+        "lease_until": sortable(doc.lease_until) if doc.lease_until else None,
+        "lease_holder": doc.lease_holder or None,
     }
     if doc.source == "upload" and doc.sha256:
         # Sparse index: only uploads with known content take part in duplicate detection.
@@ -121,7 +132,9 @@ def document_of(item: dict) -> Document:
         page_count=None if page is None else int(page), source=item.get("source", "upload"),
         metadata=json.loads(item.get("metadata") or "{}"),
         uploaded_by=item.get("uploaded_by", ""), created_at=dt(item["created_at"]),
-        updated_at=dt(item["updated_at"]),
+        updated_at=dt(item["updated_at"]), attempts=int(item.get("attempts", 0)),
+        lease_until=sortable_dt(item.get("lease_until")),
+        lease_holder=item.get("lease_holder", ""),
     )
 
 

@@ -5,9 +5,11 @@ model file at cold start and hide the condition / return-value details this stor
 relies on; TypeSerializer gives the same convenience for plain values.
 
 Why each method is shaped as it is:
-- ``transition_document`` is one conditional UpdateItem (``#status IN (...)``), so a
-  stale or redelivered SQS message cannot drag an indexed document back to processing
-  even when two ingest invocations race.
+- ``transition_document``, ``claim_document`` (the start of an ingest attempt, under a
+  lease) and ``requeue_document`` are each one conditional UpdateItem
+  (``dynamodb_document_updates``), so a stale or redelivered SQS message cannot drag an
+  indexed document back to processing, and two invocations racing on one document cannot
+  both take it, even when they run at the same moment.
 - ``append_turns`` allocates sequence numbers with an atomic ``ADD turn_count`` on the
   conversation header, so two concurrent appends never write the same turn key.
 - ``put_conversation`` updates the header's attributes instead of replacing the item,
@@ -24,6 +26,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+from noticebot.adapters.aws import dynamodb_document_updates as updates
 from noticebot.adapters.aws import dynamodb_items as items
 from noticebot.adapters.aws.clients import ClientSource, lazy
 from noticebot.adapters.aws.dynamodb_tuning import DynamoDbTuningMixin
@@ -32,7 +35,6 @@ from noticebot.domain.models import (
     Conversation,
     ConversationTurn,
     Document,
-    DocumentStatus,
     Notice,
     utcnow,
 )
@@ -132,40 +134,33 @@ class DynamoDbMetadataStore(DynamoDbTuningMixin, MetadataStore):
         return items.document_of(self._decode(found[0])) if found else None
 
     def transition_document(self, workspace_id, document_id, to, *, allowed_from, error=None,
-                            chunk_count=None, page_count=None, title=None) -> bool:
+                            chunk_count=None, page_count=None, title=None,
+                            unchanged_since=None) -> bool:
         if not allowed_from:
             return False
-        names = {"#status": "status", "#error": "error", "#updated": "updated_at"}
-        values: dict = {":to": to.value, ":now": items.ts(utcnow())}
-        sets = ["#status = :to", "#updated = :now"]
-        removes = []
-        if error is None:
-            removes.append("#error")
-        else:
-            sets.append("#error = :error")
-            values[":error"] = error
-        for attr, value in (("chunk_count", chunk_count), ("page_count", page_count)):
-            if value is not None:
-                names[f"#{attr}"] = attr
-                sets.append(f"#{attr} = :{attr}")
-                values[f":{attr}"] = int(value)
-        if title is not None:
-            names["#title"] = "title"
-            sets.append("#title = :title")
-            values[":title"] = title
-        allowed = []
-        for n, status in enumerate(allowed_from):
-            values[f":from{n}"] = DocumentStatus(status).value
-            allowed.append(f":from{n}")
-        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        return self._update_document(workspace_id, document_id, updates.transition(
+            to, tuple(allowed_from), error=error, chunk_count=chunk_count, page_count=page_count,
+            title=title, unchanged_since=unchanged_since))
+
+    def claim_document(self, workspace_id, document_id, *, holder, lease_until, now) -> bool:
+        return self._update_document(workspace_id, document_id,
+                                     updates.claim(holder, lease_until, now))
+
+    def requeue_document(self, workspace_id, document_id, *, seen, reset_attempts) -> bool:
+        return self._update_document(workspace_id, document_id,
+                                     updates.requeue(seen, reset_attempts))
+
+    def _update_document(self, workspace_id: str, document_id: str,
+                         change: updates.ConditionalUpdate) -> bool:
+        """One conditional UpdateItem on a document; False when the condition did not hold."""
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=self._encode({"pk": items.ws_key(workspace_id),
                                   "sk": items.doc_sk(document_id)}),
-                UpdateExpression=update,
-                ConditionExpression=f"attribute_exists(pk) AND #status IN ({', '.join(allowed)})",
-                ExpressionAttributeNames=names, ExpressionAttributeValues=self._values(values),
+                UpdateExpression=change.update, ConditionExpression=change.condition,
+                ExpressionAttributeNames=change.names,
+                ExpressionAttributeValues=self._values(change.values),
             )
         except Exception as exc:
             if self._is_condition_failure(exc):

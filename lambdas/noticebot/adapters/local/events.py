@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from datetime import datetime, timezone
 from urllib.parse import quote_plus
@@ -45,30 +44,27 @@ def s3_object_created(key: str, size: int, bucket: str = LOCAL_BUCKET) -> dict:
     }
 
 
-def sqs_batch(bodies: list[dict], queue: str = "noticebot-ingest") -> dict:
-    """An SQS -> Lambda event with one record per body."""
-    records = []
-    for body in bodies:
-        text = json.dumps(body)
-        records.append(
-            {
-                "messageId": str(uuid.uuid4()),
-                "receiptHandle": uuid.uuid4().hex,
-                "body": text,
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": str(int(datetime.now(timezone.utc).timestamp() * 1000)),
-                    "SenderId": "local",
-                    "ApproximateFirstReceiveTimestamp": "0",
-                },
-                "messageAttributes": {},
-                "md5OfBody": hashlib.md5(text.encode(), usedforsecurity=False).hexdigest(),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": f"arn:aws:sqs:local:000000000000:{queue}",
-                "awsRegion": "local",
-            }
-        )
-    return {"Records": records}
+def sqs_record(body: str, *, message_id: str, receipt_handle: str, receive_count: int,
+               sent_at: float, first_received_at: float,
+               queue: str = "noticebot-ingest") -> dict:
+    """One record of an SQS -> Lambda event, attributes as SQS reports them (times in epoch
+    milliseconds, the receive count including this delivery)."""
+    return {
+        "messageId": message_id,
+        "receiptHandle": receipt_handle,
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": str(receive_count),
+            "SentTimestamp": str(int(sent_at * 1000)),
+            "SenderId": "local",
+            "ApproximateFirstReceiveTimestamp": str(int(first_received_at * 1000)),
+        },
+        "messageAttributes": {},
+        "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:local:000000000000:{queue}",
+        "awsRegion": "local",
+    }
 
 
 def _epoch_ms(when: datetime) -> int:

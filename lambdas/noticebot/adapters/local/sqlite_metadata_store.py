@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from noticebot.domain.models import (
@@ -56,7 +56,22 @@ MIGRATIONS: list[str] = [
     """,
     # 2: fine-tune jobs, the per-workspace training slot, model versions, the active model
     TUNING_MIGRATION,
+    # 3: ingest leases (attempts, lease end as a sortable UTC string, holder) and the
+    # unsettled documents the stuck-document sweep looks at
+    """
+    ALTER TABLE documents ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE documents ADD COLUMN lease_until TEXT;
+    ALTER TABLE documents ADD COLUMN lease_holder TEXT NOT NULL DEFAULT '';
+    CREATE INDEX documents_unsettled ON documents (status)
+        WHERE status IN ('queued', 'processing');
+    """,
 ]
+
+DOCUMENT_COLUMNS = (
+    "workspace_id", "document_id", "filename", "title", "content_type", "size_bytes", "sha256",
+    "blob_key", "status", "error", "chunk_count", "page_count", "source", "metadata",
+    "uploaded_by", "created_at", "updated_at", "attempts", "lease_until", "lease_holder",
+)
 
 
 def _ts(value: datetime | None) -> str | None:
@@ -65,6 +80,18 @@ def _ts(value: datetime | None) -> str | None:
 
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _lease(value: datetime | None) -> str | None:
+    """UTC, fixed width: lease ends compare as strings in SQL whatever offset they came with."""
+    return value.astimezone(timezone.utc).strftime(LEASE_FORMAT) if value else None
+
+
+def _lease_dt(value: str | None) -> datetime | None:
+    return datetime.strptime(value, LEASE_FORMAT).replace(tzinfo=timezone.utc) if value else None
+
+
+LEASE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 class SqliteMetadataStore(SqliteTuningMixin, MetadataStore):
@@ -96,12 +123,14 @@ class SqliteMetadataStore(SqliteTuningMixin, MetadataStore):
     # documents
     def put_document(self, doc: Document) -> None:
         self._exec(
-            "INSERT OR REPLACE INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            f"INSERT OR REPLACE INTO documents ({', '.join(DOCUMENT_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in DOCUMENT_COLUMNS)})",
             (
                 doc.workspace_id, doc.document_id, doc.filename, doc.title, doc.content_type,
                 doc.size_bytes, doc.sha256, doc.blob_key, doc.status.value, doc.error,
                 doc.chunk_count, doc.page_count, doc.source, json.dumps(doc.metadata),
-                doc.uploaded_by, _ts(doc.created_at), _ts(doc.updated_at),
+                doc.uploaded_by, _ts(doc.created_at), _ts(doc.updated_at), doc.attempts,
+                _lease(doc.lease_until), doc.lease_holder,
             ),
         )
 
@@ -115,6 +144,8 @@ class SqliteMetadataStore(SqliteTuningMixin, MetadataStore):
             chunk_count=row["chunk_count"], page_count=row["page_count"], source=row["source"],
             metadata=json.loads(row["metadata"]), uploaded_by=row["uploaded_by"],
             created_at=_dt(row["created_at"]), updated_at=_dt(row["updated_at"]),
+            attempts=row["attempts"], lease_until=_lease_dt(row["lease_until"]),
+            lease_holder=row["lease_holder"],
         )
 
     def get_document(self, workspace_id: str, document_id: str) -> Document | None:
@@ -142,17 +173,53 @@ class SqliteMetadataStore(SqliteTuningMixin, MetadataStore):
         return self._document(row) if row else None
 
     def transition_document(self, workspace_id, document_id, to, *, allowed_from, error=None,
-                            chunk_count=None, page_count=None, title=None) -> bool:
+                            chunk_count=None, page_count=None, title=None,
+                            unchanged_since=None) -> bool:
+        if not allowed_from:
+            return False
         marks = ",".join("?" for _ in allowed_from)
+        unchanged = " AND updated_at=?" if unchanged_since is not None else ""
         cur = self._exec(
             f"UPDATE documents SET status=?, error=?, "
             f"chunk_count=COALESCE(?, chunk_count), page_count=COALESCE(?, page_count), "
             f"title=COALESCE(?, title), "
-            f"updated_at=? WHERE workspace_id=? AND document_id=? AND status IN ({marks})",
+            f"updated_at=? WHERE workspace_id=? AND document_id=? AND status IN ({marks})"
+            f"{unchanged}",
             (to.value, error, chunk_count, page_count, title, _ts(utcnow()), workspace_id,
-             document_id, *(s.value for s in allowed_from)),
+             document_id, *(s.value for s in allowed_from),
+             *((_ts(unchanged_since),) if unchanged_since is not None else ())),
         )
         return cur.rowcount == 1
+
+    def claim_document(self, workspace_id, document_id, *, holder, lease_until, now) -> bool:
+        cur = self._exec(
+            "UPDATE documents SET status='processing', attempts=attempts+1, lease_until=?, "
+            "lease_holder=?, error=NULL, updated_at=? "
+            "WHERE workspace_id=? AND document_id=? AND (status='queued' OR "
+            "(status='processing' AND (lease_until IS NULL OR lease_until<=? OR lease_holder=?)))",
+            (_lease(lease_until), holder, _ts(utcnow()), workspace_id, document_id, _lease(now),
+             holder),
+        )
+        return cur.rowcount == 1
+
+    def requeue_document(self, workspace_id, document_id, *, seen, reset_attempts) -> bool:
+        cur = self._exec(
+            "UPDATE documents SET status='queued', error=NULL, lease_until=NULL, "
+            "lease_holder='', attempts=CASE WHEN ? THEN 0 ELSE attempts END, updated_at=? "
+            "WHERE workspace_id=? AND document_id=? AND status=? AND updated_at=?",
+            (int(reset_attempts), _ts(utcnow()), workspace_id, document_id, seen.status.value,
+             _ts(seen.updated_at)),
+        )
+        return cur.rowcount == 1
+
+    def unsettled_documents(self) -> list[Document]:
+        """Queued and processing documents of every workspace, oldest change first: what the
+        local stuck-document sweep looks at (the AWS table has no cross-workspace read)."""
+        rows = self._exec(
+            "SELECT * FROM documents WHERE status IN ('queued', 'processing') "
+            "ORDER BY updated_at"
+        ).fetchall()
+        return [self._document(r) for r in rows]
 
     def delete_document(self, workspace_id: str, document_id: str) -> bool:
         cur = self._exec(

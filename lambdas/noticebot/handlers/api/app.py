@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 
 from aws_lambda_powertools.event_handler import (
-    APIGatewayRestResolver,
     CORSConfig,
     Response,
     content_types,
@@ -16,8 +16,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from pydantic import ValidationError
 
 from noticebot import __version__
-from noticebot.domain.errors import NoticebotError
-from noticebot.handlers.api.identity import principal_from_event, reject_foreign_identity
+from noticebot.domain.errors import NoticebotError, error_body
+from noticebot.handlers.api.openapi_document import openapi_document
+from noticebot.handlers.api.request_gate import install_request_gate
 from noticebot.handlers.api.resolver import RequestScopedRestResolver
 from noticebot.handlers.api.routers import (
     chat,
@@ -32,8 +33,9 @@ from noticebot.handlers.api.routers import (
 
 logger = logging.getLogger(__name__)
 
-PUBLIC_PATHS = {"/api/health", "/api/openapi.json"}
+PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json"})
 
+# Request-scoped: the local server resolves many requests at once on threads.
 app = RequestScopedRestResolver(
     enable_validation=True,
     cors=CORSConfig(allow_origin="*", allow_headers=["Authorization", "Content-Type"], max_age=600),
@@ -42,28 +44,12 @@ app = RequestScopedRestResolver(
 
 def error(status: int, code: str, message: str) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON,
-                    body=json.dumps({"error": {"code": code, "message": message}}))
+                    body=json.dumps(error_body(code, message)))
 
 
-def identity_guard(app: APIGatewayRestResolver, next_middleware):
-    """Every non-public route needs a signed-in caller, and a JSON body may not
-    name another workspace or user (a 403, never a switch)."""
-    event = app.current_event
-    if event.path in PUBLIC_PATHS or event.http_method == "OPTIONS":
-        return next_middleware(app)
-    principal = principal_from_event(event.raw_event)
-    content_type = (event.headers or {}).get("content-type") or (event.headers or {}).get(
-        "Content-Type") or ""
-    if event.body and "json" in content_type.lower():
-        try:
-            body = json.loads(event.decoded_body)
-        except (ValueError, UnicodeDecodeError):
-            return error(400, "invalid_json", "the request body is not valid JSON")
-        reject_foreign_identity(principal, body)
-    return next_middleware(app)
-
-
-app.use(middlewares=[identity_guard])
+# Every non-public route needs a signed-in caller, and a body is read only in its route's
+# media type and may not name a workspace or user (request_gate).
+install_request_gate(app, PUBLIC_PATHS)
 
 
 @app.exception_handler(NoticebotError)
@@ -73,11 +59,15 @@ def on_domain_error(exc: NoticebotError) -> Response:
 
 @app.exception_handler(RequestValidationError)
 def on_validation_error(exc: RequestValidationError) -> Response:
+    errors = exc.errors()
+    if any(tuple(e.get("loc", ()))[:1] == ("response",) for e in errors):
+        # Powertools reports a route's response that does not fit its own model with this
+        # same exception: that is our fault, not the request's.
+        logger.error("response does not fit its declared model: %s", errors)
+        return error(500, "internal_error", "something went wrong on our side; try again")
     problems = []
-    for e in exc.errors():
+    for e in errors:
         where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body",))
-        if e.get("type") == "json_invalid":
-            return error(400, "invalid_json", "the request body is not valid JSON")
         problems.append(f"{where or 'body'}: {e.get('msg', e.get('type'))}")
     return error(422, "validation_error", "; ".join(problems) or "invalid request")
 
@@ -88,10 +78,20 @@ def on_model_error(exc: ValidationError) -> Response:
         f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
 
 
+def _methods_serving(path: str) -> list[str]:
+    return sorted({route.method for route in app._static_routes + app._dynamic_routes
+                   if route.rule.match(path)})
+
+
 @app.not_found
 def on_not_found(exc: NotFoundError) -> Response:
-    return error(404, "not_found", f"no route for {app.current_event.http_method} "
-                 f"{app.current_event.path}")
+    method, path = app.current_event.http_method, app.current_event.path
+    allowed = _methods_serving(path)
+    if allowed:  # the resource exists; this method is not one it answers
+        response = error(405, "method_not_allowed", f"{path} does not answer {method}")
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+    return error(404, "not_found", f"no route for {method} {path}")
 
 
 @app.exception_handler(Exception)
@@ -111,10 +111,17 @@ app.include_router(finetune.router, prefix="/api")
 app.include_router(models.router, prefix="/api")
 
 
+@functools.lru_cache(maxsize=1)
+def _openapi_json() -> str:
+    # The routes are fixed once imported; built on first request, never at import (cold start).
+    return openapi_document(app, title="noticebot API", version=__version__,
+                            public_paths=PUBLIC_PATHS)
+
+
 @app.get("/api/openapi.json", include_in_schema=False)
 def openapi():
-    schema = app.get_openapi_json_schema(title="noticebot API", version=__version__)
-    return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=schema)
+    return Response(status_code=200, content_type=content_types.APPLICATION_JSON,
+                    body=_openapi_json())
 
 
 def handler(event: dict, context) -> dict:

@@ -1,7 +1,18 @@
 """The caller's identity, from the claims the API Gateway authorizer verified.
 
-The workspace comes from the token only; a request body that names another
-workspace or user is refused, never obeyed.
+The workspace comes from the token only:
+
+- ``custom:workspace`` names the shared workspace the user belongs to (a school, an office).
+- A token without it (absent or empty) acts in the user's personal workspace, ``user-<sub>``.
+- The ``user-`` prefix (in any letter case) is reserved for personal workspaces: a token may
+  name ``user-<its own sub>`` but no other, so no token reaches another user's personal
+  workspace by claiming its name. Any letter case, because a folder name on a case-insensitive
+  disk would otherwise let ``User-lee`` open ``user-lee``.
+- Claims are checked as whole strings: a workspace id becomes a folder name, a key prefix and
+  an index filter, so a trailing newline or a slash must never get through.
+
+A request body never chooses the workspace or user: a field naming either is refused (403),
+wherever it sits in the body, even when it names the caller.
 """
 
 from __future__ import annotations
@@ -13,7 +24,10 @@ from noticebot.domain.errors import Forbidden, Unauthorized
 from noticebot.domain.models import Principal
 
 EDITORS_GROUP = "editors"
-WORKSPACE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}$")
+PERSONAL_PREFIX = "user-"
+WORKSPACE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}")
+# Cognito subs are UUIDs; local tokens carry a user name. Neither holds spaces or controls.
+USER_ID = re.compile(r"[^\s\x00-\x1f\x7f]{1,128}")
 IDENTITY_FIELDS = {
     "workspace": "workspace", "workspace_id": "workspace", "workspaceId": "workspace",
     "user": "user", "user_id": "user", "userId": "user", "owner": "user", "author": "user",
@@ -30,14 +44,32 @@ def _groups(raw) -> set[str]:
     return set()
 
 
-def principal_from_claims(claims: dict | None) -> Principal:
-    if not claims or not claims.get("sub"):
-        raise Unauthorized("sign in first: the request carries no valid token")
-    user_id = str(claims["sub"])
-    workspace = str(claims.get("custom:workspace") or f"user-{user_id}")
-    if not WORKSPACE_ID.match(workspace):
+def personal_workspace(user_id: str) -> str:
+    return f"{PERSONAL_PREFIX}{user_id}"
+
+
+def workspace_from_claims(user_id: str, claimed) -> str:
+    if claimed is None or claimed == "":
+        workspace = personal_workspace(user_id)
+        if not WORKSPACE_ID.fullmatch(workspace):
+            raise Forbidden("this user id cannot name a personal workspace; the token needs "
+                            "a custom:workspace claim")
+        return workspace
+    if not isinstance(claimed, str) or not WORKSPACE_ID.fullmatch(claimed):
         raise Forbidden("the token names an invalid workspace")
-    return Principal(user_id=user_id, workspace_id=workspace,
+    if claimed.lower().startswith(PERSONAL_PREFIX) and claimed != personal_workspace(user_id):
+        raise Forbidden("the token names another user's personal workspace")
+    return claimed
+
+
+def principal_from_claims(claims: dict | None) -> Principal:
+    if not isinstance(claims, dict) or not claims.get("sub"):
+        raise Unauthorized("sign in first: the request carries no valid token")
+    user_id = claims["sub"]
+    if not isinstance(user_id, str) or not USER_ID.fullmatch(user_id):
+        raise Unauthorized("the token's subject is not a valid user id")
+    return Principal(user_id=user_id,
+                     workspace_id=workspace_from_claims(user_id, claims.get("custom:workspace")),
                      is_editor=EDITORS_GROUP in _groups(claims.get("cognito:groups")))
 
 
@@ -45,17 +77,22 @@ def principal_from_event(event: dict) -> Principal:
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     claims = authorizer.get("claims")
     if isinstance(claims, str):
-        claims = json.loads(claims)
+        try:
+            claims = json.loads(claims)
+        except ValueError:
+            claims = None
     return principal_from_claims(claims)
 
 
-def reject_foreign_identity(principal: Principal, body) -> None:
-    """403 when a body names a workspace or user other than the caller's own."""
+def refuse_identity_fields(body) -> None:
+    """403 when a body names a workspace or user anywhere in it."""
+    if isinstance(body, list):
+        for item in body:
+            refuse_identity_fields(item)
     if not isinstance(body, dict):
         return
-    for key, kind in IDENTITY_FIELDS.items():
-        if key not in body or body[key] in (None, ""):
-            continue
-        own = principal.workspace_id if kind == "workspace" else principal.user_id
-        if str(body[key]) != own:
-            raise Forbidden(f"'{key}' names another {kind}; the {kind} comes from your sign-in")
+    for key, value in body.items():
+        kind = IDENTITY_FIELDS.get(key)
+        if kind:
+            raise Forbidden(f"'{key}' is not accepted: the {kind} comes from your sign-in")
+        refuse_identity_fields(value)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    model_validator,
+)
 
 from noticebot.domain.models import Citation, Document, Notice
 
@@ -15,22 +25,68 @@ class ErrorDetail(BaseModel):
 
 
 class ErrorBody(BaseModel):
+    """The one error shape of every error response."""
+
     error: ErrorDetail
 
 
 class Strict(BaseModel):
-    """Unknown fields are refused (422); identity fields are let through validation so
-    the identity guard answers them with a 403, never a silent switch."""
+    """A request body: unknown fields are refused and values are never coerced across JSON
+    types (``true`` is not 1, ``"yes"`` is not true, 5 is not ``"5"``), all a 422.
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    workspace: str | None = Field(default=None, exclude=True)
-    workspace_id: str | None = Field(default=None, exclude=True)
-    workspaceId: str | None = Field(default=None, exclude=True)  # noqa: N815 (client spelling)
-    user: str | None = Field(default=None, exclude=True)
-    user_id: str | None = Field(default=None, exclude=True)
-    userId: str | None = Field(default=None, exclude=True)  # noqa: N815
-    owner: str | None = Field(default=None, exclude=True)
-    author: str | None = Field(default=None, exclude=True)
+    Identity fields (``workspace_id``, ``user_id``, ...) are not declared: the request gate
+    answers them with a 403 before validation (``request_gate``, ``identity``)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+DATETIME_HINT = "an ISO 8601 date-time with a time zone, e.g. 2026-12-01T18:00:00Z"
+
+
+def _iso_datetime(value):
+    # Strict mode would refuse every string for a datetime, and lax mode takes numbers as
+    # Unix times: a JSON body gives a date-time string, with its zone (a time without one
+    # means a different instant to each reader).
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"must be {DATETIME_HINT}") from None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise ValueError(f"must be {DATETIME_HINT}")
+    return value
+
+
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+
+def _json_integer(value):
+    # JSON has one number type: 43.0 is the integer 43 (as JSON Schema's "integer" says), while
+    # 43.5, true and "43" are not integers. Strict mode alone would refuse 43.0.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def json_int(**constraints):
+    """An integer field of a request body. Its constraints (``ge``, ``le``) come before the
+    validator: after it, pydantic leaves them out of the JSON schema of an optional field."""
+    return Annotated[int, Field(**constraints), BeforeValidator(_json_integer)]
+
+
+def _no_default(schema: dict) -> None:
+    schema.pop("default", None)
+
+
+def omittable(**constraints):
+    """A field of a partial update: leave it out to keep the value; null is not a value."""
+    return Field(default=None, json_schema_extra=_no_default, **constraints)
+
+
+# Text the services strip before use: whitespace alone is as empty as "". The class spells
+# out what Python's str.strip() removes, because "\S" means different things to the regex
+# dialects that read this pattern (Rust in pydantic, ECMA-262 in JSON Schema clients, Python).
+NOT_BLANK = r"[^\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 
 
 class DocumentOut(BaseModel):
@@ -58,7 +114,22 @@ class DocumentOut(BaseModel):
 class UploadOut(BaseModel):
     document_id: str
     status: str
-    duplicate: bool = False
+    duplicate: bool = False  # these bytes are already on the board: nothing was queued
+    retried: bool = False  # they were, but failed or stuck: that document is queued again
+
+
+class UploadMetadata(RootModel[dict]):
+    """The ``metadata`` part of ``POST /api/upload``: a JSON object, sent as a text part."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value):
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except ValueError:
+                raise ValueError("must be a JSON object") from None
+        return value
 
 
 class DocumentList(BaseModel):
@@ -66,17 +137,17 @@ class DocumentList(BaseModel):
 
 
 class NoticeIn(Strict):
-    title: str = Field(min_length=1, max_length=200)
-    body: str = Field(min_length=1, max_length=20000)
+    title: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
+    body: str = Field(min_length=1, max_length=20000, pattern=NOT_BLANK)
     pinned: bool = False
-    expires_at: datetime | None = None
+    expires_at: IsoDatetime | None = Field(default=None, description="null: never expires")
 
 
 class NoticePatch(Strict):
-    title: str | None = Field(default=None, min_length=1, max_length=200)
-    body: str | None = Field(default=None, min_length=1, max_length=20000)
-    pinned: bool | None = None
-    expires_at: datetime | None = None
+    title: str = omittable(min_length=1, max_length=200, pattern=NOT_BLANK)
+    body: str = omittable(min_length=1, max_length=20000, pattern=NOT_BLANK)
+    pinned: bool = omittable()
+    expires_at: IsoDatetime | None = Field(default=None, description="null: never expires")
 
 
 class NoticeOut(BaseModel):
@@ -102,9 +173,9 @@ class NoticeList(BaseModel):
 
 
 class SearchIn(Strict):
-    query: str = Field(min_length=1, max_length=2000)
-    top_k: int = Field(default=5, ge=1, le=50)
-    mode: str = Field(default="hybrid", pattern="^(hybrid|bm25|dense)$")
+    query: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
+    top_k: json_int(ge=1, le=50) = 5
+    mode: Literal["hybrid", "bm25", "dense"] = "hybrid"
 
 
 class PassageOut(BaseModel):
@@ -121,12 +192,21 @@ class SearchOut(BaseModel):
     results: list[PassageOut]
 
 
+def _not_streamed(value: bool) -> bool:
+    if value:
+        raise ValueError("streaming is not served by this endpoint yet; omit 'stream'")
+    return value
+
+
 class ChatIn(Strict):
-    query: str = Field(min_length=1, max_length=2000)
+    query: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
     conversation_id: str | None = Field(default=None, max_length=64)
-    top_k: int | None = Field(default=None, ge=1, le=20)
+    top_k: json_int(ge=1, le=20) | None = None
     model: str | None = Field(default=None, max_length=128)
-    stream: bool = False
+    # Server-Sent Events are not served by this endpoint yet: only false is accepted. Not
+    # Literal[False], which takes 0 as well (0 == False).
+    stream: Annotated[bool, AfterValidator(_not_streamed)] = Field(
+        default=False, json_schema_extra={"const": False})
 
 
 class CitationOut(BaseModel):

@@ -1,4 +1,4 @@
-"""Request and response bodies of the fine-tune and model routes (issue 6).
+"""Request and response bodies of the fine-tune and model routes.
 
 Compatible with the mobile app (mobile/app/services/api/types.ts): a job is
 ``{job_id, status, metrics, error, model_id, created_at, updated_at}`` plus ``stage``,
@@ -11,28 +11,44 @@ each version's ``reason`` and the list's ``active_model_id`` / ``base_model``;
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from noticebot.domain.models import utcnow
 from noticebot.domain.tuning import BASE_MODEL_ID, FineTuneJob, ModelVersion, numeric_metrics
-from noticebot.handlers.api.schemas import Strict
+from noticebot.handlers.api.schemas import Strict, json_int
+from noticebot.services.finetune import HYPERPARAMETERS
 
 
-class FineTuneParameters(BaseModel):
-    """Types only; the ranges are checked by the service (one 422 naming every bad value)."""
+def _range(name: str) -> dict:
+    # The ranges train.py accepts, from the service's one table, stated in the OpenAPI
+    # document; the service enforces them, with one 422 that names every value out of range.
+    _, low, high = HYPERPARAMETERS[name]
+    return {"json_schema_extra": {"minimum": low, "maximum": high}}
 
-    model_config = ConfigDict(extra="forbid")
-    epochs: int | None = None
-    learning_rate: float | None = None
-    lora_r: int | None = None
-    lora_alpha: int | None = None
-    lora_dropout: float | None = None
-    max_seq_length: int | None = None
-    per_device_batch_size: int | None = None
-    gradient_accumulation_steps: int | None = None
-    max_steps: int | None = None
-    seed: int | None = None
+
+def _int_parameter(name: str):
+    return json_int(**_range(name))
+
+
+def _float_parameter(name: str):
+    return Annotated[float, Field(**_range(name))]
+
+
+class FineTuneParameters(Strict):
+    """Values not given are left to train.py's defaults."""
+
+    epochs: _int_parameter("epochs") | None = None
+    learning_rate: _float_parameter("learning_rate") | None = None
+    lora_r: _int_parameter("lora_r") | None = None
+    lora_alpha: _int_parameter("lora_alpha") | None = None
+    lora_dropout: _float_parameter("lora_dropout") | None = None
+    max_seq_length: _int_parameter("max_seq_length") | None = None
+    per_device_batch_size: _int_parameter("per_device_batch_size") | None = None
+    gradient_accumulation_steps: _int_parameter("gradient_accumulation_steps") | None = None
+    max_steps: _int_parameter("max_steps") | None = None
+    seed: _int_parameter("seed") | None = None
 
 
 class FineTuneIn(Strict):

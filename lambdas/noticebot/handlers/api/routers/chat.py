@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from noticebot.domain.errors import InvalidRequest
 from noticebot.domain.tuning import BASE_MODEL_ID
 from noticebot.handlers.api.identity import principal_from_event
+from noticebot.handlers.api.responses import BY_ID, SIGNED_IN, USES_MODEL, WITH_BODY, declare
 from noticebot.handlers.api.schemas import ChatIn, ChatOut, CitationOut, ConversationOut, TurnOut
 from noticebot.handlers.runtime import get_container
 
@@ -15,11 +15,11 @@ def _principal():
     return principal_from_event(router.current_event.raw_event)
 
 
-@router.post("/chat", summary="Ask the chatbot; answers cite their sources")
+@router.post("/chat", summary="Ask the chatbot; answers cite their sources",
+             responses=declare(200, "The answer with its citations", SIGNED_IN, WITH_BODY, BY_ID,
+                               409, USES_MODEL))
 def chat(request: ChatIn) -> ChatOut:
     principal = _principal()
-    if request.stream:
-        raise InvalidRequest("streaming is not available on this endpoint yet; omit 'stream'")
     container = get_container()
     requested = request.model
     if requested == container.chat_model.model_id:
@@ -34,7 +34,8 @@ def chat(request: ChatIn) -> ChatOut:
                    model_name=result.model_name)
 
 
-@router.get("/conversations/<conversation_id>", summary="A conversation of the caller's")
+@router.get("/conversations/<conversation_id>", summary="A conversation of the caller's",
+            responses=declare(200, "The conversation, oldest turn first", SIGNED_IN, BY_ID))
 def get_conversation(conversation_id: str) -> ConversationOut:
     conv = get_container().chat.get_conversation(_principal(), conversation_id)
     return ConversationOut(

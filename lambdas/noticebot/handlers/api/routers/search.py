@@ -3,13 +3,15 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from noticebot.handlers.api.identity import principal_from_event
+from noticebot.handlers.api.responses import SIGNED_IN, USES_MODEL, WITH_BODY, declare
 from noticebot.handlers.api.schemas import PassageOut, SearchIn, SearchOut
 from noticebot.handlers.runtime import get_container
 
 router = APIGatewayRouter()
 
 
-@router.post("/search", summary="Ranked passages from the workspace's notices and documents")
+@router.post("/search", summary="Ranked passages from the workspace's notices and documents",
+             responses=declare(200, "Passages, best first", SIGNED_IN, WITH_BODY, USES_MODEL))
 def search(request: SearchIn) -> SearchOut:
     principal = principal_from_event(router.current_event.raw_event)
     passages = get_container().search.search(principal, request.query, request.top_k, request.mode)

@@ -19,14 +19,14 @@ import json
 import uuid
 from datetime import datetime
 
-from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field
 
 from noticebot.domain.errors import PayloadTooLarge, UnsupportedMediaType
 from noticebot.domain.models import Document
-from noticebot.handlers.api.identity import principal_from_event, reject_foreign_identity
-from noticebot.handlers.api.schemas import Strict
+from noticebot.handlers.api.identity import principal_from_event
+from noticebot.handlers.api.responses import SIGNED_IN, WITH_BODY, declare
+from noticebot.handlers.api.schemas import Strict, json_int
 from noticebot.handlers.runtime import get_container
 from noticebot.ports.blob_store import raw_key
 from noticebot.services.documents import require_editor, safe_filename
@@ -50,8 +50,12 @@ ALLOWED_TYPES = frozenset({
 
 class UploadRequestIn(Strict):
     filename: str = Field(min_length=1, max_length=255)
-    content_type: str = Field(default="application/octet-stream", max_length=255)
-    size_bytes: int = Field(ge=1, description="exact size of the file; the policy enforces it")
+    # The schema lists the types; letter case and parameters ("; charset=...") are tolerated,
+    # and any other type is a 415.
+    content_type: str = Field(default="application/octet-stream", max_length=255,
+                              json_schema_extra={"enum": sorted(ALLOWED_TYPES)})
+    size_bytes: json_int(ge=1) = Field(description="exact size of the file; the policy enforces "
+                                       "it; over the deployment's upload limit: 413")
     title: str | None = Field(default=None, max_length=300)
     metadata: dict = Field(default_factory=dict)
 
@@ -73,19 +77,20 @@ class PresignedUploadOut(BaseModel):
 
 
 @router.post("/uploads", summary="Presigned upload form for a large file (editors)",
-             responses={201: {"description": "Form to POST the file with"}})
-def create_upload(request: UploadRequestIn) -> Response[PresignedUploadOut]:
+             status_code=201,
+             responses=declare(201, "Form to POST the file with", SIGNED_IN, WITH_BODY, 413))
+def create_upload(request: UploadRequestIn) -> PresignedUploadOut:
     principal = principal_from_event(router.current_event.raw_event)
     require_editor(principal)
-    reject_foreign_identity(principal, request.metadata)
     container = get_container()
     settings = container.settings
-    if request.size_bytes > settings.presigned_max_bytes:
-        raise PayloadTooLarge(f"file is {request.size_bytes} bytes; the upload limit is "
-                              f"{settings.presigned_max_bytes} bytes")
+    # The type first: it is part of the request's schema, the size limit is the deployment's.
     content_type = request.content_type.split(";")[0].strip().lower()
     if content_type not in ALLOWED_TYPES:
         raise UnsupportedMediaType(f"'{content_type}' is not a document type this board reads")
+    if request.size_bytes > settings.presigned_max_bytes:
+        raise PayloadTooLarge(f"file is {request.size_bytes} bytes; the upload limit is "
+                              f"{settings.presigned_max_bytes} bytes")
     name = safe_filename(request.filename)
     title = str(request.title or request.metadata.get("title") or name).strip()[:300] or name
     document_id = uuid.uuid4().hex
@@ -107,8 +112,6 @@ def create_upload(request: UploadRequestIn) -> Response[PresignedUploadOut]:
                                   f"uploads up to {settings.max_upload_bytes} bytes")
         fields["metadata"] = json.dumps({**request.metadata, "title": title})
         status, doc_id = "upload_via_api", None
-    body = PresignedUploadOut(document_id=doc_id, status=status, upload=UploadFormOut(
+    return PresignedUploadOut(document_id=doc_id, status=status, upload=UploadFormOut(
         url=form.url, method=form.method, fields=fields, file_field=form.file_field,
         max_bytes=form.max_bytes, expires_at=form.expires_at, direct=form.direct))
-    return Response(status_code=201, content_type=content_types.APPLICATION_JSON,
-                    body=body.model_dump(mode="json"))

@@ -1,0 +1,121 @@
+"""The local Lambda event source mapping: a worker that feeds a SqliteQueue to a handler.
+
+It receives a batch, hands it to the consumer as an SQS event (exactly what the ingest Lambda
+gets in AWS), deletes the records the consumer did not report in ``batchItemFailures`` and
+hands the others back; a consumer that raises fails the whole batch, as a Lambda error does.
+
+Failed records come back after ``retry_delay_s`` times their receive count rather than the
+whole visibility timeout SQS would wait: locally nothing else would use those minutes.
+``drain()`` retries at once, so it returns with everything processed or dead-lettered.
+
+``housekeeping`` (the stuck-document sweep) runs when the worker starts, after the queue has
+resumed what a dead process held, and every ``housekeeping_every_s`` after that.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from noticebot.adapters.local.events import sqs_record
+from noticebot.adapters.local.sqlite_queue import ReceivedMessage, SqliteQueue
+
+logger = logging.getLogger(__name__)
+
+BatchConsumer = Callable[[dict], dict]  # SQS event -> {"batchItemFailures": [...]}
+
+
+class QueueWorker:
+    def __init__(self, messages: SqliteQueue, consumer: BatchConsumer | None = None, *,
+                 batch_size: int = 1, retry_delay_s: float = 10.0, poll_interval_s: float = 0.5,
+                 housekeeping: Callable[[], object] | None = None,
+                 housekeeping_every_s: float = 60.0):
+        """``batch_size`` 1 by default: records of a batch are handled one after another
+        anyway, and a process killed mid-batch would charge every record a receive."""
+        self.messages = messages
+        self.consumer = consumer
+        self.batch_size = batch_size
+        self.retry_delay_s = retry_delay_s
+        self.poll_interval_s = poll_interval_s
+        self.housekeeping = housekeeping
+        self.housekeeping_every_s = housekeeping_every_s
+        self._worker: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+
+    def send(self, body: str) -> str:
+        """Queues a message and wakes this process's worker (others poll)."""
+        message_id = self.messages.send(body)
+        self._wake.set()
+        return message_id
+
+    def drain(self) -> None:
+        """Processes everything visible now, retries included, synchronously (CLI and tests).
+        Messages in flight in another live process are theirs and are not waited for."""
+        while self._deliver_batch(retry_delay_s=0.0):
+            pass
+
+    def start(self) -> None:
+        if self._worker and self._worker.is_alive():
+            return
+        self._stop.clear()
+        self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
+        self._worker.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stops after the batch in hand. One still running after ``timeout_s`` stays held by
+        this process until it ends or exits; a restart then resumes it."""
+        self._stop.set()
+        self._wake.set()
+        if self._worker:
+            self._worker.join(timeout=timeout_s)
+
+    def _run(self) -> None:
+        next_housekeeping = 0.0
+        while not self._stop.is_set():
+            if self.housekeeping and time.monotonic() >= next_housekeeping:
+                self._housekeep()
+                next_housekeeping = time.monotonic() + self.housekeeping_every_s
+            try:
+                delivered = self._deliver_batch(self.retry_delay_s)
+            except Exception:  # a locked or broken queue file: log, back off, keep serving
+                logger.exception("ingest worker could not poll the queue")
+                delivered = 0
+            if not delivered:
+                self._wake.wait(self.poll_interval_s)
+                self._wake.clear()
+
+    def _housekeep(self) -> None:
+        try:
+            self.housekeeping()
+        except Exception:
+            logger.exception("queue housekeeping failed")
+
+    def _deliver_batch(self, retry_delay_s: float) -> int:
+        batch = self.messages.receive(self.batch_size)
+        if not batch:
+            return 0
+        failed = self._consume(batch)
+        for message in batch:
+            if message.message_id in failed:
+                self.messages.release(message.receipt_handle,
+                                      delay_s=retry_delay_s * message.receive_count)
+            elif not self.messages.delete(message.receipt_handle):
+                logger.warning("message %s was received again before it was acknowledged",
+                               message.message_id)
+        return len(batch)
+
+    def _consume(self, batch: list[ReceivedMessage]) -> set[str]:
+        event = {"Records": [
+            sqs_record(m.body, message_id=m.message_id, receipt_handle=m.receipt_handle,
+                       receive_count=m.receive_count, sent_at=m.sent_at,
+                       first_received_at=m.first_received_at, queue=self.messages.name)
+            for m in batch]}
+        try:
+            result = self.consumer(event) or {}
+            return {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+        except Exception:  # the whole batch failed, as a Lambda error would
+            logger.exception("queue batch failed")
+            return {m.message_id for m in batch}
