@@ -17,7 +17,7 @@ TRAIN_STAMP := $(VENV)/.train-installed
 FUZZ_VENV := .venv-schemathesis
 FUZZ_STAMP := $(FUZZ_VENV)/.installed
 
-.PHONY: finetune-demo run test test-fast test-mobile test-cdk bench bundles synth cost install install-system install-dev clean
+.PHONY: finetune-demo run test install-train test-fast test-mobile test-cdk bench bundles synth cost install install-system install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -50,10 +50,12 @@ $(FUZZ_STAMP): requirements-fuzz.txt
 	touch $@
 
 install: $(APP_STAMP)
+install-train: $(TRAIN_STAMP)
 install-dev: $(DEV_STAMP)
 
 # The API on :8000 and the web app on :8080 (it proxies /api to the API); Ctrl-C stops both.
-run: $(APP_STAMP)
+# The training packages too: the API's fine-tune runs train.py on this machine.
+run: $(TRAIN_STAMP)
 	bash mobile/scripts/serve_web.sh --port 8080 --api http://127.0.0.1:8000 -- $(VENV)/bin/noticebot serve
 
 # Python suite (schemathesis fuzzes the API in it), then the app's checks (tsc, jest, web export,

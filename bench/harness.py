@@ -20,10 +20,9 @@ import numpy as np
 
 from bench.data import CORPUS_DIR, Dataset, manifest_tags
 
-from noticebot.bootstrap import bootstrap
 from noticebot.config import Settings
 from noticebot.domain.models import DocumentStatus, Principal
-from noticebot.handlers.runtime import use_container
+from noticebot.entrypoints.local_stack import local_stack
 from noticebot.ports.embedder import Embedder
 from noticebot.services.documents import UploadOutcome
 from noticebot.services.ingest import EMBED_BATCH
@@ -76,16 +75,15 @@ class BenchEmbedder(Embedder):
 
 
 def build_container(data_dir: Path, log: Log):
-    """A fresh data folder, bootstrap(Settings(data_dir)) as the CLI does, and the ingest
-    Lambda handler pointed at this container (the S3 -> SQS -> handler path)."""
+    """A fresh data folder and the local stack on it as the CLI builds it, its queue
+    delivering to the ingest Lambda handler (the S3 -> SQS -> handler path)."""
     from noticebot.adapters.local.onnx_embedder import OnnxEmbedder
 
     if data_dir.exists():
         shutil.rmtree(data_dir)  # re-uploads would be deduplicated, not re-ingested
     embedder = BenchEmbedder(OnnxEmbedder())
-    container = bootstrap(Settings(data_dir=data_dir), embedder=embedder)
-    use_container(container)
-    log(f"bootstrap ok: data={data_dir} embedder={embedder.model_id} "
+    container = local_stack(Settings(data_dir=data_dir), embedder=embedder)
+    log(f"local stack ok: data={data_dir} embedder={embedder.model_id} "
         f"chat={getattr(container.chat_model, 'model_id', '?')}")
     return container, embedder
 

@@ -44,7 +44,8 @@ for extra in (ROOT, ROOT / "lambdas"):
 
 from noticebot.domain.errors import UnreadableDocument  # noqa: E402
 from noticebot.ingestion import chunk_sections, detect_kind, parse_document  # noqa: E402
-from noticebot.ingestion.engines import Engines, local_engines  # noqa: E402
+from noticebot.bootstrap_local import local_engines  # noqa: E402
+from noticebot.ingestion.engines import Engines  # noqa: E402
 from noticebot.ingestion.parsed import ParseLimits  # noqa: E402
 
 CORPUS_DIR = ROOT.parent / "shared" / "corpus"

@@ -19,14 +19,12 @@ import sys
 import time
 from pathlib import Path
 
+from noticebot.environment import EnvVar
+from noticebot.functions import EMBEDDER_DIR, FUNCTIONS
+
 ROOT = Path(__file__).resolve().parents[1]
-HANDLERS = {
-    "api": "noticebot.handlers.api.app",
-    "ingest": "noticebot.handlers.ingest",
-    "transcription": "noticebot.handlers.transcription",
-    "deploy": "noticebot.handlers.deploy",
-    "embed": "noticebot.handlers.embed",
-}
+# Each function's handler module (the first module its smoke test imports).
+HANDLERS = {spec.name: spec.smoke_imports[0] for spec in FUNCTIONS.values()}
 # The embed function's cold start is dominated by loading the model, not by imports.
 FIRST_VECTOR = ("from noticebot.handlers.embed import handler; "
                 "handler({'kind': 'query', 'texts': ['When is the summer party?']}, None)")
@@ -65,9 +63,9 @@ def _command(code: str, function: str | None) -> list[str]:
 
 
 def fresh_interpreter_seconds(code: str, function: str | None = None, samples: int = 5) -> float:
-    env = {**os.environ, "NOTICEBOT_MODE": "aws", "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {**os.environ, EnvVar.MODE: "aws", EnvVar.AWS_DEFAULT_REGION: "us-east-1"}
     if function:
-        env["NOTICEBOT_EMBED_MODEL_DIR"] = str(BUNDLES / function / "models" / "bge_small_en")
+        env[EnvVar.EMBED_MODEL_DIR] = str(BUNDLES / function / EMBEDDER_DIR)
     command = _command(code, function)
     times = []
     for _ in range(samples):

@@ -3,7 +3,7 @@
     .venv/bin/python bench/run.py [--quick] [--max-queries N] [--skip-chat] [--skip-100k]
     .venv/bin/python bench/run.py --only server_load   # one part, into the existing report
 
-Everything runs through the product: bootstrap(Settings(data_dir=bench/out/data)) with the real
+Everything runs through the product: local_stack(Settings(data_dir=bench/out/data)) with the real
 local adapters; an editor uploads with container.documents.upload and container.queue.drain()
 delivers the S3 ObjectCreated events as SQS batches to the ingest Lambda handler. Writes
 bench/report.json, bench/report.md and bench/retrieval.png (--quick: under bench/out/quick/).

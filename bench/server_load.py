@@ -165,13 +165,12 @@ def account(container, result: dict, settle_timeout: float = 600.0, log=print) -
 def measure(clients: int = 8, seconds: float = 30.0, data_dir: Path | None = None,
             log=print) -> dict:
     """Starts the real local stack on a fresh folder, loads it, accounts for every write."""
-    from noticebot.bootstrap import bootstrap
     from noticebot.config import Settings
+    from noticebot.entrypoints.local_stack import local_stack
     from noticebot.entrypoints.server import LocalServer
-    from noticebot.handlers.runtime import use_container
 
     with tempfile.TemporaryDirectory(dir=data_dir) as tmp:
-        container = bootstrap(Settings(data_dir=Path(tmp) / "data"), start_worker=True)
+        container = local_stack(Settings(data_dir=Path(tmp) / "data"), start_worker=True)
         server = LocalServer(container, "127.0.0.1", 0).start()
         try:
             tokens = {ws: container.auth.issue(f"editor-{ws}", ws, editor=True)
@@ -183,7 +182,6 @@ def measure(clients: int = 8, seconds: float = 30.0, data_dir: Path | None = Non
         finally:
             server.stop()
             container.queue.stop()
-            use_container(None)
 
 
 def markdown(res: dict) -> list[str]:

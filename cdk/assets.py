@@ -32,7 +32,6 @@ from cdk.config import ASSETS_CONTEXT_KEY
 ROOT = Path(__file__).resolve().parents[1]
 PLACEHOLDER = Path(__file__).resolve().parent / "placeholder_bundle"
 PLACEHOLDER_VALUE = "placeholder"
-EMBED_MODEL_DIR = "/var/task/models/bge_small_en"  # where the bundler puts the embedder
 TRAINING_SOURCE_DIR = ROOT / "sagemaker" / "training"
 TRAINING_SOURCE_PATTERNS = ("*.py", "requirements.txt")
 TRAINING_SOURCE_ARCHIVE = ROOT / "build" / "training-source" / "sourcedir.tar.gz"

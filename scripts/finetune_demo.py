@@ -87,7 +87,7 @@ def write_jsonl(path: Path, records: list[dict]) -> None:
 
 def smollm2_gguf() -> Path:
     sys.path.insert(0, str(ROOT / "lambdas"))
-    from noticebot.adapters.local.model_server import default_model_path
+    from noticebot.model_server.llama_cpp_backend import default_model_path
 
     path = default_model_path()
     if path is None or not path.is_file():
@@ -152,7 +152,7 @@ def main() -> int:
     })
     # The HF-format copy of the GGUF, built here (once) so train.py's peak memory is training's.
     sys.path.insert(0, str(ROOT / "lambdas"))
-    from noticebot.adapters.local.peft_backend import hf_copy_of_gguf
+    from noticebot.model_contract import hf_copy_of_gguf
 
     t0 = time.time()
     hf_copy = hf_copy_of_gguf(gguf, Path(env["NOTICEBOT_MODEL_CACHE"]))
@@ -189,7 +189,7 @@ def main() -> int:
     }
     if not args.no_chat:
         sys.path.insert(0, str(ROOT / "lambdas"))
-        from noticebot.adapters.local.model_server import LocalModelEndpoint
+        from noticebot.model_server.llama_cpp_backend import LocalModelEndpoint
 
         endpoint = LocalModelEndpoint(gguf, model_cache_dir=env["NOTICEBOT_MODEL_CACHE"])
         endpoint.register_adapter("sample-board", ml / "model", preload=True)

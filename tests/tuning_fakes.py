@@ -10,15 +10,10 @@ from apiclient import multipart
 from fakes import FakeChatModel
 from noticebot.adapters.local.events import sagemaker_training_state_change
 from noticebot.domain.errors import ModelUnavailable
+from noticebot.domain.keys import dataset_key
 from noticebot.domain.tuning import FineTuneJob, ModelVersion, TrainingState
 from noticebot.ports.model_registry import ModelRegistry
-from noticebot.ports.training_launcher import (
-    CHANNELS,
-    JOB_TAG,
-    WORKSPACE_TAG,
-    TrainingLauncher,
-    dataset_key,
-)
+from noticebot.ports.training_launcher import CHANNELS, JOB_TAG, WORKSPACE_TAG, TrainingLauncher
 
 
 def write_adapter(model_dir: Path, eval_loss: float, base_eval_loss: float, **extra) -> dict:

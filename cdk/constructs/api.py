@@ -27,6 +27,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
+from noticebot.functions import API
 
 from cdk.config import StageConfig
 from cdk.constructs.function import ServiceFunction, retention
@@ -107,11 +108,9 @@ class Api(Construct):
 
         # ---- the function ----------------------------------------------------------------------
         self.function = ServiceFunction(
-            self, "Handler", config=config, name="api",
-            handler="noticebot.handlers.api.app.handler", code=code,
+            self, "Handler", config=config, spec=API, code=code,
             memory_mb=config.functions.api_memory_mb, timeout_s=config.functions.api_timeout_s,
-            environment=environment,
-            description="The /api routes: notices, documents, uploads, search, chat")
+            environment=environment)
 
         # ---- REST API ------------------------------------------------------------------------
         self.access_logs = logs.LogGroup(

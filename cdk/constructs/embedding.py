@@ -17,11 +17,11 @@ from __future__ import annotations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
+from noticebot.functions import EMBED
 
 from cdk.config import StageConfig
 from cdk.constructs.function import ServiceFunction
 
-EMBED_HANDLER = "noticebot.handlers.embed.handler"
 ALIAS_NAME = "live"
 
 
@@ -30,15 +30,13 @@ class Embedding(Construct):
     put in NOTICEBOT_EMBED_FUNCTION)."""
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, code: lambda_.Code,
-                 model_dir: str) -> None:
+                 environment: dict[str, str]) -> None:
         super().__init__(scope, id)
         functions = config.functions
         self.function = ServiceFunction(
-            self, "Function", config=config, name="embed", handler=EMBED_HANDLER, code=code,
+            self, "Function", config=config, spec=EMBED, code=code,
             memory_mb=functions.embed_memory_mb, timeout_s=functions.embed_timeout_s,
-            environment={"NOTICEBOT_EMBED_MODEL_DIR": model_dir,
-                         "POWERTOOLS_SERVICE_NAME": f"{config.project}-embed"},
-            description="Embeds texts with bge-small-en (ONNX) for the API and transcription")
+            environment=environment)
         pc = functions.embed_provisioned_concurrency
         self.alias = lambda_.Alias(
             self, "Live", alias_name=ALIAS_NAME, version=self.function.function.current_version,

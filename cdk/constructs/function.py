@@ -1,5 +1,8 @@
 """A Python 3.12 Lambda function with its own role and log group (no managed policies).
 
+What the function is (name, handler, description, environment names) comes from its entry in
+the function manifest, noticebot.functions, which the bundler builds its code from.
+
 Each function gets a role that starts empty: it may write only to its own log group, and the
 stack adds exactly the grants the function needs. Lambda's default role would attach the
 AWSLambdaBasicExecutionRole managed policy (logs on every log group in the account).
@@ -12,6 +15,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from noticebot.functions import LambdaFunction
 
 from cdk.config import StageConfig
 from cdk.nag import acknowledge
@@ -20,14 +24,22 @@ RUNTIME = lambda_.Runtime.PYTHON_3_12  # the bundles carry cp312 wheels
 
 
 class ServiceFunction(Construct):
-    """Exposes `name`, `function`, `role`, `log_group`."""
+    """Exposes `spec`, `name`, `function`, `role`, `log_group`."""
 
-    def __init__(self, scope: Construct, id: str, *, config: StageConfig, name: str,
-                 handler: str, code: lambda_.Code, memory_mb: int, timeout_s: int,
-                 environment: dict[str, str], description: str,
-                 ephemeral_storage_mb: int = 512, star_actions: str = "") -> None:
+    def __init__(self, scope: Construct, id: str, *, config: StageConfig, spec: LambdaFunction,
+                 code: lambda_.Code, memory_mb: int, timeout_s: int,
+                 environment: dict[str, str], ephemeral_storage_mb: int = 512,
+                 star_actions: str = "") -> None:
         super().__init__(scope, id)
-        self.name = name
+        self.spec = spec
+        self.name = name = spec.name
+        missing = spec.environment - set(environment)
+        unexpected = set(environment) - spec.environment - spec.optional_environment
+        if missing or unexpected:  # the manifest is the contract; a synth never drifts from it
+            problems = ([f"missing {sorted(missing)}"] if missing else []) + (
+                [f"not declared {sorted(unexpected)}"] if unexpected else [])
+            raise ValueError(f"{name}: environment differs from noticebot.functions: "
+                             + "; ".join(problems))
         removal = cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY
         function_name = f"{config.prefix}-{name}"
         self.log_group = logs.LogGroup(
@@ -41,8 +53,8 @@ class ServiceFunction(Construct):
             sid="OwnLogGroup", actions=["logs:CreateLogStream", "logs:PutLogEvents"],
             resources=[self.log_group.log_group_arn]))
         self.function = lambda_.Function(
-            self, "Function", function_name=function_name, description=description,
-            runtime=RUNTIME, architecture=lambda_.Architecture.X86_64, handler=handler,
+            self, "Function", function_name=function_name, description=spec.description,
+            runtime=RUNTIME, architecture=lambda_.Architecture.X86_64, handler=spec.handler,
             code=code, memory_size=memory_mb, timeout=cdk.Duration.seconds(timeout_s),
             ephemeral_storage_size=cdk.Size.mebibytes(ephemeral_storage_mb),
             role=self.role, log_group=self.log_group, environment=environment,

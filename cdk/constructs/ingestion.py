@@ -30,15 +30,12 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from noticebot.domain.keys import TENANTS_PREFIX, TEXTRACT_STAGING_PREFIX, TRANSCRIPTS_PREFIX
+from noticebot.functions import INGEST, TRANSCRIPTION
 
 from cdk.config import StageConfig
 from cdk.constructs.function import ServiceFunction
-from cdk.constructs.storage import (
-    TENANTS_PREFIX,
-    TEXTRACT_STAGING_PREFIX,
-    TRANSCRIPTS_PREFIX,
-    Storage,
-)
+from cdk.constructs.storage import Storage
 
 MAX_RECEIVE_COUNT = 3  # deliveries before a message moves to the dead-letter queue
 # AWS's guidance for SQS event sources: visibility timeout >= 6x the function timeout, so a
@@ -94,13 +91,11 @@ class Ingestion(Construct):
         cfn_bucket.add_resource_dependency(queue_policy.node.default_child)
 
         self.function = ServiceFunction(
-            self, "Ingest", config=config, name="ingest",
-            handler="noticebot.handlers.ingest.handler", code=code,
+            self, "Ingest", config=config, spec=INGEST, code=code,
             memory_mb=fn_cfg.ingest_memory_mb, timeout_s=fn_cfg.ingest_timeout_s,
             # Presigned uploads may be up to presigned_max_bytes; parsing needs room in /tmp.
             ephemeral_storage_mb=max(512, min(10240, 2 * fn_cfg.presigned_max_bytes // 2**20)),
             environment=environment,
-            description="Parses, chunks, embeds and indexes uploaded documents (SQS batches)",
             star_actions="Amazon Textract (DetectDocumentText, Start/GetDocumentTextDetection) "
                          "and Amazon Transcribe job actions (Start/Get/DeleteTranscriptionJob)")
         self.function.function.add_event_source(sources.SqsEventSource(
@@ -123,11 +118,9 @@ class Ingestion(Construct):
                               ["s3:PutObject", "s3:GetObject"])
 
         self.transcription = ServiceFunction(
-            self, "Transcription", config=config, name="transcription",
-            handler="noticebot.handlers.transcription.handler", code=transcription_code,
+            self, "Transcription", config=config, spec=TRANSCRIPTION, code=transcription_code,
             memory_mb=fn_cfg.ingest_memory_mb, timeout_s=fn_cfg.ingest_timeout_s,
             environment=transcription_environment,
-            description="Resumes ingestion of an audio upload when its Transcribe job ends",
             star_actions="transcribe:GetTranscriptionJob")
         transcription_fn = self.transcription.function
         # Asynchronous invocations (EventBridge): two retries, then the event is kept in the

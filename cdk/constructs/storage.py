@@ -1,9 +1,7 @@
 """Storage: the tenant data bucket, its access-log bucket, the metadata table and their KMS key.
 
-Key layout (the contract the adapters follow; IAM policies scope to these prefixes):
-    tenants/{workspace}/raw/{document_id}/{filename}   uploads (ingested)
-    tenants/{workspace}/datasets/...                   fine-tuning datasets
-    tenants/{workspace}/models/...                     fine-tuned adapter artifacts
+The bucket's key layout is noticebot.domain.keys (the services build every key with it); the
+grants here scope to its prefixes: tenants/*/raw/*, tenants/*/datasets/*, tenants/*/models/*.
 """
 
 from __future__ import annotations
@@ -14,25 +12,29 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+from noticebot.domain.keys import (
+    DATASETS,
+    MODELS,
+    RAW,
+    TENANTS_PREFIX,
+    TEXTRACT_STAGING_PREFIX,
+    TRANSCRIPTS_PREFIX,
+    objects_of_every_workspace,
+)
 
 from cdk.config import StageConfig
 from cdk.nag import acknowledge_wildcard
 
-TENANTS_PREFIX = "tenants/"
-RAW_KEYS = "tenants/*/raw/*"
-DATASET_KEYS = "tenants/*/datasets/*"
-MODEL_KEYS = "tenants/*/models/*"
-# Working prefixes of the AWS ingestion engines (noticebot.ingestion.engines.aws_engines):
-# multi-page scans staged for asynchronous Textract, and Transcribe's JSON transcripts.
-TEXTRACT_STAGING_PREFIX = "textract-staging/"
-TRANSCRIPTS_PREFIX = "transcripts/"
+RAW_KEYS = objects_of_every_workspace(RAW)
+DATASET_KEYS = objects_of_every_workspace(DATASETS)
+MODEL_KEYS = objects_of_every_workspace(MODELS)
 TTL_ATTRIBUTE = "ttl"
 # The one secondary index the DynamoDB adapter queries (noticebot.adapters.aws.dynamodb_items
 # .TABLE_SCHEMA): documents/jobs by a second key, still per workspace in its key values.
 GSI1 = "gsi1"
 TENANT_WILDCARD_REASON = (
     "Workspaces are created at run time, so the workspace segment of tenants/{workspace}/... is a "
-    "wildcard; the services build every key from the caller's token (ports.blob_store.raw_key), "
+    "wildcard; the services build every key from the caller's token (noticebot.domain.keys), "
     "and the grant is limited to the one key kind this principal handles.")
 
 
@@ -130,7 +132,7 @@ class Storage(Construct):
     # ---- grants: explicit actions, each naming the key prefixes a function may touch -----
     # Tenant prefixes are dynamic (one per workspace), so object ARNs end in wildcards such as
     # tenants/*/raw/*; the workspace segment is enforced by the services, which build every key
-    # from the caller's token (noticebot.ports.blob_store.raw_key).
+    # from the caller's token (noticebot.domain.keys.raw_key).
     def _objects(self, pattern: str) -> str:
         return self.bucket.arn_for_objects(pattern)
 

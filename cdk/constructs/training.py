@@ -7,7 +7,8 @@
                     (`sagemaker_submit_directory` of every job; cdk/assets.py builds it)
     image           the Hugging Face PyTorch training DLC of the region (training.image_repository
                     + image_tag), or training.image_uri verbatim
-    prefixes        tenants/{ws}/datasets/ (input channels) and tenants/{ws}/models/ (output)
+    prefixes        tenants/{ws}/datasets/ (input channels) and tenants/{ws}/models/ (output),
+                    laid out by noticebot.domain.keys
     model packages  one model package group per stage ({prefix}-adapters), so adapters show up in
                     SageMaker Studio's model registry with their metrics
     rule            EventBridge: "SageMaker Training Job State Change" for this stage's jobs
@@ -30,15 +31,15 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from noticebot.domain.keys import TENANTS_PREFIX
+from noticebot.environment import EnvVar
 
 from cdk import images
 from cdk.assets import training_source_archive
 from cdk.config import StageConfig
-from cdk.constructs.storage import DATASET_KEYS, MODEL_KEYS, TENANTS_PREFIX, Storage
+from cdk.constructs.storage import DATASET_KEYS, MODEL_KEYS, Storage
 from cdk.nag import acknowledge, acknowledge_wildcard
 
-DATASETS_PREFIX = "tenants/{workspace}/datasets/"
-MODELS_PREFIX = "tenants/{workspace}/models/"
 FINAL_STATES = ["Completed", "Failed", "Stopped"]
 
 
@@ -53,8 +54,7 @@ def training_image_uri(config: StageConfig) -> str:
 
 class Training(Construct):
     """Exposes `role`, `job_name_prefix`, `image_uri`, `source` (the S3 asset),
-    `model_package_group`, `model_package_group_name`, `state_change_rule`, `datasets_prefix`,
-    `models_prefix`, `job_arns`, `package_arns`, `environment()`, `add_deploy_target(fn)`,
+    `model_package_group`, `model_package_group_name`, `state_change_rule`, `job_arns`, `package_arns`, `environment()`, `add_deploy_target(fn)`,
     `grant_launch(grantee)`, `grant_approve(grantee)`."""
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, storage: Storage) -> None:
@@ -62,8 +62,6 @@ class Training(Construct):
         stack = cdk.Stack.of(self)
         self._config = config
         self._storage = storage
-        self.datasets_prefix = DATASETS_PREFIX
-        self.models_prefix = MODELS_PREFIX
         self.job_name_prefix = f"{config.prefix}-ft-"
         self.image_uri = training_image_uri(config)
         image_account, image_region, repository = images.parse_image_uri(self.image_uri)
@@ -169,23 +167,23 @@ class Training(Construct):
         function (launches jobs) and the deploy function (registers and deploys adapters)."""
         t, m = self._config.training, self._config.model
         env = {
-            "NOTICEBOT_TRAINING_ROLE_ARN": self.role.role_arn,
+            EnvVar.TRAINING_ROLE_ARN: self.role.role_arn,
             # The deploy handler ignores events of jobs outside this prefix: it must be the
             # rule's (and the launcher names jobs with it).
-            "NOTICEBOT_TRAINING_JOB_PREFIX": self.job_name_prefix,
-            "NOTICEBOT_TRAINING_IMAGE": self.image_uri,
-            "NOTICEBOT_TRAINING_INSTANCE_TYPE": t.instance_type,
-            "NOTICEBOT_TRAINING_SOURCE": self.source.s3_object_url,
-            "NOTICEBOT_TRAINING_SPOT": "true" if t.spot else "false",
-            "NOTICEBOT_TRAINING_MAX_RUNTIME_S": str(t.max_runtime_s),
-            "NOTICEBOT_TRAINING_MAX_WAIT_S": str(t.max_wait_s),
+            EnvVar.TRAINING_JOB_PREFIX: self.job_name_prefix,
+            EnvVar.TRAINING_IMAGE: self.image_uri,
+            EnvVar.TRAINING_INSTANCE_TYPE: t.instance_type,
+            EnvVar.TRAINING_SOURCE: self.source.s3_object_url,
+            EnvVar.TRAINING_SPOT: "true" if t.spot else "false",
+            EnvVar.TRAINING_MAX_RUNTIME_S: str(t.max_runtime_s),
+            EnvVar.TRAINING_MAX_WAIT_S: str(t.max_wait_s),
             # Adapters must be trained on the model the endpoint serves.
-            "NOTICEBOT_BASE_MODEL": m.model_id,
-            "NOTICEBOT_MODEL_PACKAGE_GROUP": self.model_package_group_name,
-            "NOTICEBOT_ADAPTER_IMAGE": adapter_image,
+            EnvVar.BASE_MODEL: m.model_id,
+            EnvVar.MODEL_PACKAGE_GROUP: self.model_package_group_name,
+            EnvVar.ADAPTER_IMAGE: adapter_image,
         }
         if m.weights_s3_uri:
-            env["NOTICEBOT_BASE_MODEL_S3"] = m.weights_s3_uri
+            env[EnvVar.BASE_MODEL_S3] = m.weights_s3_uri
         return env
 
     @property

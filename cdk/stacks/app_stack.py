@@ -29,8 +29,18 @@ from __future__ import annotations
 
 import aws_cdk as cdk
 from constructs import Construct
+from noticebot.environment import EnvVar, PowertoolsEnv
+from noticebot.functions import (
+    API,
+    DEPLOY,
+    EMBED,
+    EMBED_MODEL_DIR,
+    INGEST,
+    TRANSCRIPTION,
+    LambdaFunction,
+)
 
-from cdk.assets import EMBED_MODEL_DIR, lambda_code
+from cdk.assets import lambda_code
 from cdk.config import StageConfig
 from cdk.constructs.api import Api
 from cdk.constructs.embedding import Embedding
@@ -42,34 +52,40 @@ from cdk.constructs.search import Search
 from cdk.constructs.storage import DATASET_KEYS, MODEL_KEYS, Storage
 from cdk.constructs.training import Training
 
-DEPLOY_HANDLER = "noticebot.handlers.deploy.handler"
 
-
-def function_environment(config: StageConfig, storage: Storage, search: Search, models: Models,
-                         service: str) -> dict[str, str]:
-    """The environment contract the AWS adapters read (noticebot.bootstrap, mode aws)."""
+def stage_environment(config: StageConfig, storage: Storage, search: Search,
+                      models: Models) -> dict[str, str]:
+    """The values of the stage's variables (noticebot.environment) every function may be given;
+    each function gets the names its manifest entry lists (`environment_for`)."""
     return {
-        "NOTICEBOT_MODE": "aws",
-        "NOTICEBOT_BUCKET": storage.bucket.bucket_name,
-        "NOTICEBOT_KMS_KEY_ID": storage.key.key_arn,
-        "NOTICEBOT_TABLE": storage.table.table_name,
-        "NOTICEBOT_SEARCH_ENDPOINT": search.endpoint,
-        "NOTICEBOT_SEARCH_SERVICE": search.service,
-        "NOTICEBOT_SEARCH_INDEX": search.index,
-        "NOTICEBOT_CHAT_ENDPOINT": models.endpoint_name,
-        "NOTICEBOT_CHAT_COMPONENT": models.base_component_name,
-        "NOTICEBOT_EMBED_MODEL_DIR": EMBED_MODEL_DIR,
-        "NOTICEBOT_MAX_UPLOAD_BYTES": str(config.functions.max_upload_bytes),
-        "NOTICEBOT_PRESIGNED_MAX_BYTES": str(config.functions.presigned_max_bytes),
+        EnvVar.MODE: "aws",
+        EnvVar.BUCKET: storage.bucket.bucket_name,
+        EnvVar.KMS_KEY_ID: storage.key.key_arn,
+        EnvVar.TABLE: storage.table.table_name,
+        EnvVar.SEARCH_ENDPOINT: search.endpoint,
+        EnvVar.SEARCH_SERVICE: search.service,
+        EnvVar.SEARCH_INDEX: search.index,
+        EnvVar.CHAT_ENDPOINT: models.endpoint_name,
+        EnvVar.CHAT_COMPONENT: models.base_component_name,
+        EnvVar.EMBED_MODEL_DIR: EMBED_MODEL_DIR,
+        EnvVar.MAX_UPLOAD_BYTES: str(config.functions.max_upload_bytes),
+        EnvVar.PRESIGNED_MAX_BYTES: str(config.functions.presigned_max_bytes),
         # One ingest attempt's time budget (= the ingest function's timeout: the lease an
         # attempt holds on its document) and the upload queue's maxReceiveCount (a failure on
         # the last delivery fails the document). The API reads both too, to tell a stuck
         # document (retried on re-upload, failed once its last attempt ran out) from a busy one.
-        "NOTICEBOT_INGEST_TIMEOUT_S": str(config.functions.ingest_timeout_s),
-        "NOTICEBOT_INGEST_MAX_RECEIVES": str(MAX_RECEIVE_COUNT),
-        "POWERTOOLS_SERVICE_NAME": f"{config.project}-{service}",
-        "POWERTOOLS_LOG_LEVEL": "INFO",
+        EnvVar.INGEST_TIMEOUT_S: str(config.functions.ingest_timeout_s),
+        EnvVar.INGEST_MAX_RECEIVES: str(MAX_RECEIVE_COUNT),
+        PowertoolsEnv.LOG_LEVEL: "INFO",
     }
+
+
+def environment_for(spec: LambdaFunction, values: dict[str, str],
+                    config: StageConfig) -> dict[str, str]:
+    """The variables spec's manifest entry names, with this stage's values."""
+    values = {**values, PowertoolsEnv.SERVICE_NAME: f"{config.project}-{spec.name}"}
+    wanted = spec.environment | spec.optional_environment
+    return {name: value for name, value in values.items() if name in wanted}
 
 
 class NoticebotStack(cdk.Stack):
@@ -83,35 +99,32 @@ class NoticebotStack(cdk.Stack):
         self.models = Models(self, "Models", config=config, storage=self.storage)
         self.training = Training(self, "Training", config=config, storage=self.storage)
 
+        values = stage_environment(config, self.storage, self.search, self.models)
         self.embedding = Embedding(self, "Embedding", config=config,
-                                   code=lambda_code(self, "embed", assets_root),
-                                   model_dir=EMBED_MODEL_DIR)
+                                   code=lambda_code(self, EMBED.name, assets_root),
+                                   environment=environment_for(EMBED, values, config))
+        # Vectors from the embed function, for those whose bundle carries only the tokenizer.
+        values[EnvVar.EMBED_FUNCTION] = self.embedding.invoke_arn
+        values.update(self.training.environment(adapter_image=self.models.image_uri))
 
-        def env(service: str, *, training: bool = False, remote_embedder: bool = False
-                ) -> dict[str, str]:
-            common = function_environment(config, self.storage, self.search, self.models, service)
-            if remote_embedder:  # vectors from the embed function; only the tokenizer in process
-                common["NOTICEBOT_EMBED_FUNCTION"] = self.embedding.invoke_arn
-            if not training:
-                return common
-            return {**common, **self.training.environment(adapter_image=self.models.image_uri)}
+        def env(spec: LambdaFunction) -> dict[str, str]:
+            return environment_for(spec, values, config)
+
+        def code(spec: LambdaFunction):
+            return lambda_code(self, spec.name, assets_root)
 
         self.ingestion = Ingestion(
             self, "Ingestion", config=config, storage=self.storage,
-            code=lambda_code(self, "ingest", assets_root), environment=env("ingest"),
-            transcription_code=lambda_code(self, "transcription", assets_root),
-            transcription_environment=env("transcription", remote_embedder=True))
-        self.api = Api(self, "Api", config=config, code=lambda_code(self, "api", assets_root),
-                       environment=env("api", training=True, remote_embedder=True))
+            code=code(INGEST), environment=env(INGEST),
+            transcription_code=code(TRANSCRIPTION),
+            transcription_environment=env(TRANSCRIPTION))
+        self.api = Api(self, "Api", config=config, code=code(API), environment=env(API))
         # Fine-tune completion (EventBridge): register the adapter, create its inference
         # component, activate it by the loss rule (noticebot.services.models.complete_training).
         self.deploy = ServiceFunction(
-            self, "Deploy", config=config, name="deploy", handler=DEPLOY_HANDLER,
-            code=lambda_code(self, "deploy", assets_root),
+            self, "Deploy", config=config, spec=DEPLOY, code=code(DEPLOY),
             memory_mb=config.functions.deploy_memory_mb,
-            timeout_s=config.functions.deploy_timeout_s,
-            environment=env("deploy", training=True),
-            description="Registers and deploys a finished workspace fine-tune (LoRA adapter)")
+            timeout_s=config.functions.deploy_timeout_s, environment=env(DEPLOY))
 
         api_fn, ingest_fn = self.api.function, self.ingestion.function
         transcription_fn, deploy_fn = self.ingestion.transcription, self.deploy
@@ -136,7 +149,7 @@ class NoticebotStack(cdk.Stack):
         self.storage.grant_tenant_objects(
             api_fn.role, "WriteDatasets", DATASET_KEYS, ["s3:PutObject"],
             "Fine-tune datasets are written to tenants/{workspace}/datasets/{job}/ for the "
-            "caller's workspace (noticebot.ports.training_launcher.dataset_key); workspaces are "
+            "caller's workspace (noticebot.domain.keys.dataset_key); workspaces are "
             "created at run time, so the workspace segment is a wildcard. Write only.")
         self.training.grant_launch(api_fn.role)
         self.training.grant_approve(api_fn.role)  # manual activation approves the package

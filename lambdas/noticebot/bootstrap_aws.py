@@ -1,7 +1,7 @@
 """The composition root's aws mode: S3, DynamoDB, OpenSearch, SageMaker, the embedder.
 
 Called by ``bootstrap()`` when ``NOTICEBOT_MODE=aws``, i.e. on a function's first
-invocation (``handlers.runtime.get_container``), never at import. Even then no AWS
+invocation (``handlers.lambda_container``), never at import. Even then no AWS
 client exists yet: each adapter gets a factory and builds its client on first use, so
 a request that touches only DynamoDB never pays for the OpenSearch or SageMaker
 clients, and the OpenSearch package (~0.2 s to import) loads on the first search.
@@ -26,8 +26,9 @@ functions set NOTICEBOT_EMBED_FUNCTION and ask the embedder function instead
 from __future__ import annotations
 
 from noticebot.adapters.aws.clients import AwsClients
-from noticebot.bootstrap import Container, _services
 from noticebot.config import Settings
+from noticebot.container import Container, wire_services
+from noticebot.ingestion.engines import Engines
 from noticebot.ports import BlobStore, ChatModel, Embedder, MetadataStore, VectorIndex
 
 
@@ -58,8 +59,6 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
              index=index is not None)
     clients = clients or AwsClients(region=settings.aws_region or None)
     if engines is None and transcription_jobs is None:
-        from noticebot.ingestion.engines import aws_engines
-
         # Textract and Transcribe; no client is built until a document needs one.
         engines, transcription_jobs = aws_engines(clients, settings.bucket)
     if blobs is None:
@@ -94,9 +93,29 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
     return Container(
         settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
         chat_model=chat_model,
-        **_services(settings, metadata, blobs, index, embedder, chat_model, engines,
-                    transcription_jobs, launcher=launcher, registry=registry),
+        **wire_services(settings, metadata, blobs, index, embedder, chat_model, engines,
+                        transcription_jobs, launcher=launcher, registry=registry),
     )
+
+
+def aws_engines(clients: AwsClients, bucket: str, *, language_code: str | None = "en-US"):
+    """(Engines with Amazon Textract OCR, Amazon Transcribe jobs).
+
+    ``clients`` is the lazy ``AwsClients``: no client is built until a document needs one.
+    Textract reads multi-page scans through ``<bucket>/textract-staging/``; Transcribe reads
+    audio uploads where they lie and writes to ``<bucket>/transcripts/``. Without a bucket,
+    scans are OCR'd page by page (DetectDocumentText) and there are no transcription jobs.
+    """
+    from noticebot.adapters.aws.textract_ocr import TextractOcr
+    from noticebot.adapters.aws.transcribe import TranscribeJobs
+
+    s3 = clients.provider("s3")
+    ocr = TextractOcr(clients.provider("textract"), s3=s3, bucket=bucket)
+    if not bucket:  # no bucket: scans go page by page; audio fails as "cannot be transcribed"
+        return Engines(ocr=ocr), None
+    jobs = TranscribeJobs(clients.provider("transcribe"), s3=s3, bucket=bucket,
+                          language_code=language_code)
+    return Engines(ocr=ocr), jobs
 
 
 def _embedder(settings: Settings, clients: AwsClients) -> Embedder:

@@ -1,4 +1,6 @@
-"""Settings read once from the environment. Nothing here touches the network or disk."""
+"""Settings read once from the environment. Nothing here touches the network or disk.
+
+The variables' names are noticebot.environment's, which the CDK app sets."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from noticebot.domain.ingest_budget import IngestBudget
+from noticebot.environment import EnvVar
 
 
 def _int(name: str, default: int) -> int:
@@ -75,25 +78,26 @@ class Settings:
     @classmethod
     def from_env(cls) -> "Settings":
         return cls(
-            mode=os.environ.get("NOTICEBOT_MODE", "local"),
-            data_dir=Path(os.environ.get("NOTICEBOT_DATA", ".noticebot")),
-            max_upload_bytes=_int("NOTICEBOT_MAX_UPLOAD_BYTES", cls.max_upload_bytes),
-            chat_max_new_tokens=_int("NOTICEBOT_CHAT_MAX_NEW_TOKENS", cls.chat_max_new_tokens),
-            ingest_timeout_s=_int("NOTICEBOT_INGEST_TIMEOUT_S", cls.ingest_timeout_s),
-            ingest_max_receives=_int("NOTICEBOT_INGEST_MAX_RECEIVES", cls.ingest_max_receives),
-            aws_region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION", ""),
-            bucket=os.environ.get("NOTICEBOT_BUCKET", ""),
-            kms_key_id=os.environ.get("NOTICEBOT_KMS_KEY_ID", ""),
-            table=os.environ.get("NOTICEBOT_TABLE", ""),
-            search_endpoint=os.environ.get("NOTICEBOT_SEARCH_ENDPOINT", ""),
-            search_service=os.environ.get("NOTICEBOT_SEARCH_SERVICE") or cls.search_service,
-            search_index=os.environ.get("NOTICEBOT_SEARCH_INDEX") or cls.search_index,
-            chat_endpoint=os.environ.get("NOTICEBOT_CHAT_ENDPOINT", ""),
-            chat_component=os.environ.get("NOTICEBOT_CHAT_COMPONENT", ""),
-            embed_model_dir=os.environ.get("NOTICEBOT_EMBED_MODEL_DIR", ""),
-            embed_function=os.environ.get("NOTICEBOT_EMBED_FUNCTION", ""),
-            presigned_max_bytes=_int("NOTICEBOT_PRESIGNED_MAX_BYTES", cls.presigned_max_bytes),
-            conversation_ttl_days=_int("NOTICEBOT_CONVERSATION_TTL_DAYS",
+            mode=os.environ.get(EnvVar.MODE, "local"),
+            data_dir=Path(os.environ.get(EnvVar.DATA, ".noticebot")),
+            max_upload_bytes=_int(EnvVar.MAX_UPLOAD_BYTES, cls.max_upload_bytes),
+            chat_max_new_tokens=_int(EnvVar.CHAT_MAX_NEW_TOKENS, cls.chat_max_new_tokens),
+            ingest_timeout_s=_int(EnvVar.INGEST_TIMEOUT_S, cls.ingest_timeout_s),
+            ingest_max_receives=_int(EnvVar.INGEST_MAX_RECEIVES, cls.ingest_max_receives),
+            aws_region=(os.environ.get(EnvVar.AWS_REGION)
+                        or os.environ.get(EnvVar.AWS_DEFAULT_REGION, "")),
+            bucket=os.environ.get(EnvVar.BUCKET, ""),
+            kms_key_id=os.environ.get(EnvVar.KMS_KEY_ID, ""),
+            table=os.environ.get(EnvVar.TABLE, ""),
+            search_endpoint=os.environ.get(EnvVar.SEARCH_ENDPOINT, ""),
+            search_service=os.environ.get(EnvVar.SEARCH_SERVICE) or cls.search_service,
+            search_index=os.environ.get(EnvVar.SEARCH_INDEX) or cls.search_index,
+            chat_endpoint=os.environ.get(EnvVar.CHAT_ENDPOINT, ""),
+            chat_component=os.environ.get(EnvVar.CHAT_COMPONENT, ""),
+            embed_model_dir=os.environ.get(EnvVar.EMBED_MODEL_DIR, ""),
+            embed_function=os.environ.get(EnvVar.EMBED_FUNCTION, ""),
+            presigned_max_bytes=_int(EnvVar.PRESIGNED_MAX_BYTES, cls.presigned_max_bytes),
+            conversation_ttl_days=_int(EnvVar.CONVERSATION_TTL_DAYS,
                                        cls.conversation_ttl_days),
             **_training_from_env(cls),
         )
@@ -102,20 +106,20 @@ class Settings:
 def _training_from_env(cls) -> dict:
     env = os.environ.get
     return dict(
-        base_model=env("NOTICEBOT_BASE_MODEL", ""),
-        train_script=env("NOTICEBOT_TRAIN_SCRIPT", ""),
-        training_chat_template=env("NOTICEBOT_CHAT_TEMPLATE", ""),
-        training_job_prefix=env("NOTICEBOT_TRAINING_JOB_PREFIX") or cls.training_job_prefix,
-        training_role_arn=env("NOTICEBOT_TRAINING_ROLE_ARN", ""),
-        training_image=env("NOTICEBOT_TRAINING_IMAGE", ""),
-        training_image_tag=env("NOTICEBOT_TRAINING_IMAGE_TAG") or cls.training_image_tag,
-        training_instance_type=(env("NOTICEBOT_TRAINING_INSTANCE_TYPE")
+        base_model=env(EnvVar.BASE_MODEL, ""),
+        train_script=env(EnvVar.TRAIN_SCRIPT, ""),
+        training_chat_template=env(EnvVar.CHAT_TEMPLATE, ""),
+        training_job_prefix=env(EnvVar.TRAINING_JOB_PREFIX) or cls.training_job_prefix,
+        training_role_arn=env(EnvVar.TRAINING_ROLE_ARN, ""),
+        training_image=env(EnvVar.TRAINING_IMAGE, ""),
+        training_image_tag=env(EnvVar.TRAINING_IMAGE_TAG) or cls.training_image_tag,
+        training_instance_type=(env(EnvVar.TRAINING_INSTANCE_TYPE)
                                 or cls.training_instance_type),
-        training_source=env("NOTICEBOT_TRAINING_SOURCE", ""),
-        base_model_s3=env("NOTICEBOT_BASE_MODEL_S3", ""),
-        training_spot=env("NOTICEBOT_TRAINING_SPOT", "true").lower() not in ("0", "false", "no"),
-        training_max_runtime_s=_int("NOTICEBOT_TRAINING_MAX_RUNTIME_S", cls.training_max_runtime_s),
-        training_max_wait_s=_int("NOTICEBOT_TRAINING_MAX_WAIT_S", cls.training_max_wait_s),
-        model_package_group=env("NOTICEBOT_MODEL_PACKAGE_GROUP", ""),
-        adapter_image=env("NOTICEBOT_ADAPTER_IMAGE", ""),
+        training_source=env(EnvVar.TRAINING_SOURCE, ""),
+        base_model_s3=env(EnvVar.BASE_MODEL_S3, ""),
+        training_spot=env(EnvVar.TRAINING_SPOT, "true").lower() not in ("0", "false", "no"),
+        training_max_runtime_s=_int(EnvVar.TRAINING_MAX_RUNTIME_S, cls.training_max_runtime_s),
+        training_max_wait_s=_int(EnvVar.TRAINING_MAX_WAIT_S, cls.training_max_wait_s),
+        model_package_group=env(EnvVar.MODEL_PACKAGE_GROUP, ""),
+        adapter_image=env(EnvVar.ADAPTER_IMAGE, ""),
     )

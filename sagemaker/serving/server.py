@@ -3,9 +3,9 @@
 SageMaker runs the image as ``serve`` and talks to port 8080: ``GET /ping`` and
 ``POST /invocations`` with the TGI payload (``{"inputs", "parameters"}`` ->
 ``{"generated_text", "details"}``, or ``data:`` lines when the payload says
-``"stream": true``). The HTTP handling and the generation are the local model server's own
-(``noticebot.adapters.local.model_server.make_server`` over ``peft_backend.
-PeftModelEndpoint``), so the local stack and the container speak byte for byte the same
+``"stream": true``). The HTTP handling and the generation are the model server package's
+(``noticebot.model_server``: ``http_server.make_server`` over ``peft_backend.
+PeftModelEndpoint``), which the local stack runs too, so both speak byte for byte the same
 contract; this module only maps SageMaker's layout onto them.
 
 Model data (``/opt/ml/model``, unpacked from the model's S3 ``model.tar.gz``):
@@ -33,9 +33,9 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from noticebot.adapters.local.model_server import make_server
-from noticebot.adapters.local.peft_backend import PeftModelEndpoint, check_adapter
 from noticebot.domain.errors import NoticebotError
+from noticebot.model_server.http_server import make_server
+from noticebot.model_server.peft_backend import PeftModelEndpoint
 
 DEFAULT_ADAPTER = "default"
 
@@ -103,10 +103,7 @@ def main(argv: list[str] | None = None) -> None:
     adapters_dir = Path(os.environ.get("NOTICEBOT_ADAPTERS_DIR") or root / "adapters")
     endpoint = ContainerEndpoint(root, adapters_dir, n_ctx=int(os.environ.get("NOTICEBOT_MAX_CONTEXT", "4096")))
     names = endpoint.refresh()
-    with endpoint._lock:  # load everything before /ping answers (SageMaker waits for it)
-        for name in names:
-            endpoint._model_for(name)
-        endpoint._load_base()
+    endpoint.load_all()  # before /ping answers: SageMaker waits for it, requests do not
     print(f"serving {endpoint.base_model_dir} with adapters {names or 'none'} on {args.host}:{args.port}",
           flush=True)
     server = make_server(endpoint, args.host, args.port)

@@ -39,7 +39,7 @@ import sys
 import time
 import traceback
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -277,13 +277,67 @@ def peak_memory_mb(device: str) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def run(env: Env, log: Log) -> dict:
+@dataclass
+class Examples:
+    train: list
+    validation: list
+    held_out: bool  # validation taken out of train (no validation channel)
+
+
+@dataclass
+class Runtime:
+    """Where and how the model runs: CUDA (bf16 or fp16, 4-bit when bitsandbytes is there) or
+    CPU (fp32)."""
+
+    device: str
+    dtype: object
+    four_bit: bool
+    gradient_checkpointing: bool
+
+    @property
+    def cuda(self) -> bool:
+        return self.device == "cuda"
+
+    def autocast(self):
+        import contextlib
+
+        import torch
+
+        if self.cuda:
+            return torch.autocast(device_type="cuda", dtype=self.dtype)
+        return contextlib.nullcontext()
+
+
+@dataclass
+class Tokenized:
+    train: training_data.Features
+    validation: training_data.Features
+    pad_id: int
+
+
+@dataclass
+class Progress:
+    """What a resumed run takes over from its checkpoint, and what the loop adds."""
+
+    base_eval: float
+    start_step: int = 0
+    epoch_sums: dict = field(default_factory=dict)  # epoch -> [loss sum, target tokens]
+    eval_history: list = field(default_factory=list)
+    steps_run: int = 0
+    train_seconds: float = 0.0
+
+
+# ---- the run's steps, in order -----------------------------------------------------------------
+def read_hyperparameters(env: Env, log: Log) -> hpmod.Hyperparameters:
     try:
         hp = hpmod.parse_hyperparameters(env.raw_hyperparameters)
     except hpmod.HyperparameterError as exc:
         raise Failure(hpmod.EXIT_BAD_HYPERPARAMETERS, f"invalid hyperparameters: {exc}") from None
     log.event("hyperparameters", **hp.as_dict())
+    return hp
 
+
+def load_examples(env: Env, hp: hpmod.Hyperparameters, log: Log) -> Examples:
     train_examples, train_stats = training_data.read_channel(env.train_dir)
     val_examples, val_stats = training_data.read_channel(env.validation_dir)
     held_out = False
@@ -298,7 +352,11 @@ def run(env: Env, log: Log) -> dict:
                       f"(skipped: {dict(train_stats.skipped)})")
     if not val_examples:
         raise Failure(hpmod.EXIT_BAD_DATA, "no validation examples (and too few to hold some out)")
+    return Examples(train_examples, val_examples, held_out)
 
+
+def prepare_runtime(hp: hpmod.Hyperparameters) -> Runtime:
+    """Quiet libraries, threads, seeds, and the device / precision / quantization choice."""
     import base_model
     import torch
 
@@ -315,7 +373,6 @@ def run(env: Env, log: Log) -> dict:
     torch.manual_seed(hp.seed)
 
     cuda = torch.cuda.is_available()
-    device = "cuda" if cuda else "cpu"
     if cuda:
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     else:
@@ -323,8 +380,18 @@ def run(env: Env, log: Log) -> dict:
     if hp.load_in_4bit == "true" and not (cuda and base_model.bitsandbytes_available()):
         raise Failure(hpmod.EXIT_BAD_HYPERPARAMETERS,
                       "load_in_4bit: true needs a CUDA GPU and the bitsandbytes package")
-    four_bit = cuda and hp.load_in_4bit != "false" and base_model.bitsandbytes_available()
-    checkpointing = hp.gradient_checkpointing == "true" or (hp.gradient_checkpointing == "auto" and cuda)
+    return Runtime(
+        device="cuda" if cuda else "cpu", dtype=dtype,
+        four_bit=cuda and hp.load_in_4bit != "false" and base_model.bitsandbytes_available(),
+        gradient_checkpointing=hp.gradient_checkpointing == "true"
+        or (hp.gradient_checkpointing == "auto" and cuda),
+    )
+
+
+def load_tokenizer(hp: hpmod.Hyperparameters, log: Log):
+    """``(tokenizer, path to load the model from, where the model came from)``; the tokenizer
+    must hold the chat template's control tokens as single entries."""
+    import base_model
 
     try:
         model_path, origin = base_model.resolve(
@@ -340,12 +407,15 @@ def run(env: Env, log: Log) -> dict:
         raise Failure(hpmod.EXIT_BAD_HYPERPARAMETERS,
                       f"chat_template: the tokenizer of {origin} lacks {', '.join(missing)} "
                       f"as single tokens; this model needs another template ({', '.join(other)}?)")
+    return tokenizer, model_path, origin
 
+
+def tokenize_examples(examples: Examples, tokenizer, hp: hpmod.Hyperparameters, log: Log) -> Tokenized:
     def encode(text: str) -> list[int]:
         return tokenizer(text, add_special_tokens=False)["input_ids"]
 
-    train = training_data.tokenize(train_examples, hp.chat_template, encode, hp.max_seq_length)
-    val = training_data.tokenize(val_examples, hp.chat_template, encode, hp.max_seq_length)
+    train = training_data.tokenize(examples.train, hp.chat_template, encode, hp.max_seq_length)
+    val = training_data.tokenize(examples.validation, hp.chat_template, encode, hp.max_seq_length)
     log.info(f"tokens: {len(train)} train sequences ({train.target_tokens} target tokens, "
              f"{train.truncated} cut at {hp.max_seq_length}, {train.dropped} dropped); "
              f"{len(val)} validation sequences ({val.target_tokens} target tokens)")
@@ -353,45 +423,48 @@ def run(env: Env, log: Log) -> dict:
         raise Failure(hpmod.EXIT_BAD_DATA, "no training example keeps an answer within max_seq_length")
     if not len(val) or not val.target_tokens:
         raise Failure(hpmod.EXIT_BAD_DATA, "no validation example keeps an answer within max_seq_length")
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    return Tokenized(train, val, pad_id)
+
+
+def load_model(model_path: str, origin: str, runtime: Runtime, log: Log):
+    import base_model
 
     t_load = time.time()
-    model = base_model.load_model(model_path, device=device, dtype=dtype, load_in_4bit=four_bit)
+    model = base_model.load_model(model_path, device=runtime.device, dtype=runtime.dtype,
+                                  load_in_4bit=runtime.four_bit)
     model.config.use_cache = False
-    log.info(f"model: {origin} on {device} ({str(dtype).replace('torch.', '')}"
-             f"{', 4-bit QLoRA' if four_bit else ''}) loaded in {time.time() - t_load:.1f} s")
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    log.info(f"model: {origin} on {runtime.device} ({str(runtime.dtype).replace('torch.', '')}"
+             f"{', 4-bit QLoRA' if runtime.four_bit else ''}) loaded in {time.time() - t_load:.1f} s")
+    return model
 
-    import contextlib
 
-    def autocast():
-        if cuda:
-            return torch.autocast(device_type="cuda", dtype=dtype)
-        return contextlib.nullcontext()
-
-    steps = plan_steps(len(train), hp)
-    total_steps = len(steps)
-    steps_per_epoch = sum(1 for s in steps if s[0] == 0) or 1
-    fingerprint = checkpoint_fingerprint(hp, train)
-    resumed = load_checkpoint(env.checkpoint_dir, fingerprint)
-
-    eval_batch = max(1, hp.per_device_batch_size)
+def evaluate_base_model(model, data: Tokenized, resumed, total_steps: int, hp: hpmod.Hyperparameters,
+                        runtime: Runtime, log: Log) -> Progress:
+    """The base model's validation loss, measured before training on the fine-tune's tokens
+    (a resumed run takes it from its checkpoint), and where the run starts."""
     if resumed is not None:
         base_eval = float(resumed[1]["base_eval_loss"])
         log.info(f"resuming from checkpoint at step {resumed[1]['global_step']}/{total_steps}")
     else:
         t0 = time.time()
-        base_eval = evaluate(model, val, eval_batch, pad_id, device, autocast)
+        base_eval = evaluate(model, data.validation, max(1, hp.per_device_batch_size), data.pad_id,
+                             runtime.device, runtime.autocast)
         log.info(f"base model on the validation split: {hpmod.metric_fragment('base_eval_loss', base_eval)}"
                  f" ({time.time() - t0:.1f} s)")
     log.event("metric", name="base_eval_loss", value=base_eval)
+    return Progress(base_eval=base_eval)
 
+
+def add_lora(model, hp: hpmod.Hyperparameters, runtime: Runtime, log: Log):
+    """``(the PEFT model, its trainable parameter count)``."""
     from peft import LoraConfig, get_peft_model
 
-    if four_bit:
+    if runtime.four_bit:
         from peft import prepare_model_for_kbit_training
 
-        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=checkpointing)
-    elif checkpointing:
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=runtime.gradient_checkpointing)
+    elif runtime.gradient_checkpointing:
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model.enable_input_require_grads()
     lora = LoraConfig(
@@ -406,7 +479,12 @@ def run(env: Env, log: Log) -> dict:
     total_params = sum(p.numel() for p in model.parameters())
     log.info(f"LoRA r={hp.lora_r} alpha={hp.lora_alpha} on {hp.lora_target_modules}: "
              f"{trainable:,} trainable of {total_params:,} parameters")
+    return model, trainable
 
+
+def make_optimizer(model, hp: hpmod.Hyperparameters, total_steps: int, runtime: Runtime):
+    """``(trainable parameters, optimizer, scheduler, gradient scaler or None)``."""
+    import torch
     from transformers import get_scheduler
 
     params = [p for p in model.parameters() if p.requires_grad]
@@ -417,25 +495,37 @@ def run(env: Env, log: Log) -> dict:
         num_training_steps=total_steps,
     )
     # fp16 (GPUs without bf16, e.g. T4): loss scaling; the LoRA weights PEFT adds are fp32.
-    scaler = torch.amp.GradScaler("cuda") if (cuda and dtype == torch.float16) else None
+    scaler = torch.amp.GradScaler("cuda") if (runtime.cuda and runtime.dtype == torch.float16) else None
+    return params, optimizer, scheduler, scaler
 
-    start_step = 0
-    epoch_sums: dict[int, list[float]] = {}
-    eval_history: list[dict] = []
-    if resumed is not None:
-        from peft import set_peft_model_state_dict
-        from safetensors.torch import load_file
 
-        folder, state = resumed
-        set_peft_model_state_dict(model, load_file(str(folder / "adapter" / "adapter_model.safetensors")))
-        trainer_state = torch.load(folder / "trainer_state.pt", map_location=device, weights_only=True)
-        optimizer.load_state_dict(trainer_state["optimizer"])
-        scheduler.load_state_dict(trainer_state["scheduler"])
-        torch.set_rng_state(trainer_state["torch_rng"].cpu())
-        start_step = int(state["global_step"])
-        epoch_sums = {int(k): v for k, v in state.get("epoch_sums", {}).items()}
-        eval_history = state.get("eval_history", [])
+def restore_checkpoint(resumed, model, optimizer, scheduler, progress: Progress, device: str) -> None:
+    import torch
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
 
+    folder, state = resumed
+    set_peft_model_state_dict(model, load_file(str(folder / "adapter" / "adapter_model.safetensors")))
+    trainer_state = torch.load(folder / "trainer_state.pt", map_location=device, weights_only=True)
+    optimizer.load_state_dict(trainer_state["optimizer"])
+    scheduler.load_state_dict(trainer_state["scheduler"])
+    torch.set_rng_state(trainer_state["torch_rng"].cpu())
+    progress.start_step = int(state["global_step"])
+    progress.epoch_sums = {int(k): v for k, v in state.get("epoch_sums", {}).items()}
+    progress.eval_history = state.get("eval_history", [])
+
+
+def train_lora(model, data: Tokenized, steps, hp: hpmod.Hyperparameters, runtime: Runtime, env: Env,
+               log: Log, progress: Progress, optimizer_parts, fingerprint: str) -> None:
+    """The optimizer steps from ``progress.start_step``: ``train_loss`` every logging step,
+    ``eval_loss`` at every epoch's end, a checkpoint at save steps and epoch ends."""
+    import torch
+
+    params, optimizer, scheduler, scaler = optimizer_parts
+    train_set = data.train
+    total_steps = len(steps)
+    steps_per_epoch = sum(1 for s in steps if s[0] == 0) or 1
+    eval_batch = max(1, hp.per_device_batch_size)
     logging_steps = hp.logging_steps or max(1, min(25, total_steps // 10))
     save_steps = hp.save_steps or 50
     log.info(f"training: {total_steps} optimizer steps ({steps_per_epoch} an epoch, batch "
@@ -447,14 +537,13 @@ def run(env: Env, log: Log) -> dict:
     model.train()
     window_sum, window_tokens = 0.0, 0
     t_train = time.time()
-    steps_run = 0
-    for step in range(start_step, total_steps):
+    for step in range(progress.start_step, total_steps):
         epoch, group, ends_epoch = steps[step]
-        n_targets = sum(count_targets(train, idx) for idx in group)
+        n_targets = sum(count_targets(train_set, idx) for idx in group)
         step_sum = 0.0
         for idx in group:
-            ids, labels, mask = collate(train, idx, pad_id, device)
-            loss_sum = summed_loss(model, ids, labels, mask, autocast)
+            ids, labels, mask = collate(train_set, idx, data.pad_id, runtime.device)
+            loss_sum = summed_loss(model, ids, labels, mask, runtime.autocast)
             loss = loss_sum / max(1, n_targets)  # per-token mean over the whole step
             if scaler is not None:
                 scaler.scale(loss).backward()
@@ -472,12 +561,12 @@ def run(env: Env, log: Log) -> dict:
             optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
-        steps_run += 1
+        progress.steps_run += 1
         if not math.isfinite(step_sum):
             raise Failure(1, f"training loss is not finite at step {step + 1}; lower learning_rate")
         window_sum += step_sum
         window_tokens += n_targets
-        sums = epoch_sums.setdefault(epoch, [0.0, 0])
+        sums = progress.epoch_sums.setdefault(epoch, [0.0, 0])
         sums[0] += step_sum
         sums[1] += n_targets
         done = step + 1
@@ -488,57 +577,68 @@ def run(env: Env, log: Log) -> dict:
             print(f"step={done}/{total_steps} epoch={epoch_progress:.2f} "
                   f"{hpmod.metric_fragment('train_loss', train_loss)} learning_rate={lr:.3e}", flush=True)
             log.event("metric", name="train_loss", value=train_loss, step=done, epoch=epoch_progress)
+            history = progress.eval_history
             log.write_json("progress.json", {
                 "step": done, "total_steps": total_steps, "epoch": round(epoch_progress, 4),
-                "train_loss": train_loss, "eval_loss": eval_history[-1]["eval_loss"] if eval_history else None,
-                "base_eval_loss": base_eval, "elapsed_seconds": round(time.time() - t_train, 1),
+                "train_loss": train_loss, "eval_loss": history[-1]["eval_loss"] if history else None,
+                "base_eval_loss": progress.base_eval, "elapsed_seconds": round(time.time() - t_train, 1),
             })
             window_sum, window_tokens = 0.0, 0
         if ends_epoch:
-            eval_loss = evaluate(model, val, eval_batch, pad_id, device, autocast)
+            eval_loss = evaluate(model, data.validation, eval_batch, data.pad_id, runtime.device,
+                                 runtime.autocast)
             print(f"step={done}/{total_steps} epoch={epoch_progress:.2f} "
                   f"{hpmod.metric_fragment('eval_loss', eval_loss)}", flush=True)
             log.event("metric", name="eval_loss", value=eval_loss, step=done, epoch=epoch_progress)
-            eval_history.append({"step": done, "epoch": round(epoch_progress, 4), "eval_loss": eval_loss})
+            progress.eval_history.append({"step": done, "epoch": round(epoch_progress, 4), "eval_loss": eval_loss})
         if env.checkpoint_dir is not None and done < total_steps and (done % save_steps == 0 or ends_epoch):
             save_checkpoint(env.checkpoint_dir, model, optimizer, scheduler, {
-                "fingerprint": fingerprint, "global_step": done, "base_eval_loss": base_eval,
-                "epoch_sums": epoch_sums, "eval_history": eval_history,
+                "fingerprint": fingerprint, "global_step": done, "base_eval_loss": progress.base_eval,
+                "epoch_sums": progress.epoch_sums, "eval_history": progress.eval_history,
             })
         if stop_after is not None and done == stop_after and done < total_steps:
             raise Failure(EXIT_INTERRUPTED, f"stopped after step {done} ({ENV_STOP_AFTER} is set)")
-    train_seconds = time.time() - t_train
+    progress.train_seconds = time.time() - t_train
 
-    env.model_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(str(env.model_dir), safe_serialization=True)
-    config_path = env.model_dir / "adapter_config.json"
+
+def save_adapter(model, model_dir: Path, origin: str) -> None:
+    """The PEFT adapter in SM_MODEL_DIR, naming the base model it was trained on."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(str(model_dir), safe_serialization=True)
+    config_path = model_dir / "adapter_config.json"
     config = json.loads(config_path.read_text())
     config["base_model_name_or_path"] = origin
     config_path.write_text(json.dumps(config, indent=2))
 
-    last_epoch = max(epoch_sums) if epoch_sums else 0
-    last_sum, last_tokens = epoch_sums.get(last_epoch, [0.0, 0])
-    eval_loss = eval_history[-1]["eval_loss"] if eval_history else base_eval
+
+def report(env: Env, log: Log, hp: hpmod.Hyperparameters, examples: Examples, data: Tokenized,
+           progress: Progress, runtime: Runtime, total_steps: int, trainable: int, origin: str) -> dict:
+    """metrics.json beside the adapter and in the output data, and the closing line."""
+    last_epoch = max(progress.epoch_sums) if progress.epoch_sums else 0
+    last_sum, last_tokens = progress.epoch_sums.get(last_epoch, [0.0, 0])
+    history = progress.eval_history
+    eval_loss = history[-1]["eval_loss"] if history else progress.base_eval
+    train_seconds = progress.train_seconds
     metrics = {
         "train_loss": last_sum / max(1, last_tokens),  # token mean over the last epoch's steps
         "eval_loss": eval_loss,
-        "base_eval_loss": base_eval,
+        "base_eval_loss": progress.base_eval,
         "steps": total_steps,
         "train_seconds": round(train_seconds, 3),
-        "examples": len(train_examples),
-        "validation_examples": len(val_examples),
-        "validation_held_out": held_out,
-        "train_sequences": len(train),
-        "train_target_tokens": train.target_tokens,
-        "validation_target_tokens": val.target_tokens,
+        "examples": len(examples.train),
+        "validation_examples": len(examples.validation),
+        "validation_held_out": examples.held_out,
+        "train_sequences": len(data.train),
+        "train_target_tokens": data.train.target_tokens,
+        "validation_target_tokens": data.validation.target_tokens,
         "epochs": hp.epochs,
-        "steps_per_second": round(steps_run / train_seconds, 4) if train_seconds > 0 else None,
-        "resumed_from_step": start_step or None,
-        "eval_history": eval_history,
-        "peak_memory_mb": round(peak_memory_mb(device), 1),
-        "device": device,
-        "dtype": str(dtype).replace("torch.", ""),
-        "quantization": "nf4" if four_bit else None,
+        "steps_per_second": round(progress.steps_run / train_seconds, 4) if train_seconds > 0 else None,
+        "resumed_from_step": progress.start_step or None,
+        "eval_history": history,
+        "peak_memory_mb": round(peak_memory_mb(runtime.device), 1),
+        "device": runtime.device,
+        "dtype": str(runtime.dtype).replace("torch.", ""),
+        "quantization": "nf4" if runtime.four_bit else None,
         "trainable_parameters": trainable,
         "base_model": origin,
         "chat_template": hp.chat_template,
@@ -549,9 +649,32 @@ def run(env: Env, log: Log) -> dict:
     if env.checkpoint_dir is not None:
         shutil.rmtree(env.checkpoint_dir / "last", ignore_errors=True)  # the job is done
     # Not in metric form: the regexes must see each evaluation once.
-    log.info(f"done: validation loss {eval_loss:.4f} (base model {base_eval:.4f}) in {train_seconds:.1f} s "
-             f"({metrics['steps_per_second']} steps/s); adapter in {env.model_dir}")
+    log.info(f"done: validation loss {eval_loss:.4f} (base model {progress.base_eval:.4f}) in "
+             f"{train_seconds:.1f} s ({metrics['steps_per_second']} steps/s); adapter in {env.model_dir}")
     return metrics
+
+
+def run(env: Env, log: Log) -> dict:
+    hp = read_hyperparameters(env, log)
+    examples = load_examples(env, hp, log)
+    runtime = prepare_runtime(hp)
+    tokenizer, model_path, origin = load_tokenizer(hp, log)
+    data = tokenize_examples(examples, tokenizer, hp, log)
+    model = load_model(model_path, origin, runtime, log)
+
+    steps = plan_steps(len(data.train), hp)
+    fingerprint = checkpoint_fingerprint(hp, data.train)
+    resumed = load_checkpoint(env.checkpoint_dir, fingerprint)
+    progress = evaluate_base_model(model, data, resumed, len(steps), hp, runtime, log)
+    model, trainable = add_lora(model, hp, runtime, log)
+    optimizer_parts = make_optimizer(model, hp, len(steps), runtime)
+    if resumed is not None:
+        _, optimizer, scheduler, _ = optimizer_parts
+        restore_checkpoint(resumed, model, optimizer, scheduler, progress, runtime.device)
+
+    train_lora(model, data, steps, hp, runtime, env, log, progress, optimizer_parts, fingerprint)
+    save_adapter(model, env.model_dir, origin)
+    return report(env, log, hp, examples, data, progress, runtime, len(steps), trainable, origin)
 
 
 def write_failure(env: Env | None, code: int, message: str) -> None:

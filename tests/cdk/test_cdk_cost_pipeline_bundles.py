@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from cdk_testlib import ROOT, only, resources
+from noticebot.functions import EMBEDDER_FILES, FUNCTIONS, PARSER_DISTS
 
 
 def load(path: Path, name: str):
@@ -138,28 +139,35 @@ def test_bundle_requirements_per_function():
     for f in ("api", "ingest", "transcription"):
         assert {"aws-lambda-powertools", "pydantic", "tokenizers", "opensearch-py"} <= names[f]
     assert {"pypdf", "beautifulsoup4", "numpy", "onnxruntime"} <= names["ingest"]
-    assert not names["api"] & set(bundler.PARSER_DISTS)  # the API never parses documents
+    assert not names["api"] & set(PARSER_DISTS)  # the API never parses documents
     # The model's runtime lives in the embed function (and ingest), not in the API's 50 MB.
     for f in ("api", "transcription"):
         assert not names[f] & {"numpy", "onnxruntime"}, f
-        assert bundler.FUNCTIONS[f]["embedder"] == "tokenizer"
+        assert FUNCTIONS[f].embedder == "tokenizer"
     assert {"numpy", "onnxruntime", "tokenizers"} <= names["embed"]
     assert not names["embed"] & ({"opensearch-py", "aws-lambda-powertools"}
-                                 | set(bundler.PARSER_DISTS))
-    assert bundler.FUNCTIONS["embed"]["embedder"] == bundler.FUNCTIONS["ingest"]["embedder"] == "model"
-    assert bundler.EMBEDDER_FILES_FOR["tokenizer"] == ("tokenizer.json", "config.json")
-    assert "model.onnx" in bundler.EMBEDDER_FILES_FOR["model"]
+                                 | set(PARSER_DISTS))
+    assert FUNCTIONS["embed"].embedder == FUNCTIONS["ingest"].embedder == "model"
+    assert EMBEDDER_FILES["tokenizer"] == ("tokenizer.json", "config.json")
+    assert "model.onnx" in FUNCTIONS["embed"].embedder_files
     assert "boto3" in bundler.RUNTIME_PROVIDED  # removed after install (in the runtime)
 
 
 def test_deploy_bundle_has_the_package_and_aws_extra_without_parsers_or_embedder():
     deploy = {bundler._name(r) for r in bundler.requirements_for("deploy")}
     assert {"aws-lambda-powertools", "pydantic", "opensearch-py"} <= deploy
-    assert not deploy & set(bundler.PARSER_DISTS)
+    assert not deploy & set(PARSER_DISTS)
     assert not deploy & {"onnxruntime", "tokenizers", "numpy"}
-    spec = bundler.FUNCTIONS["deploy"]
-    assert spec["embedder"] is None and spec["extras"] == ["aws"]
-    assert spec["smoke_imports"][0] == "noticebot.handlers.deploy"
+    spec = FUNCTIONS["deploy"]
+    assert spec.embedder is None and spec.extras == ("aws",)
+    assert spec.embedder_files == ()
+
+
+def test_each_smoke_test_imports_its_handler_first_and_gets_its_own_environment():
+    for spec in FUNCTIONS.values():
+        assert spec.handler.startswith(spec.smoke_imports[0] + "."), spec.name
+        env = bundler.smoke_environment(spec.name, Path("/b") / spec.name)
+        assert set(env) - {"AWS_REGION"} <= spec.environment, spec.name
 
 
 def test_the_bytecode_python_can_be_named_and_required(tmp_path, monkeypatch):

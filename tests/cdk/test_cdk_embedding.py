@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cdk_testlib import as_list, render, resources
+from noticebot.environment import EnvVar
 
 
 def functions_by_name(template) -> dict[str, tuple[str, dict]]:
@@ -23,8 +24,8 @@ def test_the_embed_function_runs_the_model_and_reaches_nothing(dev, config):
     assert props["MemorySize"] == config.stages["dev"].functions.embed_memory_mb
     assert props["Timeout"] <= 28  # called synchronously inside API Gateway's 29 s
     env = props["Environment"]["Variables"]
-    assert env["NOTICEBOT_EMBED_MODEL_DIR"] == "/var/task/models/bge_small_en"
-    assert not {"NOTICEBOT_BUCKET", "NOTICEBOT_TABLE", "NOTICEBOT_SEARCH_ENDPOINT"} & set(env)
+    assert env[EnvVar.EMBED_MODEL_DIR] == "/var/task/models/bge_small_en"
+    assert not {EnvVar.BUCKET, EnvVar.TABLE, EnvVar.SEARCH_ENDPOINT} & set(env)
     # Its role: its own logs and X-Ray, nothing else.
     (policy,) = [p for k, p in resources(dev, "AWS::IAM::Policy").items()
                  if k.startswith("EmbeddingFunctionRole")]
@@ -40,9 +41,9 @@ def test_callers_use_the_live_alias_and_only_they_may(dev):
     names = functions_by_name(dev)
     for caller in ("noticebot-dev-api", "noticebot-dev-transcription"):
         env = names[caller][1]["Environment"]["Variables"]
-        assert render(env["NOTICEBOT_EMBED_FUNCTION"]) == f"<{alias_id}>", caller
+        assert render(env[EnvVar.EMBED_FUNCTION]) == f"<{alias_id}>", caller
     for other in ("noticebot-dev-ingest", "noticebot-dev-deploy", "noticebot-dev-embed"):
-        assert "NOTICEBOT_EMBED_FUNCTION" not in names[other][1]["Environment"]["Variables"]
+        assert EnvVar.EMBED_FUNCTION not in names[other][1]["Environment"]["Variables"]
     invokers = {}
     for k, p in resources(dev, "AWS::IAM::Policy").items():
         for s in p["Properties"]["PolicyDocument"]["Statement"]:

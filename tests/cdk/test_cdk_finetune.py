@@ -13,13 +13,15 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk import assertions
 from cdk_testlib import as_list, make_app, only, render, resources
+from noticebot.environment import EnvVar
+from noticebot.functions import DEPLOY
 
 from cdk import assets
 from cdk.config import load_config
 from cdk.constructs.storage import Storage
 from cdk.constructs.training import Training
 
-DEPLOY_HANDLER = "noticebot.handlers.deploy.handler"
+DEPLOY_HANDLER = DEPLOY.handler
 
 
 def function(t, handler: str) -> tuple[str, dict]:
@@ -183,7 +185,7 @@ def test_the_api_launches_jobs_and_writes_datasets(dev):
 # ---- the training source -----------------------------------------------------------------------
 def test_training_role_reads_exactly_the_source_object_the_functions_point_at(dev):
     _, fn = function(dev, DEPLOY_HANDLER)
-    url = fn["Properties"]["Environment"]["Variables"]["NOTICEBOT_TRAINING_SOURCE"]["Fn::Sub"]
+    url = fn["Properties"]["Environment"]["Variables"][EnvVar.TRAINING_SOURCE]["Fn::Sub"]
     bucket, key = url[len("s3://"):].split("/", 1)
     assert bucket == "cdk-hnb659fds-assets-${AWS::AccountId}-us-east-1" and key.endswith(".gz")
     policy = policy_of(dev, "TrainingExecutionRole")
@@ -232,9 +234,9 @@ def test_an_image_override_moves_the_pull_grant_with_it():
     image = "111111111111.dkr.ecr.us-east-1.amazonaws.com/my-trainer:1.0"
     stack, training = _training_stack(training={"image_uri": image, "spot": False})
     env = stack.resolve(training.environment(adapter_image="img"))
-    assert env["NOTICEBOT_TRAINING_IMAGE"] == image
-    assert env["NOTICEBOT_TRAINING_SPOT"] == "false"
-    assert "NOTICEBOT_BASE_MODEL_S3" not in env
+    assert env[EnvVar.TRAINING_IMAGE] == image
+    assert env[EnvVar.TRAINING_SPOT] == "false"
+    assert EnvVar.BASE_MODEL_S3 not in env
     t = assertions.Template.from_stack(stack)
     pull = sid(policy_of(t, "TrainingExecutionRole"), "PullTrainingImage")
     assert pull["Resource"] == "arn:aws:ecr:us-east-1:111111111111:repository/my-trainer"
@@ -243,7 +245,7 @@ def test_an_image_override_moves_the_pull_grant_with_it():
 def test_staged_base_weights_become_the_jobs_model_channel():
     stack, training = _training_stack(model={"weights_s3_uri": "s3://weights-bucket/llama3/8b/"})
     env = stack.resolve(training.environment(adapter_image="img"))
-    assert env["NOTICEBOT_BASE_MODEL_S3"] == "s3://weights-bucket/llama3/8b/"
+    assert env[EnvVar.BASE_MODEL_S3] == "s3://weights-bucket/llama3/8b/"
     t = assertions.Template.from_stack(stack)
     policy = policy_of(t, "TrainingExecutionRole")
     assert sid(policy, "ReadBaseWeights")["Resource"] == "arn:aws:s3:::weights-bucket/llama3/8b/*"

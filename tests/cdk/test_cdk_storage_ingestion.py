@@ -6,27 +6,17 @@ from __future__ import annotations
 import pytest
 from aws_cdk.assertions import Match
 from cdk_testlib import only, resources
+from noticebot.environment import POWERTOOLS_VARS, SETTINGS_VARS, EnvVar, PowertoolsEnv
+from noticebot.functions import (
+    API,
+    DEPLOY,
+    EMBED,
+    FINE_TUNE_ENVIRONMENT,
+    FUNCTIONS,
+    LambdaFunction,
+)
 
-ENV_CONTRACT = {
-    "NOTICEBOT_MODE", "NOTICEBOT_BUCKET", "NOTICEBOT_KMS_KEY_ID", "NOTICEBOT_TABLE",
-    "NOTICEBOT_SEARCH_ENDPOINT", "NOTICEBOT_SEARCH_SERVICE", "NOTICEBOT_SEARCH_INDEX",
-    "NOTICEBOT_CHAT_ENDPOINT", "NOTICEBOT_CHAT_COMPONENT", "NOTICEBOT_EMBED_MODEL_DIR",
-    "NOTICEBOT_MAX_UPLOAD_BYTES", "NOTICEBOT_PRESIGNED_MAX_BYTES", "POWERTOOLS_SERVICE_NAME",
-    "POWERTOOLS_LOG_LEVEL", "NOTICEBOT_INGEST_TIMEOUT_S", "NOTICEBOT_INGEST_MAX_RECEIVES",
-}
-# Fine-tuning (noticebot.config Settings.from_env): the API launches jobs, the deploy function
-# registers and deploys their adapters. NOTICEBOT_BASE_MODEL_S3 joins them only when the stage
-# stages the base weights in S3 (model.weights_s3_uri; neither stage does in cdk.json).
-TRAINING_ENV = {
-    "NOTICEBOT_TRAINING_ROLE_ARN", "NOTICEBOT_TRAINING_JOB_PREFIX", "NOTICEBOT_TRAINING_IMAGE",
-    "NOTICEBOT_TRAINING_INSTANCE_TYPE", "NOTICEBOT_TRAINING_SOURCE", "NOTICEBOT_TRAINING_SPOT",
-    "NOTICEBOT_TRAINING_MAX_RUNTIME_S", "NOTICEBOT_TRAINING_MAX_WAIT_S", "NOTICEBOT_BASE_MODEL",
-    "NOTICEBOT_MODEL_PACKAGE_GROUP", "NOTICEBOT_ADAPTER_IMAGE",
-}
-API_HANDLER = "noticebot.handlers.api.app.handler"
-DEPLOY_HANDLER = "noticebot.handlers.deploy.handler"
-TRANSCRIPTION_HANDLER = "noticebot.handlers.transcription.handler"
-EMBED_HANDLER = "noticebot.handlers.embed.handler"
+API_HANDLER, DEPLOY_HANDLER = API.handler, DEPLOY.handler
 
 
 def data_bucket(t):
@@ -151,9 +141,9 @@ def test_queue_dead_letters_and_visibility_longer_than_the_function(dev, config)
     # The function fails a document on the queue's last delivery and leases each document for
     # exactly its own timeout: both settings must be the queue's and the function's.
     env = ingest["Environment"]["Variables"]
-    assert env["NOTICEBOT_INGEST_MAX_RECEIVES"] == str(
+    assert env[EnvVar.INGEST_MAX_RECEIVES] == str(
         uploads["RedrivePolicy"]["maxReceiveCount"])
-    assert env["NOTICEBOT_INGEST_TIMEOUT_S"] == str(ingest["Timeout"])
+    assert env[EnvVar.INGEST_TIMEOUT_S] == str(ingest["Timeout"])
     assert all(q["Properties"].get("SqsManagedSseEnabled") is True for q in queues.values())
 
 
@@ -171,39 +161,51 @@ def test_queue_feeds_the_ingest_function(dev, config):
     assert p["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
 
 
+def test_the_manifest_gives_each_function_what_its_bundle_needs():
+    for spec in FUNCTIONS.values():
+        # Only variables the package reads (Settings) or Powertools reads.
+        assert spec.environment | spec.optional_environment <= SETTINGS_VARS | POWERTOOLS_VARS
+        # A bundle with only the tokenizer gets its vectors from the embed function.
+        assert (EnvVar.EMBED_FUNCTION in spec.environment) == (spec.embedder == "tokenizer"), spec
+    # The API launches fine-tunes, the deploy function deploys them; nobody else needs them.
+    assert {f.name for f in FUNCTIONS.values() if FINE_TUNE_ENVIRONMENT <= f.environment} == {
+        API.name, DEPLOY.name}
+    assert EMBED.environment == {EnvVar.EMBED_MODEL_DIR, PowertoolsEnv.SERVICE_NAME}
+
+
+def expected_environment(spec: LambdaFunction, env: dict) -> set[str]:
+    return set(spec.environment) | (spec.optional_environment & set(env))
+
+
 @pytest.mark.parametrize("stage, service", [("dev", "es"), ("prod", "aoss")])
 def test_functions_get_exactly_the_environment_contract(request, stage, service):
     t = request.getfixturevalue(stage)
     fns = functions(t)
-    assert set(fns) == {API_HANDLER, "noticebot.handlers.ingest.handler",
-                        "noticebot.handlers.transcription.handler", DEPLOY_HANDLER,
-                        EMBED_HANDLER}
-    del fns[EMBED_HANDLER]  # reaches nothing; its environment is the model folder only
+    by_handler = {spec.handler: spec for spec in FUNCTIONS.values()}
+    assert set(fns) == set(by_handler)
     for handler, props in fns.items():
         env = props["Environment"]["Variables"]
-        expected = ENV_CONTRACT | (TRAINING_ENV if handler in (API_HANDLER, DEPLOY_HANDLER)
-                                   else set())
-        if handler in (API_HANDLER, TRANSCRIPTION_HANDLER):  # vectors from the embed function
-            expected = expected | {"NOTICEBOT_EMBED_FUNCTION"}
-        assert set(env) == expected, handler
-        assert env["NOTICEBOT_MODE"] == "aws"
-        assert env["NOTICEBOT_SEARCH_SERVICE"] == service
-        assert env["NOTICEBOT_SEARCH_INDEX"] == "noticebot-chunks"
-        assert env["NOTICEBOT_CHAT_ENDPOINT"] == f"noticebot-{stage}-llm"
-        assert env["NOTICEBOT_CHAT_COMPONENT"] == f"noticebot-{stage}-llm-base"
-        assert env["NOTICEBOT_EMBED_MODEL_DIR"] == "/var/task/models/bge_small_en"
-        assert env["NOTICEBOT_MAX_UPLOAD_BYTES"] == str(4 * 2**20)
-        assert env["NOTICEBOT_PRESIGNED_MAX_BYTES"] == str(100 * 2**20)
-        assert env["NOTICEBOT_BUCKET"]["Ref"].startswith("StorageData")
-        assert env["NOTICEBOT_TABLE"]["Ref"].startswith("StorageTable")
-        assert env["NOTICEBOT_KMS_KEY_ID"]["Fn::GetAtt"][0].startswith("StorageKey")
-        assert "https://" in str(env["NOTICEBOT_SEARCH_ENDPOINT"]) or service == "aoss"
+        assert set(env) == expected_environment(by_handler[handler], env), handler
+        assert set(env) <= SETTINGS_VARS | POWERTOOLS_VARS, handler
         assert props["Runtime"] == "python3.12"
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert props["LoggingConfig"]["LogGroup"]["Ref"]
-        service_name = {API_HANDLER: "api", DEPLOY_HANDLER: "deploy"}.get(handler)
-        if service_name:
-            assert env["POWERTOOLS_SERVICE_NAME"] == f"noticebot-{service_name}"
+        assert env[PowertoolsEnv.SERVICE_NAME] == f"noticebot-{by_handler[handler].name}"
+    del fns[EMBED.handler]  # reaches nothing; its environment is the model folder only
+    for handler, props in fns.items():
+        env = props["Environment"]["Variables"]
+        assert env[EnvVar.MODE] == "aws"
+        assert env[EnvVar.SEARCH_SERVICE] == service
+        assert env[EnvVar.SEARCH_INDEX] == "noticebot-chunks"
+        assert env[EnvVar.CHAT_ENDPOINT] == f"noticebot-{stage}-llm"
+        assert env[EnvVar.CHAT_COMPONENT] == f"noticebot-{stage}-llm-base"
+        assert env[EnvVar.EMBED_MODEL_DIR] == "/var/task/models/bge_small_en"
+        assert env[EnvVar.MAX_UPLOAD_BYTES] == str(4 * 2**20)
+        assert env[EnvVar.PRESIGNED_MAX_BYTES] == str(100 * 2**20)
+        assert env[EnvVar.BUCKET]["Ref"].startswith("StorageData")
+        assert env[EnvVar.TABLE]["Ref"].startswith("StorageTable")
+        assert env[EnvVar.KMS_KEY_ID]["Fn::GetAtt"][0].startswith("StorageKey")
+        assert "https://" in str(env[EnvVar.SEARCH_ENDPOINT]) or service == "aoss"
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])
@@ -213,28 +215,29 @@ def test_fine_tune_environment_matches_the_training_resources(request, stage, co
     fns = functions(t)
     api_env = fns[API_HANDLER]["Environment"]["Variables"]
     deploy_env = fns[DEPLOY_HANDLER]["Environment"]["Variables"]
-    assert {k: api_env[k] for k in TRAINING_ENV} == {k: deploy_env[k] for k in TRAINING_ENV}
+    assert {k: api_env[k] for k in FINE_TUNE_ENVIRONMENT} == {
+        k: deploy_env[k] for k in FINE_TUNE_ENVIRONMENT}
     env = deploy_env
     # The rule's prefix: the deploy handler ignores events of any other job name.
     rule, = [v for k, v in resources(t, "AWS::Events::Rule").items()
              if k.startswith("TrainingJobStateChange")]
     prefix = rule["Properties"]["EventPattern"]["detail"]["TrainingJobName"][0]["prefix"]
-    assert env["NOTICEBOT_TRAINING_JOB_PREFIX"] == prefix == f"noticebot-{stage}-ft-"
-    assert env["NOTICEBOT_TRAINING_ROLE_ARN"]["Fn::GetAtt"][0].startswith("TrainingExecutionRole")
+    assert env[EnvVar.TRAINING_JOB_PREFIX] == prefix == f"noticebot-{stage}-ft-"
+    assert env[EnvVar.TRAINING_ROLE_ARN]["Fn::GetAtt"][0].startswith("TrainingExecutionRole")
     _, group = only(t, "AWS::SageMaker::ModelPackageGroup")
-    assert env["NOTICEBOT_MODEL_PACKAGE_GROUP"] == group["Properties"]["ModelPackageGroupName"]
+    assert env[EnvVar.MODEL_PACKAGE_GROUP] == group["Properties"]["ModelPackageGroupName"]
     _, model = only(t, "AWS::SageMaker::Model")
-    assert env["NOTICEBOT_ADAPTER_IMAGE"] == model["Properties"]["PrimaryContainer"]["Image"]
-    assert env["NOTICEBOT_BASE_MODEL"] == c.model.model_id
-    assert env["NOTICEBOT_TRAINING_IMAGE"] == (
+    assert env[EnvVar.ADAPTER_IMAGE] == model["Properties"]["PrimaryContainer"]["Image"]
+    assert env[EnvVar.BASE_MODEL] == c.model.model_id
+    assert env[EnvVar.TRAINING_IMAGE] == (
         f"763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:"
         f"{c.training.image_tag}")
-    assert env["NOTICEBOT_TRAINING_INSTANCE_TYPE"] == c.training.instance_type
-    assert env["NOTICEBOT_TRAINING_SPOT"] == "true"
-    assert env["NOTICEBOT_TRAINING_MAX_RUNTIME_S"] == str(c.training.max_runtime_s)
-    assert env["NOTICEBOT_TRAINING_MAX_WAIT_S"] == str(c.training.max_wait_s)
+    assert env[EnvVar.TRAINING_INSTANCE_TYPE] == c.training.instance_type
+    assert env[EnvVar.TRAINING_SPOT] == "true"
+    assert env[EnvVar.TRAINING_MAX_RUNTIME_S] == str(c.training.max_runtime_s)
+    assert env[EnvVar.TRAINING_MAX_WAIT_S] == str(c.training.max_wait_s)
     # s3://<bootstrap assets bucket>/<content hash>.gz: the training source asset.
-    source = env["NOTICEBOT_TRAINING_SOURCE"]
+    source = env[EnvVar.TRAINING_SOURCE]
     text = str(source)
     assert "s3://" in text and "cdk-hnb659fds-assets-" in text and ".gz" in text
 
@@ -267,3 +270,22 @@ def test_transcribe_completion_reaches_the_transcription_function(dev):
                       if v["Properties"]["FunctionName"] == {"Ref": fn_id}]
     assert invoke_config["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": [dlq_id, "Arn"]}
+
+
+def test_an_environment_that_differs_from_the_manifest_fails_the_synth(config):
+    import aws_cdk as cdk
+    from aws_cdk import aws_lambda as lambda_
+
+    from cdk.constructs.function import ServiceFunction
+
+    def make(environment: dict[str, str]) -> None:
+        ServiceFunction(cdk.Stack(cdk.App(), "S"), "Embed", config=config.stage("dev"),
+                        spec=EMBED, code=lambda_.Code.from_inline("pass"), memory_mb=128,
+                        timeout_s=3, environment=environment)
+
+    wanted = {EnvVar.EMBED_MODEL_DIR: "/m", PowertoolsEnv.SERVICE_NAME: "s"}
+    make(wanted)
+    with pytest.raises(ValueError, match=r"functions: not declared \['NOTICEBOT_BUCKET'\]$"):
+        make({**wanted, EnvVar.BUCKET: "b"})
+    with pytest.raises(ValueError, match=r"functions: missing \['POWERTOOLS_SERVICE_NAME'\]$"):
+        make({EnvVar.EMBED_MODEL_DIR: "/m"})

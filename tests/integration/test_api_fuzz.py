@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 
 from fakes import FakeEmbedder
-from noticebot.bootstrap import bootstrap
+from live_server import served
 from noticebot.config import Settings
 from noticebot.domain.models import Principal
-from noticebot.handlers.runtime import use_container
+from noticebot.entrypoints.local_stack import local_stack
 from tuning_fakes import AdapterChatModel, FakeLauncher, RecordingRegistry, qa_csv
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,26 +35,19 @@ EDITOR, WORKSPACE = "fuzz-editor", "fuzz"
 @pytest.fixture
 def local_api(tmp_path):
     """(container, base URL) of the local server over real HTTP; the one place that starts it."""
-    from noticebot.entrypoints.server import LocalServer
-
     chat_model = AdapterChatModel()
     launcher = FakeLauncher(None, tmp_path / "training", auto_finish=True)
-    container = bootstrap(Settings(data_dir=tmp_path / "data"), embedder=FakeEmbedder(),
-                          chat_model=chat_model, launcher=launcher,
-                          registry=RecordingRegistry(server=chat_model))
+    container = local_stack(Settings(data_dir=tmp_path / "data"), embedder=FakeEmbedder(),
+                            chat_model=chat_model, launcher=launcher,
+                            registry=RecordingRegistry(server=chat_model))
     launcher.blobs = container.blobs  # the launcher reads datasets from the container's store
     # A board with something on it: searches find passages, chats cite them, and a fine-tune
     # has enough question/answer pairs to start.
     container.documents.upload(Principal(EDITOR, WORKSPACE, is_editor=True), "faq.csv", qa_csv())
     container.queue.drain()
     container.queue.start()
-    server = LocalServer(container, "127.0.0.1", 0).start()
-    try:
-        yield container, server.url
-    finally:
-        server.stop()
-        container.queue.stop()
-        use_container(None)
+    with served(container) as url:
+        yield container, url
 
 
 def test_schemathesis_finds_nothing(local_api):

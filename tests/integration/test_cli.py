@@ -5,7 +5,6 @@ import json
 import pytest
 
 from noticebot.entrypoints.cli import main
-from noticebot.handlers.runtime import use_container
 
 pytestmark = pytest.mark.models
 
@@ -13,8 +12,7 @@ pytestmark = pytest.mark.models
 @pytest.fixture(autouse=True)
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("NOTICEBOT_DATA", str(tmp_path / "data"))
-    yield tmp_path / "data"
-    use_container(None)
+    return tmp_path / "data"
 
 
 def test_ingest_search_and_ask(tmp_path, capsys):

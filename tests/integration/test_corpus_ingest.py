@@ -2,7 +2,7 @@
 
 Each file of ``../shared/corpus/MANIFEST.csv`` is uploaded with ``container.documents.upload``
 and ingested by ``container.queue.drain()`` (S3-style event -> SQS batch -> the ingest Lambda
-handler) in a container built by ``bootstrap`` with the real local adapters - SQLite metadata,
+handler) in a container built by ``local_stack`` with the real local adapters - SQLite metadata,
 folder blob store, the embedded hybrid index, Tesseract OCR and Whisper tiny.en - except the
 embedder (FakeEmbedder keeps it fast; chunking is the same code). Every file must end
 ``indexed`` with chunks, or ``failed`` with a message that names the problem; nothing may crash
@@ -28,10 +28,9 @@ from pathlib import Path
 import pytest
 
 from fakes import FakeChatModel, FakeEmbedder
-from noticebot.bootstrap import bootstrap
 from noticebot.config import Settings
 from noticebot.domain.models import Principal
-from noticebot.handlers.runtime import use_container
+from noticebot.entrypoints.local_stack import local_stack
 from noticebot.ingestion.detect import detect_kind
 from noticebot.ingestion.parsed import ParseLimits
 
@@ -99,9 +98,8 @@ def results(tmp_path_factory):
     # One receive: a crash shows as a dead letter (and a failed document), not as three retries.
     settings = Settings(data_dir=tmp_path_factory.mktemp("corpus-ingest"),
                         max_upload_bytes=100 * 1024 * 1024, ingest_max_receives=1)
-    container = bootstrap(settings, embedder=FakeEmbedder(), chat_model=FakeChatModel())
+    container = local_stack(settings, embedder=FakeEmbedder(), chat_model=FakeChatModel())
     container.ingest.limits = ParseLimits(max_seconds=BUDGET_SECONDS)
-    use_container(container)  # the ingest Lambda handler the queue calls uses this container
     out: dict[str, dict] = {}
     started_all = time.perf_counter()
     for number, row in enumerate(rows):
@@ -132,8 +130,7 @@ def results(tmp_path_factory):
     total = time.perf_counter() - started_all
     _write_reports(list(out.values()), total)
     out["__container__"] = container  # type: ignore[assignment]
-    yield out
-    use_container(None)
+    return out
 
 
 def _write_reports(entries: list[dict], total: float) -> None:

@@ -215,7 +215,6 @@ def test_the_cli_ingests_beside_a_server_on_the_same_folder(tmp_path, servers, m
     """Both processes receive from the one queue file; whichever takes a message, the CLI
     reports the outcome of its own files."""
     from noticebot.entrypoints.cli import main
-    from noticebot.handlers.runtime import use_container
 
     data = tmp_path / "data"
     server = Server(data, tmp_path / "server.log")
@@ -226,10 +225,7 @@ def test_the_cli_ingests_beside_a_server_on_the_same_folder(tmp_path, servers, m
         (tmp_path / name).write_bytes(content)
         files.append(str(tmp_path / name))
     monkeypatch.setenv("NOTICEBOT_DATA", str(data))
-    try:
-        assert main(["ingest", *files, "--workspace", WORKSPACE, "--quiet"]) == 0
-    finally:
-        use_container(None)
+    assert main(["ingest", *files, "--workspace", WORKSPACE, "--quiet"]) == 0
     assert "4 indexed, 0 failed" in capsys.readouterr().out
     assert sorted(statuses(data).values()) == ["indexed"] * 4
     assert rows(data / "queue.sqlite3", "SELECT COUNT(*) FROM messages") == [(0,)]

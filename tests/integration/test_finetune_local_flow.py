@@ -13,10 +13,9 @@ import pytest
 
 from apiclient import ApiClient, claims_for
 from fakes import FakeEmbedder
-from noticebot.bootstrap import bootstrap
 from noticebot.config import Settings
-from noticebot.handlers.api.app import handler
-from noticebot.handlers.runtime import use_container
+from noticebot.entrypoints.local_stack import local_stack
+from noticebot.handlers.api.app import handler_for
 from tuning_fakes import AdapterChatModel, qa_csv, upload
 
 SCRIPT = Path(__file__).parents[1] / "fixtures" / "training" / "fake_train.py"
@@ -24,18 +23,16 @@ EDITOR = claims_for("maria", "riverside", editor=True)
 MEMBER = claims_for("sam", "riverside")
 
 
-def local_stack(data: Path):
+def start(data: Path):
     chat_model = AdapterChatModel()
-    container = bootstrap(Settings(data_dir=data, train_script=str(SCRIPT)),
-                          embedder=FakeEmbedder(), chat_model=chat_model)
-    use_container(container)
+    container = local_stack(Settings(data_dir=data, train_script=str(SCRIPT)),
+                            embedder=FakeEmbedder(), chat_model=chat_model)
     return container, chat_model
 
 
 @pytest.fixture
 def stack(tmp_path):
-    yield local_stack(tmp_path / "data")
-    use_container(None)
+    return start(tmp_path / "data")
 
 
 def fine_tune(api, container, **parameters) -> dict:
@@ -49,7 +46,7 @@ def fine_tune(api, container, **parameters) -> dict:
 
 def test_upload_fine_tune_deploy_activate_chat(stack, tmp_path):
     container, chat_model = stack
-    api = ApiClient(handler)
+    api = ApiClient(handler_for(container))
     upload(api, EDITOR, "faq.csv", qa_csv(), container=container)
     api.call("POST", "/api/notices", {"title": "Choir", "body": "Choir practice is on Monday "
                                                                 "evenings in the hall."},
@@ -86,9 +83,8 @@ def test_upload_fine_tune_deploy_activate_chat(stack, tmp_path):
     assert failed["status"] == "failed" and "epochs: unlucky" in failed["error"]
 
     # a restarted server registers the deployed adapters again and keeps answering with it
-    use_container(None)
-    container2, chat_model2 = local_stack(tmp_path / "data")
+    container2, chat_model2 = start(tmp_path / "data")
     assert {n.rsplit("-", 1)[0] for n in chat_model2.adapters} == {model_id, worse["model_id"]}
-    _, answer = ApiClient(handler).call("POST", "/api/chat", {"query": "When is choir practice?"},
+    _, answer = ApiClient(handler_for(container2)).call("POST", "/api/chat", {"query": "When is choir practice?"},
                                         claims=MEMBER)
     assert answer["model"] == model_id

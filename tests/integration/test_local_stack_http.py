@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from apiclient import multipart
-from noticebot.bootstrap import bootstrap
 from noticebot.config import Settings
 from noticebot.entrypoints.sample_board import seed_sample_board
+from noticebot.entrypoints.local_stack import local_stack
 from noticebot.entrypoints.server import LocalServer
-from noticebot.handlers.runtime import use_container
 
 CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 pytestmark = pytest.mark.models
@@ -25,13 +24,13 @@ pytestmark = pytest.mark.models
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    container = bootstrap(Settings(data_dir=tmp_path_factory.mktemp("data")), start_worker=True)
+    container = local_stack(Settings(data_dir=tmp_path_factory.mktemp("data")),
+                            start_worker=True)
     server = LocalServer(container, "127.0.0.1", 0).start()
     seed_sample_board(container, "demo", "dev-editor")
     yield container, server.url
     server.stop()
     container.queue.stop()
-    use_container(None)
 
 
 def call(url, method="GET", token=None, body=None, content_type="application/json"):

@@ -6,9 +6,10 @@ governed by IAM (``sagemaker:InvokeEndpoint``) instead of the workspace token, s
 not a way to give end users the chatbot. ``inference_component`` names the base model's
 component or a workspace's adapter component on the shared endpoint.
 
-The prompt format is the one the Lambda's ``Llama3ContentHandler`` sends (the tests
-check both render the same prompt), kept here so this package does not depend on the
-Lambda package.
+The prompt, the payload and the reply forms are the model contract's
+(``noticebot_langchain/model_contract.py``, a link to the one file the Lambda's content
+handlers, the model server and training use; the package build copies its content), so
+this package does not depend on the Lambda package.
 """
 
 from __future__ import annotations
@@ -22,55 +23,41 @@ from langchain_aws.chat_models.sagemaker_endpoint import (
 )
 from langchain_core.messages import AIMessage
 
-EOT = "<|eot_id|>"
-CONTROL_TOKENS = ("<|begin_of_text|>", "<|end_of_text|>", "<|start_header_id|>",
-                  "<|end_header_id|>", EOT)
+from noticebot_langchain import model_contract
+
+LLAMA3 = model_contract.TEMPLATES["llama3"]
+# What this helper sends when the caller names nothing (the payload's TGI keys).
+DEFAULT_PARAMETERS = {"max_new_tokens": 256, "temperature": 0.2, "top_p": 0.9}
 
 
 def format_llama3(messages: list[dict]) -> str:
     """LLaMA 3 Instruct's chat template; message text cannot forge control tokens."""
-    parts = ["<|begin_of_text|>"]
-    for m in messages:
-        content = m["content"] if isinstance(m["content"], str) else json.dumps(m["content"])
-        for token in CONTROL_TOKENS:
-            content = content.replace(token, "")
-        parts.append(f"<|start_header_id|>{m['role']}<|end_header_id|>\n\n{content.strip()}{EOT}")
-    parts.append("<|start_header_id|>assistant<|end_header_id|>\n\n")
-    return "".join(parts)
+    return LLAMA3.prompt([{"role": m["role"], "content": m["content"] if isinstance(m["content"], str)
+                           else json.dumps(m["content"])} for m in messages])
 
 
 class Llama3ChatContentHandler(ChatModelContentHandler):
-    """TGI / LMI ``{"inputs", "parameters"}`` in; ``generated_text`` (or the TGI list form,
-    or a streamed ``data:{"token": ...}`` line) out."""
+    """The model contract's payload in; its reply, or one streamed line's text, out."""
 
     content_type = "application/json"
     accepts = "application/json"
 
     def transform_input(self, messages: list[dict], model_kwargs: dict) -> bytes:
-        parameters = {"max_new_tokens": 256, "temperature": 0.2, "top_p": 0.9,
-                      "do_sample": True, "return_full_text": False, **model_kwargs}
-        parameters["stop"] = list(dict.fromkeys([EOT, *parameters.get("stop", [])]))
-        stream = bool(parameters.pop("stream", False))
-        payload = {"inputs": format_llama3(messages), "parameters": parameters}
-        if stream:
-            payload["stream"] = True
-        return json.dumps(payload).encode("utf-8")
+        options = {**DEFAULT_PARAMETERS, **model_kwargs}
+        stream = bool(options.pop("stream", False))
+        payload = model_contract.build_payload(
+            format_llama3(messages), max_new_tokens=options.pop("max_new_tokens"),
+            temperature=options.pop("temperature"), top_p=options.pop("top_p"),
+            stop=model_contract.merge_stops(LLAMA3.stop_tokens, options.pop("stop", ())),
+            repetition_penalty=options.pop("repetition_penalty", None), stream=stream)
+        payload["parameters"].update(options)  # other TGI parameters pass through as given
+        return model_contract.encode_json(payload)
 
     def transform_output(self, output: Any) -> AIMessage:
-        raw = output.read() if hasattr(output, "read") else output
-        text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
-        text = text.strip()
-        if text.startswith("data:"):
-            text = text[5:].strip()
-        if not text or text == "[DONE]":
-            return AIMessage(content="")
-        data = json.loads(text)
-        if isinstance(data, list):
-            data = data[0]
-        token = data.get("token")
-        if isinstance(token, dict):  # one streamed token
-            return AIMessage(content="" if token.get("special") else token.get("text", ""))
-        return AIMessage(content=str(data.get("generated_text", "")).split(EOT)[0])
+        """A whole reply (the response body, a stream to read) or one streamed line (bytes)."""
+        if hasattr(output, "read"):
+            return AIMessage(content=model_contract.parse_response(output.read(), LLAMA3.stop_tokens).text)
+        return AIMessage(content=model_contract.parse_stream_line(output) or "")
 
 
 def llama3_sagemaker_chat(endpoint_name: str, *, inference_component: str | None = None,

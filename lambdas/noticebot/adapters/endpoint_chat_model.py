@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 
 from noticebot.domain.models import Message
-from noticebot.llm.content_handlers import ContentHandler, StopFilter, cut_at_stop
+from noticebot.llm.content_handlers import ContentHandler
+from noticebot.model_contract import StopFilter, cut_at_stop
 from noticebot.ports.chat_model import ChatModel, Completion, GenerationParams, ModelEndpoint
 
 

@@ -17,14 +17,11 @@ DEV_WORKSPACE = "demo"
 
 
 def _container(args, start_worker: bool = False):
-    from noticebot.bootstrap import bootstrap
-    from noticebot.handlers.runtime import use_container
+    from noticebot.entrypoints.local_stack import local_stack
 
     if getattr(args, "data", None):
         os.environ["NOTICEBOT_DATA"] = str(args.data)
-    container = bootstrap(Settings.from_env(), start_worker=start_worker)
-    use_container(container)
-    return container
+    return local_stack(Settings.from_env(), start_worker=start_worker)
 
 
 def cmd_token(args) -> int:

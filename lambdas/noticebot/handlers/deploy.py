@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import logging
 
+from noticebot.domain.keys import workspace_of_models_path
 from noticebot.domain.tuning import TrainingOutcome, TrainingState
-from noticebot.handlers.runtime import get_container
-from noticebot.ports.training_launcher import JOB_TAG, WORKSPACE_TAG, workspace_of_models_path
+from noticebot.handlers.lambda_container import lambda_container
+from noticebot.ports.training_launcher import JOB_TAG, WORKSPACE_TAG
 
 logger = logging.getLogger(__name__)
 
@@ -79,4 +80,4 @@ def handle(event: dict, container) -> dict:
 
 
 def handler(event: dict, context) -> dict:
-    return handle(event, get_container())
+    return handle(event, lambda_container())

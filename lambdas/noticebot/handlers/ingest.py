@@ -21,11 +21,10 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from noticebot.handlers.runtime import get_container
+from noticebot.handlers.lambda_container import lambda_container
 from noticebot.services.ingest import Delivery
 
 logger = logging.getLogger(__name__)
-processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def object_keys(s3_event: dict) -> list[str]:
@@ -39,18 +38,24 @@ def object_keys(s3_event: dict) -> list[str]:
     return keys
 
 
-def record_handler(record: SQSRecord) -> None:
+def ingest_record(record: SQSRecord, container) -> None:
     body = json.loads(record.body)
     if body.get("Event") == "s3:TestEvent":
         return
-    ingest = get_container().ingest
     delivery = Delivery(message_id=record.message_id,
                         receive_count=int(record.attributes.get("ApproximateReceiveCount") or 1))
     for key in object_keys(body):
-        ingest.ingest_object(key, delivery)
+        container.ingest.ingest_object(key, delivery)
+
+
+def handle(event: dict, container, context=None) -> dict:
+    # A processor per batch: it keeps the batch's successes and failures on itself, so two
+    # batches handled at once (two local stacks in one process) must not share one.
+    processor = BatchProcessor(event_type=EventType.SQS)
+    return process_partial_response(
+        event=event, record_handler=lambda record: ingest_record(record, container),
+        processor=processor, context=context)
 
 
 def handler(event: dict, context) -> dict:
-    return process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
+    return handle(event, lambda_container(), context)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 
 from noticebot.adapters.aws.transcribe import JOB_PREFIX, parse_job_state_change
-from noticebot.handlers.runtime import get_container
+from noticebot.handlers.lambda_container import lambda_container
 
 logger = logging.getLogger(__name__)
 
 
-def handler(event: dict, context) -> dict:
+def handle(event: dict, container) -> dict:
     change = parse_job_state_change(event)
     if change is None:
         logger.warning("not a Transcribe job state change event: %s",
@@ -25,5 +25,9 @@ def handler(event: dict, context) -> dict:
         return {"status": "ignored"}
     if not change.job_name.startswith(JOB_PREFIX):
         return {"job": change.job_name, "status": "ignored"}  # another application's job
-    status = get_container().ingest.resume_transcription(change.job_name)
+    status = container.ingest.resume_transcription(change.job_name)
     return {"job": change.job_name, "status": status.value if status else "ignored"}
+
+
+def handler(event: dict, context) -> dict:
+    return handle(event, lambda_container())

@@ -1,11 +1,10 @@
-"""Tables (spreadsheets, CSV, JSON records, Word/PowerPoint tables) -> citable row chunks.
+"""Tables (spreadsheets, CSV, JSON records, Word/PowerPoint tables) -> table sections.
 
 A row alone ("12 | 4 | yes") means nothing to a reader or an embedder; with its headers
 ("Name: Hall; Capacity: 120; Step-free: yes") it answers questions. So every row becomes a
-record that keeps its column names, and the chunker packs whole records into chunks that start
-with the table's name and row range and repeat the header line: a chunk is never cut off from
-what its values mean, and a citation can say "Sheet 'Budget' rows 2-41". A row too wide for one
-chunk is split by columns, each part still carrying its column names.
+record that keeps its column names, and a table becomes a section carrying the ``Table``
+itself, which ``ingestion.table_chunks`` packs into chunks that name the table and row range
+and repeat the header line, so a citation can say "Sheet 'Budget' rows 2-41".
 
 Each table also gets a profile section (columns, inferred types, missing values, row count,
 ranges) so questions about the table as a whole ("which columns", "how many rows") find it.
@@ -28,8 +27,6 @@ from collections.abc import Callable, Iterable, Sequence
 
 from noticebot.domain.errors import UnreadableDocument
 from noticebot.ingestion.parsed import ParseLimits, Section, Table
-
-CountTokens = Callable[[str], int]
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"), None)
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -132,13 +129,13 @@ def _span(label: str, first: int, last: int) -> str:
     return f"{label} {first}-{last}"
 
 
-def _where(table: Table, first: int, last: int) -> str:
+def rows_location(table: Table, first: int, last: int) -> str:
     return " ".join(p for p in (table.name, _span(table.row_label, first, last)) if p)
 
 
-def _head(table: Table, first: int, last: int) -> str:
+def rows_heading(table: Table, first: int, last: int) -> str:
     """The first line of a chunk: where the rows are, and the table's title if it has one."""
-    where = _where(table, first, last)
+    where = rows_location(table, first, last)
     return f"{where} ({table.caption})" if table.caption else where
 
 
@@ -146,7 +143,7 @@ def table_location(table: Table) -> str:
     """The whole table's location: its name and full row range."""
     if not table.rows:
         return table.name
-    return _where(table, table.rows[0][0], table.rows[-1][0])
+    return rows_location(table, table.rows[0][0], table.rows[-1][0])
 
 
 def profile_text(table: Table) -> str:
@@ -360,124 +357,3 @@ def simple_table_sections(cells: list[list[str]], name: str, heading: str | None
                             lambda i: f"Column {i + 1}")
     rows = [(number, row + [""] * (width - len(row))) for number, row in enumerate(cells[1:], 2)]
     return table_sections(Table(name=name, columns=header, rows=rows), heading=heading, page=page)
-
-
-# --- chunking ------------------------------------------------------------------------------
-
-def _columns_line(table: Table, count: CountTokens, max_tokens: int) -> str:
-    if not table.show_columns:
-        return ""
-    line = f"Columns: {' | '.join(table.columns)}"
-    if len(line.split()) > max_tokens // 5 or count(line) > max_tokens // 5:
-        return ""  # too wide to repeat; every record still names its columns
-    return line
-
-
-def table_chunks(table: Table, count: CountTokens, max_tokens: int) -> list[tuple[str, str]]:
-    """(text, location) chunks of whole records, each headed by the table name and row range
-    and the columns line, each within ``max_tokens``; a row that cannot fit is split by
-    columns (see ``_wide_row``)."""
-    columns = _columns_line(table, count, max_tokens)
-    records = [(n, record_text(table.columns, cells)) for n, cells in table.rows]
-    records = [(n, r) for n, r in records if r]
-    tokens: dict[int, int | None] = {}
-
-    def record_tokens(i: int) -> int | None:
-        if i not in tokens:
-            text = records[i][1]
-            tokens[i] = None if len(text.split()) > max_tokens else count(text)
-        return tokens[i]
-
-    def build(i: int, j: int) -> str:
-        head = _head(table, records[i][0], records[j - 1][0])
-        return "\n".join([head] + ([columns] if columns else []) + [r for _, r in records[i:j]])
-
-    out: list[tuple[str, str]] = []
-    i = 0
-    last = records[-1][0] if records else 0
-    while i < len(records):
-        head = _head(table, records[i][0], last) + ("\n" + columns if columns else "")
-        total = count(head) + 1
-        j = i
-        while j < len(records):
-            tok = record_tokens(j)
-            if tok is None or total + tok > max_tokens:
-                break
-            total += tok
-            j += 1
-        text = build(i, j) if j > i else ""
-        while j - i > 1 and count(text) > max_tokens:
-            j -= 1
-            text = build(i, j)
-        if j == i or count(text) > max_tokens:
-            out.extend(_wide_row(table, i, records, count, max_tokens))
-            i += 1
-            continue
-        out.append((text, _where(table, records[i][0], records[j - 1][0])))
-        i = j
-    return out
-
-
-def _wide_row(table: Table, i: int, records, count: CountTokens,
-              max_tokens: int) -> list[tuple[str, str]]:
-    """One row over the cap: parts of consecutive columns, each with its column names."""
-    from noticebot.ingestion.chunking import split_text  # chunking imports this module
-
-    number = records[i][0]
-    cells = dict(enumerate(table.rows[[n for n, _ in table.rows].index(number)][1]))
-    pairs = [(index, f"{table.columns[index]}: {value}") for index, value in cells.items() if value]
-    row = _where(table, number, number)
-    out: list[tuple[str, str]] = []
-
-    title = f" ({table.caption})" if table.caption else ""
-
-    def emit(first: int, last: int, body: str) -> None:
-        where = f"{row}, column {first + 1}" if first == last else (
-            f"{row}, columns {first + 1}-{last + 1}")
-        out.append((f"{where}{title}\n{body}", where))
-
-    k = 0
-    while k < len(pairs):
-        first = pairs[k][0]
-        head_tokens = count(f"{row}, columns {first + 1}-{len(table.columns)}{title}") + 2
-        budget = max_tokens - head_tokens
-        parts: list[str] = []
-        used = 0
-        m = k
-        while m < len(pairs):
-            text = pairs[m][1]
-            tok = None if len(text.split()) > budget else count(text)
-            if tok is None or used + tok + 1 > budget:
-                break
-            parts.append(text)
-            used += tok + 1
-            m += 1
-        if m > k:
-            body = "; ".join(parts)
-            while m - k > 1 and count(
-                    f"{row}, columns {first + 1}-{pairs[m - 1][0] + 1}{title}\n{body}") > max_tokens:
-                m -= 1
-                parts.pop()
-                body = "; ".join(parts)
-            emit(first, pairs[m - 1][0], body)
-            if count(out[-1][0]) <= max_tokens:
-                k = m
-                continue
-            out.pop()
-            m = k
-        # A single cell over the cap: its value is split like running text.
-        column = table.columns[first]
-        value = cells[first]
-        label = f"{row}, column {first + 1}"
-        margin = count(f"{label}{title}\n{column}: ") + 2
-        limit = max(1, max_tokens - margin)
-        while True:
-            pieces = split_text(value, count, limit)
-            texts = [f"{label}{title}\n{column}: {piece}" for piece in pieces]
-            over = max((count(t) for t in texts), default=0) - max_tokens
-            if over <= 0 or limit == 1:
-                out.extend((t, label) for t in texts)
-                break
-            limit = max(1, limit - over - 1)
-        k += 1
-    return out

@@ -1,4 +1,4 @@
-"""BlobStore: raw uploads. S3 in AWS, a folder locally."""
+"""BlobStore: raw uploads. S3 in AWS, a folder locally. Keys: noticebot.domain.keys."""
 
 from __future__ import annotations
 
@@ -8,18 +8,6 @@ from datetime import datetime
 
 # Where a store that cannot sign uploads sends the client instead (the API's multipart upload).
 API_UPLOAD_PATH = "/api/upload"
-
-
-def raw_key(workspace_id: str, document_id: str, filename: str) -> str:
-    """The one key layout for uploads; the workspace prefix is what IAM policies scope to."""
-    return f"tenants/{workspace_id}/raw/{document_id}/{filename}"
-
-
-def workspace_of_key(key: str) -> str | None:
-    parts = key.split("/")
-    if len(parts) >= 4 and parts[0] == "tenants" and parts[2] == "raw":
-        return parts[1]
-    return None
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ SageMaker ``create_training_job`` in AWS; locally a subprocess with the same env
 Completion is an event, not a return value: EventBridge's "SageMaker Training Job State
 Change" in AWS, the subprocess's exit locally; both reach ``handlers.deploy``.
 
-Blob layout (the training role may read only datasets and write only models):
-``tenants/{ws}/datasets/{job}/train/train.jsonl``, ``.../validation/validation.jsonl``;
+Blob layout (noticebot.domain.keys; the training role may read only datasets and write only
+models): ``tenants/{ws}/datasets/{job}/train/train.jsonl``, ``.../validation/validation.jsonl``;
 adapters land under ``tenants/{ws}/models/``.
 """
 
@@ -20,27 +20,6 @@ from noticebot.domain.tuning import FineTuneJob, TrainingState
 CHANNELS = ("train", "validation")
 WORKSPACE_TAG = "noticebot:workspace"  # tags on every training job (and its event)
 JOB_TAG = "noticebot:job"
-
-
-def dataset_prefix(workspace_id: str, job_id: str) -> str:
-    return f"tenants/{workspace_id}/datasets/{job_id}/"
-
-
-def dataset_key(workspace_id: str, job_id: str, channel: str) -> str:
-    return f"{dataset_prefix(workspace_id, job_id)}{channel}/{channel}.jsonl"
-
-
-def models_prefix(workspace_id: str) -> str:
-    return f"tenants/{workspace_id}/models/"
-
-
-def workspace_of_models_path(path: str) -> str | None:
-    """The workspace in an output path or artifact URI under ``tenants/{ws}/models/``."""
-    parts = path.split("/")
-    for i in range(len(parts) - 2):
-        if parts[i] == "tenants" and parts[i + 2] == "models" and parts[i + 1]:
-            return parts[i + 1]
-    return None
 
 
 def encode_hyperparameters(hyperparameters: dict) -> dict[str, str]:
@@ -63,6 +42,13 @@ def decode_hyperparameters(encoded: dict[str, str]) -> dict:
 
 
 class TrainingLauncher(ABC):
+    def unready_reason(self) -> str | None:
+        """Why no training job could run here, in words that say what to do; None when one
+        can. Asked before a job is created, so a request that cannot succeed is refused up
+        front rather than accepted as a job that fails later. A managed service (SageMaker)
+        brings its own training environment, so the default is ready."""
+        return None
+
     @abstractmethod
     def launch(self, job: FineTuneJob) -> str:
         """Starts training on the job's dataset (``job.dataset_prefix``) with its

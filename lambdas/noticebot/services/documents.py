@@ -11,9 +11,9 @@ import uuid
 
 from noticebot.domain.errors import Forbidden, InvalidRequest, NotFound, PayloadTooLarge
 from noticebot.domain.ingest_budget import IngestBudget
+from noticebot.domain.keys import raw_key
 from noticebot.domain.models import Document, Principal, utcnow
 from noticebot.ports import BlobStore, MetadataStore, VectorIndex
-from noticebot.ports.blob_store import raw_key
 from noticebot.services.stuck_documents import StuckDocuments
 
 logger = logging.getLogger(__name__)

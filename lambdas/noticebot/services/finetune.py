@@ -15,6 +15,7 @@ import uuid
 from dataclasses import replace
 
 from noticebot.domain.errors import Conflict, ModelUnavailable, NotFound, Unprocessable
+from noticebot.domain.keys import dataset_key, dataset_prefix
 from noticebot.domain.models import Principal, utcnow
 from noticebot.domain.tuning import (
     ACTIVE_JOB_STATUSES,
@@ -23,12 +24,7 @@ from noticebot.domain.tuning import (
     numeric_metrics,
 )
 from noticebot.ports import BlobStore, MetadataStore, VectorIndex
-from noticebot.ports.training_launcher import (
-    CHANNELS,
-    TrainingLauncher,
-    dataset_key,
-    dataset_prefix,
-)
+from noticebot.ports.training_launcher import CHANNELS, TrainingLauncher
 from noticebot.services.documents import require_editor
 from noticebot.services.finetune_dataset import DatasetBuilder, DatasetLimits
 
@@ -92,6 +88,9 @@ class FineTuneService:
         hyperparameters = {**validate_hyperparameters(parameters), **self.fixed}
         if self.launcher is None:
             raise ModelUnavailable("fine-tuning is not configured for this deployment")
+        unready = self.launcher.unready_reason()
+        if unready:
+            raise ModelUnavailable(unready)
         ws = principal.workspace_id
         job_id = uuid.uuid4().hex
         self._claim_slot(ws, job_id)

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 
 from noticebot.domain.errors import UnreadableDocument
 from noticebot.domain.ingest_budget import IngestBudget, final_failure_reason
+from noticebot.domain.keys import workspace_of_raw_key
 from noticebot.domain.models import Chunk, Document, DocumentStatus, utcnow
 from noticebot.ingestion.chunking import chunk_sections
 from noticebot.ingestion.clean import clean_document
@@ -30,7 +31,6 @@ from noticebot.ingestion.engines import NO_ENGINES, Engines
 from noticebot.ingestion.parsed import ParsedDocument, ParseLimits
 from noticebot.ingestion.pipeline import check_size, parse_document
 from noticebot.ports import BlobStore, Embedder, MetadataStore, VectorIndex
-from noticebot.ports.blob_store import workspace_of_key
 from noticebot.ports.transcriber import TranscriptionJobs
 
 logger = logging.getLogger(__name__)
@@ -105,7 +105,7 @@ class IngestService:
         Raises ``DocumentBusy`` while another live attempt holds it (retry later), and
         re-raises unexpected errors so the queue redelivers the message."""
         delivery = delivery or Delivery.only(self.budget.max_attempts)
-        workspace_id = workspace_of_key(key)
+        workspace_id = workspace_of_raw_key(key)
         parts = key.split("/")
         if not workspace_id or len(parts) < 5:
             logger.warning("ignoring object outside the upload layout: %s", key)
@@ -190,7 +190,7 @@ class IngestService:
                         job_name, job.status)
             return None
         key = job.media_key or ""
-        workspace_id, parts = workspace_of_key(key), key.split("/")
+        workspace_id, parts = workspace_of_raw_key(key), key.split("/")
         if not workspace_id or len(parts) < 5:
             logger.warning("transcription job %s is not for an upload (%s)", job_name, key)
             return None

@@ -36,8 +36,7 @@ from noticebot.adapters.tokenizer_file import installed_model_dir  # noqa: E402
 from noticebot.bootstrap import bootstrap  # noqa: E402
 from noticebot.config import Settings  # noqa: E402
 from noticebot.handlers import embed, ingest  # noqa: E402
-from noticebot.handlers.api.app import handler as api_handler  # noqa: E402
-from noticebot.handlers.runtime import use_container  # noqa: E402
+from noticebot.handlers.api.app import handler_for  # noqa: E402
 
 REGION = "us-east-1"
 BUCKET, TABLE, ENDPOINT, COMPONENT = "noticebot-docs-test", "noticebot", "noticebot-llm", "llama3-base"
@@ -48,7 +47,7 @@ EMBED_FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:noticebot-embed
 class SqsPoller:
     """The SQS -> Lambda event source mapping, with ReportBatchItemFailures."""
 
-    def __init__(self, sqs, queue_url: str, queue_arn: str, container=None):
+    def __init__(self, sqs, queue_url: str, queue_arn: str, container):
         self.sqs, self.url, self.arn = sqs, queue_url, queue_arn
         self.container = container  # the ingest function's
 
@@ -70,10 +69,8 @@ class SqsPoller:
         messages = self.receive()
         if not messages:
             return [], set()
-        if self.container is not None:
-            use_container(self.container)
         try:
-            result = ingest.handler(self.event(messages), None)
+            result = ingest.handle(self.event(messages), self.container)
             failed = {f["itemIdentifier"] for f in result["batchItemFailures"]}
         except Exception:  # the invocation failed (powertools raises when every record
             failed = {m["MessageId"] for m in messages}  # fails): the whole batch returns
@@ -135,17 +132,11 @@ class Stack:
                                 model_id=model.model_id, dimension=model.dimension)
         self.api_container = bootstrap(Settings.from_env(), embedder=remote, index=self.index)
         self.container = bootstrap(Settings.from_env(), embedder=model, index=self.index)
-        use_container(self.container)
-        self.api = ApiClient(self._api_handler)
+        # Two functions, two containers: the API function asks the embed function for
+        # vectors, the ingest function runs the model in process.
+        self.api = ApiClient(handler_for(self.api_container))
         self.poller = SqsPoller(self.sqs, self.queue_url, self._arn(self.queue_url),
                                 self.container)
-
-    def _api_handler(self, event, context):
-        use_container(self.api_container)
-        try:
-            return api_handler(event, context)
-        finally:
-            use_container(self.container)
 
     def _arn(self, url: str) -> str:
         return self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
@@ -188,5 +179,4 @@ def stack(tmp_path, monkeypatch):
     with moto.mock_aws():
         s = Stack(tmp_path, monkeypatch)
         yield s
-        use_container(None)
         s.index.close()

@@ -22,9 +22,10 @@ import pytest
 import tinyllama
 
 from noticebot.adapters.endpoint_chat_model import EndpointChatModel
-from noticebot.adapters.local.model_server import LocalModelEndpoint, make_server
 from noticebot.domain.models import Message
 from noticebot.llm.content_handlers import Llama3ContentHandler
+from noticebot.model_server.http_server import make_server
+from noticebot.model_server.llama_cpp_backend import LocalModelEndpoint
 from noticebot.ports.chat_model import GenerationParams
 
 TRAIN_PY = Path(__file__).resolve().parents[3] / "sagemaker" / "training" / "train.py"

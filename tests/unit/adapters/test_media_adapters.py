@@ -77,7 +77,8 @@ def test_tesseract_failure_is_reported() -> None:
 
 def test_whisper_adapter_imports_nothing_heavy_until_used() -> None:
     code = ("import sys; import noticebot.adapters.local.whisper_transcriber as w; "
-            "import noticebot.bootstrap; w.WhisperTranscriber(); "
+            "from noticebot.bootstrap_local import local_engines; local_engines(); "
+            "w.WhisperTranscriber(); "
             "print(sorted(m for m in ('faster_whisper', 'ctranslate2', 'av') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -78,3 +78,37 @@ def test_state_of_a_request_does_not_outlive_it():
     app.resolve(event_for("bob", "b"), None)
     assert app.current_event is None
     assert app.context == {}
+
+
+def test_each_request_reads_its_own_request_context():
+    """How the API hands a request its container: two requests resolved at once with
+    different contexts each read their own, and neither outlives its request."""
+    app = RequestScopedRestResolver(enable_validation=True)
+    router = APIGatewayRouter()
+    barrier = threading.Barrier(2, timeout=5)
+
+    @router.get("/served-by/<label>")
+    def served_by(label: str):
+        barrier.wait()  # both requests are now inside a route
+        return {"label": label, "served_by": router.context["served_by"]}
+
+    app.include_router(router, prefix="/api")
+    results: dict[str, dict] = {}
+
+    def call(label, server):
+        event = event_for(label, label)
+        event.update(path=f"/api/served-by/{label}",
+                     pathParameters={"proxy": f"api/served-by/{label}"})
+        event["requestContext"]["path"] = f"/api/served-by/{label}"
+        out = app.resolve(event, None, request_context={"served_by": server})
+        results[label] = json.loads(out["body"])
+
+    threads = [threading.Thread(target=call, args=args)
+               for args in (("a", "container-a"), ("b", "container-b"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == {"a": {"label": "a", "served_by": "container-a"},
+                       "b": {"label": "b", "served_by": "container-b"}}
+    assert "served_by" not in app.context

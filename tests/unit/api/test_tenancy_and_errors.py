@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from apiclient import multipart
 
 
@@ -25,6 +27,12 @@ def test_unknown_route_is_404_in_the_error_shape(api, member):
     status, err = api.call("GET", "/api/nope", claims=member)
     assert status == 404
     assert set(err) == {"error"} and err["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("path", ["/api/fine-tune/\n", "/api/notices\n", "/api/documents/\n"])
+def test_a_path_with_a_trailing_newline_matches_no_route(api, editor, path):
+    status, err = api.call("GET", path, claims=editor)
+    assert status == 404 and err["error"]["code"] == "not_found"
 
 
 def test_a_method_a_route_does_not_answer_is_405_naming_the_ones_it_does(api, editor):

@@ -34,8 +34,7 @@ from noticebot.adapters.endpoint_chat_model import EndpointChatModel
 from noticebot.bootstrap_aws import bootstrap_aws
 from noticebot.config import Settings
 from noticebot.handlers import embed
-from noticebot.handlers.api.app import handler
-from noticebot.handlers.runtime import use_container
+from noticebot.handlers.api.app import handler_for
 from noticebot.llm.content_handlers import Llama3ContentHandler
 from noticebot.ports.chat_model import ModelEndpoint
 
@@ -76,8 +75,7 @@ with moto.mock_aws():
         settings, index=OpenSearchVectorIndex(cluster.client(), "noticebot-chunks"),
         chat_model=EndpointChatModel(endpoint, Llama3ContentHandler(), "llama3-base"))
     container.embedder._client = lambda: lambdas  # the Lambda service, played in process
-    use_container(container)
-    api = ApiClient(handler)
+    api = ApiClient(handler_for(container))
     editor, member = claims_for("maria", "riverside", editor=True), claims_for("sam", "riverside")
     posted = api.call("POST", "/api/notices", {"title": "Hall opening hours",
                       "body": "The community hall opens at 7 pm on Friday for the quiz night."},

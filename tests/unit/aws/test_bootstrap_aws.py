@@ -104,8 +104,8 @@ from noticebot.handlers import ingest
 imported = time.perf_counter() - t
 heavy = ["boto3", "botocore.client", "opensearchpy", "langchain_core", "langchain_aws", "onnxruntime"]
 at_import = [m for m in heavy if m in sys.modules]
-from noticebot.handlers.runtime import get_container
-get_container()
+from noticebot.handlers.lambda_container import lambda_container
+lambda_container()
 print(json.dumps({"at_import": at_import, "after_bootstrap": [m for m in heavy if m in sys.modules]}))
 """
 

@@ -23,7 +23,6 @@ from noticebot.config import Settings
 from noticebot.domain.models import Principal
 from noticebot.domain.tuning import FineTuneJob, JobStatus
 from noticebot.handlers import deploy
-from noticebot.handlers.runtime import use_container
 from sagemaker_fakes import InferenceComponentsOnMoto
 
 EVENTS = Path(__file__).parents[2] / "fixtures" / "events"
@@ -62,9 +61,7 @@ def stack(ddb, s3):
                           dataset_prefix=f"tenants/riverside/datasets/{JOB_ID}/")
     c.metadata.put_job(running)
     assert c.metadata.claim_tuning_slot("riverside", JOB_ID) is None
-    use_container(c)
-    yield c
-    use_container(None)
+    return c
 
 
 def item(ddb, sk, ws="riverside"):
@@ -73,7 +70,7 @@ def item(ddb, sk, ws="riverside"):
 
 
 def test_completion_registers_deploys_and_activates(stack):
-    result = deploy.handler(event(), None)
+    result = deploy.handle(event(), stack)
     model_id = f"ft-{JOB_ID[:16]}"
     assert result == {"status": "completed", "job": JOB_ID, "model_id": model_id,
                       "activated": True, "reason": result["reason"]}
@@ -106,8 +103,8 @@ def test_completion_registers_deploys_and_activates(stack):
 
 
 def test_a_redelivered_event_does_nothing_twice(stack):
-    assert deploy.handler(event(), None)["status"] == "completed"
-    assert deploy.handler(event(), None)["status"] == "duplicate"
+    assert deploy.handle(event(), stack)["status"] == "completed"
+    assert deploy.handle(event(), stack)["status"] == "duplicate"
     assert len(stack.sm.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]) == 1
     assert len(stack.sm.components) == 1
 
@@ -115,7 +112,7 @@ def test_a_redelivered_event_does_nothing_twice(stack):
 def test_a_loss_that_does_not_beat_base_is_pending_approval_and_inactive(stack):
     e = event()
     e["detail"]["FinalMetricDataList"][1]["Value"] = 1.9
-    result = deploy.handler(e, None)
+    result = deploy.handle(e, stack)
     assert result["activated"] is False
     (summary,) = stack.sm.list_model_packages(ModelPackageGroupName=GROUP)["ModelPackageSummaryList"]
     assert stack.sm.describe_model_package(
@@ -136,7 +133,7 @@ def test_a_loss_that_does_not_beat_base_is_pending_approval_and_inactive(stack):
 
 
 def test_failed_job_is_recorded_without_a_model(stack):
-    result = deploy.handler(event("failed"), None)
+    result = deploy.handle(event("failed"), stack)
     assert result == {"status": "failed", "job": JOB_ID}
     job = stack.metadata.get_job("riverside", JOB_ID)
     assert job.status == JobStatus.FAILED and "learning_rate" in job.error
@@ -147,11 +144,11 @@ def test_failed_job_is_recorded_without_a_model(stack):
 def test_events_of_other_jobs_or_workspaces_are_ignored(stack):
     other = event()
     other["detail"]["TrainingJobName"] = "someone-elses-job"
-    assert deploy.handler(other, None) == {"status": "ignored"}
-    assert deploy.handler({"detail-type": "Something else"}, None) == {"status": "ignored"}
+    assert deploy.handle(other, stack) == {"status": "ignored"}
+    assert deploy.handle({"detail-type": "Something else"}, stack) == {"status": "ignored"}
     forged = copy.deepcopy(event())
     forged["detail"]["OutputDataConfig"]["S3OutputPath"] = "s3://noticebot-docs/tenants/other-club/models/"
-    assert deploy.handler(forged, None)["status"] == "ignored"  # no such job in other-club
+    assert deploy.handle(forged, stack)["status"] == "ignored"  # no such job in other-club
     assert stack.metadata.get_job("riverside", JOB_ID).status == JobStatus.RUNNING
 
 
@@ -161,20 +158,20 @@ def test_metrics_missing_from_the_event_are_read_from_the_job(stack):
     version is registered without losses and stays inactive)."""
     e = event()
     del e["detail"]["FinalMetricDataList"]
-    result = deploy.handler(e, None)
+    result = deploy.handle(e, stack)
     assert result["status"] == "completed" and result["activated"] is False
     assert "no validation loss" in result["reason"]
 
 
 def test_deploy_failure_marks_job_and_version_failed(stack):
     stack.sm.components[f"noticebot-dev-llm-ft-{JOB_ID[:16]}"] = {}  # exists: idempotent, fine
-    assert deploy.handler(event(), None)["status"] == "completed"
+    assert deploy.handle(event(), stack)["status"] == "completed"
     stack.metadata.put_job(FineTuneJob("riverside", "f" * 32, "maria", status=JobStatus.RUNNING,
                                        training_job_name=f"noticebot-dev-ft-{'f' * 32}"))
     e = event()
     e["detail"]["TrainingJobName"] = f"noticebot-dev-ft-{'f' * 32}"
     e["detail"]["ModelArtifacts"]["S3ModelArtifacts"] = "not-an-s3-uri"
     stack.registry.endpoint_name = ""  # the deployment lost its endpoint configuration
-    assert deploy.handler(e, None)["status"] == "failed"
+    assert deploy.handle(e, stack)["status"] == "failed"
     job = stack.metadata.get_job("riverside", "f" * 32)
     assert job.status == JobStatus.FAILED and "deployment failed" in job.error

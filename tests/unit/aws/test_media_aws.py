@@ -243,7 +243,7 @@ def test_eventbridge_events_are_parsed():
 
 def test_aws_engines_build_no_client_until_used():
     from noticebot.adapters.aws.clients import AwsClients
-    from noticebot.ingestion.engines import aws_engines
+    from noticebot.bootstrap_aws import aws_engines
 
     clients = AwsClients(region=REGION)
     engines, jobs = aws_engines(clients, BUCKET)

@@ -5,7 +5,7 @@ import pytest
 
 from noticebot.adapters.aws.clients import AwsClients
 from noticebot.adapters.aws.s3_blob_store import S3BlobStore
-from noticebot.ports.blob_store import raw_key
+from noticebot.domain.keys import raw_key
 
 KEY = raw_key("riverside", "doc1", "rules v2+final.pdf")
 

@@ -17,8 +17,8 @@ from noticebot.adapters.aws.sagemaker_training import (
     training_image_uri,
 )
 from noticebot.domain.errors import ModelUnavailable
+from noticebot.domain.keys import dataset_prefix
 from noticebot.domain.tuning import FineTuneJob
-from noticebot.ports.training_launcher import dataset_prefix
 
 REGION = "us-east-1"
 JOB_ID = "0f3c2d9a8b7e4f6a9c1d2e3f4a5b6c7d"

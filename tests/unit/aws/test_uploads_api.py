@@ -8,12 +8,11 @@ import pytest
 from apiclient import ApiClient, claims_for
 from fakes import FakeChatModel, FakeEmbedder, FakeVectorIndex
 from noticebot.adapters.aws.clients import AwsClients
-from noticebot.bootstrap import bootstrap
 from noticebot.bootstrap_aws import bootstrap_aws
 from noticebot.config import Settings
 from noticebot.domain.models import DocumentStatus
-from noticebot.handlers.api.app import handler
-from noticebot.handlers.runtime import use_container
+from noticebot.entrypoints.local_stack import local_stack
+from noticebot.handlers.api.app import handler_for
 
 EDITOR = claims_for("maria", "riverside", editor=True)
 REQUEST = {"filename": "Annual report 2026.pdf", "content_type": "application/pdf",
@@ -27,9 +26,7 @@ def aws_api(s3, ddb):
                         kms_key_id="key-9")
     c = bootstrap_aws(settings, clients=AwsClients("us-east-1"), embedder=FakeEmbedder(),
                       chat_model=FakeChatModel(), index=FakeVectorIndex())
-    use_container(c)
-    yield ApiClient(handler), c
-    use_container(None)
+    return ApiClient(handler_for(c)), c
 
 
 def test_editor_gets_a_presigned_form_and_a_queued_document(aws_api):
@@ -73,18 +70,14 @@ def test_no_token_is_401(aws_api):
 
 
 def test_local_mode_points_the_client_at_the_multipart_upload(tmp_path):
-    c = bootstrap(Settings(data_dir=tmp_path, max_upload_bytes=1_000_000),
-                  embedder=FakeEmbedder(), chat_model=FakeChatModel(), index=FakeVectorIndex())
-    use_container(c)
-    try:
-        api = ApiClient(handler)
-        status, body = api.call("POST", "/api/uploads", {**REQUEST, "size_bytes": 1000},
-                                claims=EDITOR)
-        assert status == 201 and body["document_id"] is None
-        assert body["upload"]["url"] == "/api/upload" and not body["upload"]["direct"]
-        assert json.loads(body["upload"]["fields"]["metadata"]) == {"title": "Annual report"}
-        assert c.metadata.list_documents("riverside") == []
-        status, body = api.call("POST", "/api/uploads", REQUEST, claims=EDITOR)
-        assert status == 413
-    finally:
-        use_container(None)
+    c = local_stack(Settings(data_dir=tmp_path, max_upload_bytes=1_000_000),
+                    embedder=FakeEmbedder(), chat_model=FakeChatModel(), index=FakeVectorIndex())
+    api = ApiClient(handler_for(c))
+    status, body = api.call("POST", "/api/uploads", {**REQUEST, "size_bytes": 1000},
+                            claims=EDITOR)
+    assert status == 201 and body["document_id"] is None
+    assert body["upload"]["url"] == "/api/upload" and not body["upload"]["direct"]
+    assert json.loads(body["upload"]["fields"]["metadata"]) == {"title": "Annual report"}
+    assert c.metadata.list_documents("riverside") == []
+    status, body = api.call("POST", "/api/uploads", REQUEST, claims=EDITOR)
+    assert status == 413

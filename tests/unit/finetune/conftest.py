@@ -2,10 +2,9 @@ import pytest
 
 from apiclient import ApiClient
 from fakes import FakeEmbedder, FakeVectorIndex
-from noticebot.bootstrap import bootstrap
 from noticebot.config import Settings
-from noticebot.handlers.api.app import handler
-from noticebot.handlers.runtime import use_container
+from noticebot.entrypoints.local_stack import local_stack
+from noticebot.handlers.api.app import handler_for
 from tuning_fakes import AdapterChatModel, FakeLauncher, RecordingRegistry, qa_csv, upload
 
 @pytest.fixture
@@ -19,17 +18,15 @@ def container(tmp_path, chat_model):
     registry = RecordingRegistry(server=chat_model)
     # The launcher needs the blob store the container builds: give it a stand-in first.
     launcher = FakeLauncher(None, tmp_path / "training")
-    c = bootstrap(settings, embedder=FakeEmbedder(), chat_model=chat_model,
-                  index=FakeVectorIndex(), launcher=launcher, registry=registry)
+    c = local_stack(settings, embedder=FakeEmbedder(), chat_model=chat_model,
+                    index=FakeVectorIndex(), launcher=launcher, registry=registry)
     launcher.blobs = c.blobs
-    use_container(c)
-    yield c
-    use_container(None)
+    return c
 
 
 @pytest.fixture
 def api(container):
-    return ApiClient(handler)
+    return ApiClient(handler_for(container))
 
 
 

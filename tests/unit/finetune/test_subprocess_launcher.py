@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from noticebot.adapters.local.folder_blob_store import FolderBlobStore
+from noticebot.domain.keys import dataset_key, dataset_prefix
 from noticebot.domain.tuning import FineTuneJob
 from noticebot.handlers.deploy import parse_training_event
-from noticebot.ports.training_launcher import dataset_key, dataset_prefix
 
 SCRIPT = Path(__file__).parents[2] / "fixtures" / "training" / "fake_train.py"
 

@@ -10,11 +10,10 @@ import pytest
 
 from fakes import FakeChatModel, FakeEmbedder, FakeVectorIndex
 from media_fakes import FakeOcr, FakeTranscriber, FakeTranscriptionJobs, png, wav
-from noticebot.bootstrap import bootstrap
+from noticebot.bootstrap_local import bootstrap_local
 from noticebot.config import Settings
 from noticebot.domain.models import DocumentStatus, Principal
 from noticebot.handlers import ingest, transcription
-from noticebot.handlers.runtime import use_container
 from noticebot.ingestion.engines import Engines
 from noticebot.ports.transcriber import TranscriptSegment
 from test_ingest_handler import sqs_event_for
@@ -33,13 +32,11 @@ def completion_event(job_name: str, failed: bool = False) -> dict:
 
 @pytest.fixture
 def container(tmp_path):
-    c = bootstrap(Settings(data_dir=tmp_path), embedder=FakeEmbedder(),
-                  chat_model=FakeChatModel(), index=FakeVectorIndex(),
-                  engines=Engines(ocr=FakeOcr(), transcriber=FakeTranscriber()))
+    c = bootstrap_local(Settings(data_dir=tmp_path), embedder=FakeEmbedder(),
+                        chat_model=FakeChatModel(), index=FakeVectorIndex(),
+                        engines=Engines(ocr=FakeOcr(), transcriber=FakeTranscriber()))
     c.blobs.on_object_created = None  # the tests deliver the events themselves
-    use_container(c)
-    yield c
-    use_container(None)
+    return c
 
 
 def _chunks(container, document_id):
@@ -50,7 +47,7 @@ def _chunks(container, document_id):
 
 def test_local_transcriber_indexes_audio_with_time_ranges(container):
     doc, _ = container.documents.upload(EDITOR, "committee.wav", wav())
-    assert ingest.handler(sqs_event_for(doc.blob_key), None) == {"batchItemFailures": []}
+    assert ingest.handle(sqs_event_for(doc.blob_key), container) == {"batchItemFailures": []}
     stored = container.metadata.get_document("riverside", doc.document_id)
     assert stored.status == DocumentStatus.INDEXED and stored.chunk_count == 2
     chunks = _chunks(container, doc.document_id)
@@ -60,7 +57,7 @@ def test_local_transcriber_indexes_audio_with_time_ranges(container):
 
 def test_local_ocr_indexes_an_image(container):
     doc, _ = container.documents.upload(EDITOR, "poster.png", png())
-    ingest.handler(sqs_event_for(doc.blob_key), None)
+    ingest.handle(sqs_event_for(doc.blob_key), container)
     stored = container.metadata.get_document("riverside", doc.document_id)
     assert stored.status == DocumentStatus.INDEXED
     assert _chunks(container, doc.document_id)[0].text == "Notice text of page 1"
@@ -71,7 +68,7 @@ def test_async_job_keeps_the_document_processing_until_its_event(container):
     jobs = FakeTranscriptionJobs()
     container.ingest.transcription_jobs = jobs
     doc, _ = container.documents.upload(EDITOR, "memo.mp3", wav())
-    assert ingest.handler(sqs_event_for(doc.blob_key), None) == {"batchItemFailures": []}
+    assert ingest.handle(sqs_event_for(doc.blob_key), container) == {"batchItemFailures": []}
     name = f"noticebot-{doc.document_id}"
     assert jobs.started == [name]
     assert container.metadata.get_document("riverside", doc.document_id).status == \
@@ -79,17 +76,17 @@ def test_async_job_keeps_the_document_processing_until_its_event(container):
     assert container.ingest.engines.transcriber.calls == []  # the local engine is not used
 
     # an early or unrelated event changes nothing
-    assert transcription.handler({"source": "aws.s3"}, None) == {"status": "ignored"}
-    assert transcription.handler(completion_event("other-app-job"), None)["status"] == "ignored"
-    assert transcription.handler(completion_event(name), None)["status"] == "ignored"  # running
+    assert transcription.handle({"source": "aws.s3"}, container) == {"status": "ignored"}
+    assert transcription.handle(completion_event("other-app-job"), container)["status"] == "ignored"
+    assert transcription.handle(completion_event(name), container)["status"] == "ignored"  # running
 
     jobs.finish(name, [TranscriptSegment(0.3, 7.4, "Ask not what your country can do for you.")])
-    assert transcription.handler(completion_event(name), None) == {"job": name,
+    assert transcription.handle(completion_event(name), container) == {"job": name,
                                                                    "status": "indexed"}
     chunks = _chunks(container, doc.document_id)
     assert [c.metadata["location"] for c in chunks] == ["00:00:00-00:00:08"]
     # a duplicate event is harmless
-    assert transcription.handler(completion_event(name), None)["status"] == "indexed"
+    assert transcription.handle(completion_event(name), container)["status"] == "indexed"
     assert len(_chunks(container, doc.document_id)) == 1
 
 
@@ -97,10 +94,10 @@ def test_failed_job_fails_the_document_with_its_reason(container):
     jobs = FakeTranscriptionJobs()
     container.ingest.transcription_jobs = jobs
     doc, _ = container.documents.upload(EDITOR, "memo.flac", wav())
-    ingest.handler(sqs_event_for(doc.blob_key), None)
+    ingest.handle(sqs_event_for(doc.blob_key), container)
     name = f"noticebot-{doc.document_id}"
     jobs.finish(name, failure="The media format provided does not match the detected format.")
-    assert transcription.handler(completion_event(name, failed=True), None)["status"] == "failed"
+    assert transcription.handle(completion_event(name, failed=True), container)["status"] == "failed"
     stored = container.metadata.get_document("riverside", doc.document_id)
     assert stored.status == DocumentStatus.FAILED
     assert stored.error.startswith("speech transcription failed: The media format")
@@ -110,9 +107,9 @@ def test_silent_recording_fails_as_no_speech(container):
     jobs = FakeTranscriptionJobs()
     container.ingest.transcription_jobs = jobs
     doc, _ = container.documents.upload(EDITOR, "silence.wav", wav())
-    ingest.handler(sqs_event_for(doc.blob_key), None)
+    ingest.handle(sqs_event_for(doc.blob_key), container)
     jobs.finish(f"noticebot-{doc.document_id}", [])
-    transcription.handler(completion_event(f"noticebot-{doc.document_id}"), None)
+    transcription.handle(completion_event(f"noticebot-{doc.document_id}"), container)
     stored = container.metadata.get_document("riverside", doc.document_id)
     assert stored.status == DocumentStatus.FAILED and stored.error == "no speech found in the recording"
 
@@ -121,9 +118,9 @@ def test_redelivered_upload_after_the_job_finished_resumes_at_once(container):
     jobs = FakeTranscriptionJobs()
     container.ingest.transcription_jobs = jobs
     doc, _ = container.documents.upload(EDITOR, "memo.wav", wav())
-    ingest.handler(sqs_event_for(doc.blob_key), None)
+    ingest.handle(sqs_event_for(doc.blob_key), container)
     jobs.finish(f"noticebot-{doc.document_id}", [TranscriptSegment(0, 3, "Hello board.")])
-    ingest.handler(sqs_event_for(doc.blob_key), None)  # the event was lost; S3's is redelivered
+    ingest.handle(sqs_event_for(doc.blob_key), container)  # the event was lost; S3's is redelivered
     assert container.metadata.get_document("riverside", doc.document_id).status == \
         DocumentStatus.INDEXED
 
@@ -132,10 +129,10 @@ def test_event_for_a_deleted_document_is_ignored(container):
     jobs = FakeTranscriptionJobs()
     container.ingest.transcription_jobs = jobs
     doc, _ = container.documents.upload(EDITOR, "memo.wav", wav())
-    ingest.handler(sqs_event_for(doc.blob_key), None)
+    ingest.handle(sqs_event_for(doc.blob_key), container)
     container.documents.delete(EDITOR, doc.document_id)
     jobs.finish(f"noticebot-{doc.document_id}", [TranscriptSegment(0, 3, "Hello board.")])
-    result = transcription.handler(completion_event(f"noticebot-{doc.document_id}"), None)
+    result = transcription.handle(completion_event(f"noticebot-{doc.document_id}"), container)
     assert result["status"] == "ignored" and container.index.count("riverside") == 0
 
 
@@ -154,7 +151,7 @@ def test_amazon_transcribe_round_trip_with_moto(container):
         jobs = TranscribeJobs(client, s3=s3, bucket=BUCKET)
         container.ingest.transcription_jobs = jobs
         doc, _ = container.documents.upload(EDITOR, "jfk.wav", wav())
-        ingest.handler(sqs_event_for(doc.blob_key), None)
+        ingest.handle(sqs_event_for(doc.blob_key), container)
         name = jobs.job_name(doc.document_id)
         job = client.get_transcription_job(TranscriptionJobName=name)["TranscriptionJob"]
         assert job["Media"]["MediaFileUri"] == f"s3://{BUCKET}/{doc.blob_key}"
@@ -164,7 +161,7 @@ def test_amazon_transcribe_round_trip_with_moto(container):
         recorded = (FIXTURES / "transcribe" / "transcript_audio_segments.json").read_text()
         s3.put_object(Bucket=BUCKET, Key=jobs.output_key(name),
                       Body=recorded.replace("JOB_NAME_PLACEHOLDER", name))
-        result = transcription.handler(completion_event(name), None)  # moto: -> COMPLETED
+        result = transcription.handle(completion_event(name), container)  # moto: -> COMPLETED
     assert result == {"job": name, "status": "indexed"}
     chunks = _chunks(container, doc.document_id)
     assert len(chunks) == 1 and chunks[0].metadata["location"] == "00:00:00-00:00:11"

@@ -11,7 +11,7 @@ import pytest
 from noticebot.domain.errors import UnreadableDocument
 from noticebot.ingestion import ParseLimits, chunk_sections, parse_document
 from noticebot.ingestion.parsed import Section, Table
-from noticebot.ingestion.tables import table_chunks
+from noticebot.ingestion.table_chunks import table_chunks
 
 
 def words(text: str) -> int:

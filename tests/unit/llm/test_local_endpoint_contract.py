@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from noticebot.adapters.local.model_server import LocalModelEndpoint
 from noticebot.domain.errors import InvalidRequest
+from noticebot.model_server.llama_cpp_backend import LocalModelEndpoint
 
 
 class FakeLlama:

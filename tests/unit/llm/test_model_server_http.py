@@ -7,8 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from noticebot.adapters.local.model_server import LocalModelEndpoint, make_server
 from noticebot.domain.errors import ModelUnavailable
+from noticebot.model_server.http_server import make_server
+from noticebot.model_server.llama_cpp_backend import LocalModelEndpoint
 from noticebot.ports.chat_model import ModelEndpoint
 
 

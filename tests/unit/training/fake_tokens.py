@@ -2,10 +2,11 @@
 
 import re
 
-import chat_format as cf
+from model_contract import TEMPLATES
 
 SPECIAL = re.compile(r"(<\|[a-z_]+\|>)")
-SPECIAL_IDS = {t: 1_000_000 + i for i, t in enumerate(cf.LLAMA3_CONTROL + cf.CHATML_CONTROL)}
+SPECIAL_IDS = {t: 1_000_000 + i for i, t in enumerate(TEMPLATES["llama3"].control_tokens
+                                                       + TEMPLATES["chatml"].control_tokens)}
 NAMES = {v: k for k, v in SPECIAL_IDS.items()}
 
 

@@ -1,15 +1,14 @@
-"""LocalModelEndpoint's adapter registry and the shared payload rules (nothing loads here)."""
+"""LocalModelEndpoint's adapter registry and the HTTP server's adapter selection (nothing loads here)."""
 
 import http.client
 import json
 import threading
 
-import base_model
 import pytest
 
-from noticebot.adapters.local import peft_backend
-from noticebot.adapters.local.model_server import LocalModelEndpoint, make_server
 from noticebot.domain.errors import InvalidRequest, ModelUnavailable
+from noticebot.model_server.http_server import make_server
+from noticebot.model_server.llama_cpp_backend import LocalModelEndpoint
 from noticebot.ports.chat_model import ModelEndpoint
 
 
@@ -90,34 +89,6 @@ def test_missing_hf_base_is_reported_as_unavailable(tmp_path):
         endpoint.invoke(b'{"inputs":"x","parameters":{}}', target="a")
 
 
-@pytest.mark.parametrize("params, greedy, temperature", [
-    ({}, True, 1.0), ({"do_sample": False}, True, 1.0), ({"temperature": 0.5}, False, 0.5),
-    ({"do_sample": True, "temperature": 0}, True, 0.0), ({"top_p": 0.9}, False, 1.0),
-])
-def test_payload_rules(params, greedy, temperature):
-    req = peft_backend.parse_request(json.dumps({"inputs": "hi", "parameters": params}).encode(), 7)
-    assert (req.greedy, req.temperature, req.seed, req.max_new_tokens) == (greedy, temperature, 7, 256)
-
-
-def test_payload_fields():
-    req = peft_backend.parse_request(json.dumps({
-        "inputs": "hi", "adapter": "ws-1",
-        "parameters": {"stop": ["<|eot_id|>", "", 3], "max_new_tokens": 5, "return_full_text": True,
-                       "repetition_penalty": 1.2, "top_k": 0}}).encode())
-    assert req.stop == ("<|eot_id|>",) and req.max_new_tokens == 5 and req.return_full_text
-    assert req.adapter == "ws-1" and req.repetition_penalty == 1.2 and req.top_k == 40
-    for raw in (b"nope", b'{"parameters": {}}', b'{"inputs": ""}', b'{"inputs": "x", "parameters": 3}',
-                b'{"inputs": "x", "parameters": {"max_new_tokens": "many"}}', b"[1]"):
-        with pytest.raises(InvalidRequest):
-            peft_backend.parse_request(raw)
-
-
-def test_stop_hold():
-    assert peft_backend._stop_hold("hello <|eo", ("<|eot_id|>",)) == 4
-    assert peft_backend._stop_hold("hello", ("<|eot_id|>",)) == 0
-    assert peft_backend._stop_hold("ab", ()) == 0
-
-
 class Recorder(ModelEndpoint):
     def __init__(self):
         self.targets = []
@@ -155,18 +126,3 @@ def test_http_adapter_selection_header_model_header_or_payload():
         srv.shutdown()
         srv.server_close()
     assert recorder.targets == [None, "from-payload", "from-mme", "from-ic", "streamed"]
-
-
-def test_training_and_serving_share_one_hf_copy_of_a_gguf(tmp_path):
-    gguf = tmp_path / "SmolLM2.gguf"
-    gguf.write_bytes(b"GGUF" + bytes(range(256)) * 9000)  # > 2 MiB: head and tail both hashed
-    name = base_model.gguf_cache_name(gguf)
-    assert name == peft_backend.gguf_cache_name(gguf) and name.startswith("SmolLM2-")
-    copy = tmp_path / "cache" / name
-    copy.mkdir(parents=True)
-    (copy / base_model.COMPLETE_MARKER).write_text("done")
-    assert base_model.hf_copy_of_gguf(gguf, tmp_path / "cache") == copy  # no conversion again
-    assert peft_backend.hf_copy_of_gguf(gguf, tmp_path / "cache") == copy
-    other = tmp_path / "other.gguf"
-    other.write_bytes(b"GGUF" + bytes(range(256)) * 9000 + b"!")
-    assert base_model.gguf_cache_name(other) != name

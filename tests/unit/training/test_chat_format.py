@@ -1,4 +1,6 @@
-"""Training templates equal the serving content handlers; loss only on assistant tokens."""
+"""Training's label mask: loss only on the assistant's replies and their end-of-turn token.
+
+The templates are the model contract's, tested beside it (tests/unit/model_contract)."""
 
 import importlib.util
 from pathlib import Path
@@ -7,54 +9,12 @@ import chat_format as cf
 import pytest
 from fake_tokens import chars, words
 
-from noticebot.domain.models import Message
-from noticebot.llm.content_handlers import ChatMLContentHandler, Llama3ContentHandler
 
-HANDLERS = {"llama3": Llama3ContentHandler(), "chatml": ChatMLContentHandler()}
-
-CONVERSATIONS = [
-    [{"role": "user", "content": "When is the summer party?"}],
-    [{"role": "system", "content": "Answer from the notice board.\n"},
-     {"role": "user", "content": "  Who keeps the key safe code? "}],
-    [{"role": "system", "content": "Be brief."},
-     {"role": "user", "content": "Fees?"},
-     {"role": "assistant", "content": "240 EUR for adults."},
-     {"role": "user", "content": "And students<|eot_id|><|im_end|>?"}],
-]
-
-
-@pytest.mark.parametrize("template", ["llama3", "chatml"])
-@pytest.mark.parametrize("messages", CONVERSATIONS)
-def test_generation_prompt_is_byte_for_byte_the_content_handlers(template, messages):
-    expected = HANDLERS[template].format_prompt([Message(role=m["role"], content=m["content"]) for m in messages])
-    assert cf.render_prompt(messages, template) == expected
-
-
-@pytest.mark.parametrize("template", ["llama3", "chatml"])
-def test_training_text_is_the_prompt_followed_by_the_reply_and_end_of_turn(template):
-    history = CONVERSATIONS[1]
-    reply = {"role": "assistant", "content": "Maria has it."}
-    full = "".join(s.text for s in cf.render_segments([*history, reply], template))
-    end = "<|eot_id|>" if template == "llama3" else "<|im_end|>\n"
-    assert full == cf.render_prompt(history, template) + "Maria has it." + end
-    trainable = [s.text for s in cf.render_segments([*history, reply], template) if s.trainable]
-    assert trainable == ["Maria has it." + ("<|eot_id|>" if template == "llama3" else "<|im_end|>")]
-
-
-def test_control_tokens_in_contents_are_dropped():
-    segments = cf.render_segments([{"role": "user", "content": "hi<|start_header_id|>system"},
-                                   {"role": "assistant", "content": "<|eot_id|>ok"}], "llama3")
-    text = "".join(s.text for s in segments)
-    assert text.count("<|start_header_id|>") == 2 and text.count("<|eot_id|>") == 2
-
-
-def test_bad_messages_and_templates():
+def test_training_renders_the_contracts_prompt():
+    messages = [{"role": "user", "content": "When?"}]
+    assert cf.render_prompt(messages, "llama3").endswith("<|start_header_id|>assistant<|end_header_id|>\n\n")
     with pytest.raises(ValueError):
-        cf.render_segments([{"role": "tool", "content": "x"}], "llama3")
-    with pytest.raises(ValueError):
-        cf.render_segments([{"role": "user", "content": 3}], "llama3")
-    with pytest.raises(ValueError):
-        cf.render_segments([{"role": "user", "content": "x"}], "mistral")
+        cf.render_segments(messages, "mistral")
 
 
 def test_mask_covers_everything_but_replies_chatml():

@@ -16,7 +16,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from noticebot.adapters.aws.clients import ClientSource, lazy
-from noticebot.ports.blob_store import BlobStore, PresignedUpload, workspace_of_key
+from noticebot.domain.keys import raw_prefix, workspace_of_raw_key
+from noticebot.ports.blob_store import BlobStore, PresignedUpload
 
 DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 
@@ -68,7 +69,7 @@ class S3BlobStore(BlobStore):
             body.close()
 
     def delete_prefix(self, prefix: str) -> int:
-        if not prefix or not workspace_of_key(prefix.rstrip("/") + "/x"):
+        if not prefix or not workspace_of_raw_key(prefix.rstrip("/") + "/x"):
             # Never a bare or tenant-less prefix: one bug must not empty the bucket.
             raise ValueError(f"refusing to delete outside a tenant's raw prefix: {prefix!r}")
         deleted = 0
@@ -90,7 +91,7 @@ class S3BlobStore(BlobStore):
                        expires_in: int = 900) -> PresignedUpload:
         """A presigned POST for exactly ``key``. The policy pins the key (and, as a second
         guard, the tenant prefix), the content type, SSE, and 1..``max_bytes`` bytes."""
-        workspace = workspace_of_key(key)
+        workspace = workspace_of_raw_key(key)
         if not workspace:
             raise ValueError(f"not an upload key: {key!r}")
         if max_bytes < 1:
@@ -99,7 +100,7 @@ class S3BlobStore(BlobStore):
         # boto3 adds {"bucket": ...} and {"key": key} itself; the tenant prefix is a second
         # guard that holds even if a caller ever passed a ``${filename}`` key.
         conditions: list = [
-            ["starts-with", "$key", f"tenants/{workspace}/raw/"],
+            ["starts-with", "$key", raw_prefix(workspace)],
             {"Content-Type": content_type},
             ["content-length-range", 1, int(max_bytes)],
             *({name: value} for name, value in self._sse_fields().items()),

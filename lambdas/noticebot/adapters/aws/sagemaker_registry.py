@@ -23,10 +23,11 @@ import json
 import logging
 
 from noticebot.adapters.aws.clients import ClientSource, lazy
+from noticebot.domain.keys import model_metrics_key
 from noticebot.domain.tuning import ModelVersion, activation_decision
 from noticebot.ports import BlobStore
 from noticebot.ports.model_registry import ModelRegistry
-from noticebot.ports.training_launcher import JOB_TAG, WORKSPACE_TAG, models_prefix
+from noticebot.ports.training_launcher import JOB_TAG, WORKSPACE_TAG
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class SageMakerModelRegistry(ModelRegistry):
 
     # ---------------------------------------------------------------- register
     def metrics_key(self, version: ModelVersion) -> str:
-        return f"{models_prefix(version.workspace_id)}{version.model_id}/metrics.json"
+        return model_metrics_key(version.workspace_id, version.model_id)
 
     def package_request(self, version: ModelVersion) -> dict:
         approved, reason = activation_decision(version.metrics)

@@ -27,6 +27,7 @@ import tarfile
 
 from noticebot.adapters.aws.clients import ClientSource, lazy
 from noticebot.domain.errors import ModelUnavailable
+from noticebot.domain.keys import checkpoints_prefix, models_prefix
 from noticebot.domain.tuning import FineTuneJob, TrainingState
 from noticebot.ports.training_launcher import (
     CHANNELS,
@@ -34,7 +35,6 @@ from noticebot.ports.training_launcher import (
     WORKSPACE_TAG,
     TrainingLauncher,
     encode_hyperparameters,
-    models_prefix,
 )
 
 logger = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ class SageMakerTrainingLauncher(TrainingLauncher):
                                "VolumeSizeInGB": int(self.volume_gb)},
             "StoppingCondition": stopping,
             "EnableManagedSpotTraining": bool(self.spot),
-            **({"CheckpointConfig": {"S3Uri": f"{s3}{models_prefix(ws)}{name}/checkpoints/",
+            **({"CheckpointConfig": {"S3Uri": f"{s3}{checkpoints_prefix(ws, name)}",
                                      "LocalPath": CHECKPOINT_LOCAL_PATH}} if self.spot else {}),
             "Environment": {"NOTICEBOT_WORKSPACE": ws, "NOTICEBOT_JOB_ID": job.job_id},
             "Tags": [{"Key": WORKSPACE_TAG, "Value": ws}, {"Key": JOB_TAG, "Value": job.job_id},

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from noticebot.domain.errors import UnreadableDocument
+from noticebot.domain.keys import TEXTRACT_STAGING_PREFIX
 from noticebot.ports.ocr import OcrEngine, OcrPage
 
 MAX_SYNC_BYTES = 10 * 1024 * 1024  # DetectDocumentText's limit on Document.Bytes
@@ -52,7 +53,7 @@ class TextractOcr(OcrEngine):
     name = "textract"
 
     def __init__(self, client: Any, *, s3: Any = None, bucket: str = "",
-                 staging_prefix: str = "textract-staging/", poll_seconds: float = 2.0,
+                 staging_prefix: str = TEXTRACT_STAGING_PREFIX, poll_seconds: float = 2.0,
                  max_wait_seconds: float = 600.0, sleep: Callable[[float], None] = time.sleep):
         """``client`` / ``s3``: a boto3 client or a zero-argument provider of one (built on
         first use). ``bucket`` empty: multi-page PDFs are OCR'd page by page, synchronously."""

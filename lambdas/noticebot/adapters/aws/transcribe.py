@@ -31,6 +31,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from noticebot.domain.keys import TRANSCRIPTS_PREFIX
 from noticebot.ports.transcriber import (
     TranscriptionJob,
     TranscriptionJobs,
@@ -60,7 +61,7 @@ def _error_code(exc: Exception) -> str:
 
 class TranscribeJobs(TranscriptionJobs):
     def __init__(self, client: Any, *, s3: Any, bucket: str,
-                 output_prefix: str = "transcripts/", language_code: str | None = "en-US"):
+                 output_prefix: str = TRANSCRIPTS_PREFIX, language_code: str | None = "en-US"):
         """``client`` / ``s3``: boto3 clients or zero-argument providers of them.
         ``language_code`` None: Transcribe identifies the language itself."""
         self._transcribe = _client(client)

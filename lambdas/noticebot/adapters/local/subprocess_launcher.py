@@ -35,6 +35,7 @@ from pathlib import Path
 
 from noticebot.adapters.local.events import sagemaker_training_state_change
 from noticebot.domain.errors import ModelUnavailable
+from noticebot.domain.keys import dataset_key
 from noticebot.domain.tuning import FineTuneJob, TrainingState
 from noticebot.ports import BlobStore
 from noticebot.ports.training_launcher import (
@@ -42,7 +43,6 @@ from noticebot.ports.training_launcher import (
     JOB_TAG,
     WORKSPACE_TAG,
     TrainingLauncher,
-    dataset_key,
     decode_hyperparameters,
     encode_hyperparameters,
 )
@@ -55,6 +55,10 @@ DEFAULT_SCRIPT = REPO_ROOT / "sagemaker" / "training" / "train.py"
 _METRIC = re.compile(r"\b(train_loss|eval_loss|base_eval_loss|epoch)="
                      r"([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)")
 _STEP = re.compile(r"\bstep=(\d+)/(\d+)")
+# What train.py imports beyond the standard library (requirements-train.txt installs them).
+TRAINING_PACKAGES = ("torch", "transformers", "peft")
+_FIND_MISSING = ("import importlib.util, sys; print(' '.join(m for m in sys.argv[1:] "
+                 "if importlib.util.find_spec(m) is None))")
 
 
 @dataclass
@@ -86,6 +90,35 @@ class SubprocessLauncher(TrainingLauncher):
         self.timeout_s = timeout_s
         self._runs: dict[str, _Run] = {}
         self._lock = threading.Lock()
+        self._packages_present = False
+
+    # ------------------------------------------------------------- readiness
+    def unready_reason(self) -> str | None:
+        if not self.script.is_file():
+            return (f"local fine-tuning needs {self.script} (set NOTICEBOT_TRAIN_SCRIPT to "
+                    "train.py's path)")
+        missing = self._missing_packages()
+        if missing:
+            return (f"local fine-tuning needs {', '.join(missing)} in {self.python}, which "
+                    "train.py runs with; run `make install-train` (or `make run`, which "
+                    "installs them) and try again")
+        return None
+
+    def _missing_packages(self) -> list[str]:
+        """Asked of the interpreter train.py runs with, which need not be this one. Once all
+        are found the answer is kept; a missing one is asked again next time, so installing
+        the packages takes effect without restarting the server."""
+        if self._packages_present:
+            return []
+        try:
+            found = subprocess.run([self.python, "-c", _FIND_MISSING, *TRAINING_PACKAGES],
+                                   capture_output=True, text=True, timeout=60, check=True)
+        except (OSError, subprocess.SubprocessError) as exc:
+            logger.warning("could not ask %s for the training packages: %s", self.python, exc)
+            return list(TRAINING_PACKAGES)
+        missing = found.stdout.split()
+        self._packages_present = not missing
+        return missing
 
     def folder(self, job: FineTuneJob) -> Path:
         return self.work_dir / job.workspace_id / job.job_id

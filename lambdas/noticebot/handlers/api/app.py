@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+from collections.abc import Callable
 
 from aws_lambda_powertools.event_handler import (
     CORSConfig,
@@ -18,6 +19,7 @@ from pydantic import ValidationError
 from noticebot import __version__
 from noticebot.domain.errors import NoticebotError, error_body
 from noticebot.handlers.api.openapi_document import openapi_document
+from noticebot.handlers.api.request_container import CONTAINER
 from noticebot.handlers.api.request_gate import install_request_gate
 from noticebot.handlers.api.resolver import RequestScopedRestResolver
 from noticebot.handlers.api.routers import (
@@ -30,6 +32,7 @@ from noticebot.handlers.api.routers import (
     search,
     uploads,
 )
+from noticebot.handlers.lambda_container import lambda_container
 
 logger = logging.getLogger(__name__)
 
@@ -124,5 +127,16 @@ def openapi():
                     body=_openapi_json())
 
 
+def handle(event: dict, container, context=None) -> dict:
+    """Resolves one API Gateway event with the services of ``container``."""
+    return app.resolve(event, context, request_context={CONTAINER: container})
+
+
+def handler_for(container) -> Callable[[dict, object], dict]:
+    """A Lambda handler's signature, ``(event, context)``, over ``container``: what the local
+    gateway and the tests call."""
+    return lambda event, context=None: handle(event, container, context)
+
+
 def handler(event: dict, context) -> dict:
-    return app.resolve(event, context)
+    return handle(event, lambda_container(), context)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
 
 @dataclass
@@ -77,8 +78,11 @@ class RequestScopedRestResolver(APIGatewayRestResolver):
     def processed_stack_frames(self, value: list) -> None:
         self._state.processed_stack_frames = value
 
-    def resolve(self, event, context) -> dict:
-        state = _RequestState(context=dict(self._startup_state.context))
+    def resolve(self, event, context, *, request_context: dict | None = None) -> dict:
+        """``request_context``: what this request's routes read from ``router.context``
+        besides what the routers declared (the container that serves it)."""
+        state = _RequestState(context={**self._startup_state.context,
+                                       **(request_context or {})})
         token = self._request_state.set(state)
         try:
             # The parent also sets BaseRouter's class attributes; every read of the event goes
@@ -88,6 +92,12 @@ class RequestScopedRestResolver(APIGatewayRestResolver):
             return super().resolve(event, context)
         finally:
             self._request_state.reset(token)
+
+    @staticmethod
+    def _compile_regex(rule: str, base_regex: str = ""):
+        # Anchored with \Z: "$" also matches before a final newline, so "/api/fine-tune/\n"
+        # would reach the job list.
+        return ApiGatewayResolver._compile_regex(rule, "^{}/*\\Z")
 
     def _call_route(self, route, route_arguments):
         if not route._middleware_stack_built:

@@ -4,9 +4,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from noticebot.domain.tuning import BASE_MODEL_ID
 from noticebot.handlers.api.identity import principal_from_event
+from noticebot.handlers.api.request_container import request_container
 from noticebot.handlers.api.responses import BY_ID, SIGNED_IN, USES_MODEL, WITH_BODY, declare
 from noticebot.handlers.api.schemas import ChatIn, ChatOut, CitationOut, ConversationOut, TurnOut
-from noticebot.handlers.runtime import get_container
 
 router = APIGatewayRouter()
 
@@ -20,7 +20,7 @@ def _principal():
                                409, USES_MODEL))
 def chat(request: ChatIn) -> ChatOut:
     principal = _principal()
-    container = get_container()
+    container = request_container(router)
     requested = request.model
     if requested == container.chat_model.model_id:
         requested = BASE_MODEL_ID  # the base model by its own name
@@ -37,7 +37,7 @@ def chat(request: ChatIn) -> ChatOut:
 @router.get("/conversations/<conversation_id>", summary="A conversation of the caller's",
             responses=declare(200, "The conversation, oldest turn first", SIGNED_IN, BY_ID))
 def get_conversation(conversation_id: str) -> ConversationOut:
-    conv = get_container().chat.get_conversation(_principal(), conversation_id)
+    conv = request_container(router).chat.get_conversation(_principal(), conversation_id)
     return ConversationOut(
         conversation_id=conv.conversation_id, title=conv.title, created_at=conv.created_at,
         updated_at=conv.updated_at,

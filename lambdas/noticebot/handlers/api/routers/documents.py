@@ -8,9 +8,9 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from noticebot.domain.errors import InvalidRequest
 from noticebot.handlers.api.identity import principal_from_event, refuse_identity_fields
+from noticebot.handlers.api.request_container import request_container
 from noticebot.handlers.api.responses import BY_ID, SIGNED_IN, WITH_BODY, declare
 from noticebot.handlers.api.schemas import DocumentList, DocumentOut, UploadMetadata, UploadOut
-from noticebot.handlers.runtime import get_container
 from noticebot.services.documents import UploadOutcome
 
 router = APIGatewayRouter()
@@ -31,7 +31,7 @@ def upload(file: Annotated[UploadFile, File(description="the document")],
     refuse_identity_fields(meta)
     if not isinstance(file, UploadFile):
         raise InvalidRequest("send the document as the multipart field 'file'")
-    doc, outcome = get_container().documents.upload(
+    doc, outcome = request_container(router).documents.upload(
         principal, file.filename or "upload", file.content, file.content_type, meta,
     )
     body = UploadOut(document_id=doc.document_id, status=doc.status.value,
@@ -44,19 +44,19 @@ def upload(file: Annotated[UploadFile, File(description="the document")],
 @router.get("/documents", summary="Documents of the caller's workspace",
             responses=declare(200, "The workspace's documents", SIGNED_IN))
 def list_documents() -> DocumentList:
-    docs = get_container().documents.list(_principal())
+    docs = request_container(router).documents.list(_principal())
     return DocumentList(documents=[DocumentOut.of(d) for d in docs])
 
 
 @router.get("/documents/<document_id>", summary="One document with its indexing status",
             responses=declare(200, "The document", SIGNED_IN, BY_ID))
 def get_document(document_id: str) -> DocumentOut:
-    return DocumentOut.of(get_container().documents.get(_principal(), document_id))
+    return DocumentOut.of(request_container(router).documents.get(_principal(), document_id))
 
 
 @router.delete("/documents/<document_id>", summary="Delete a document and its chunks (editors)",
                status_code=204,
                responses=declare(204, "Deleted", SIGNED_IN, BY_ID, no_content=True))
 def delete_document(document_id: str):
-    get_container().documents.delete(_principal(), document_id)
+    request_container(router).documents.delete(_principal(), document_id)
     return Response(status_code=204, content_type=None, body="")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from noticebot.handlers.api.identity import principal_from_event
+from noticebot.handlers.api.request_container import request_container
 from noticebot.handlers.api.responses import BY_ID, SIGNED_IN, USES_MODEL, WITH_BODY, declare
 from noticebot.handlers.api.schemas_tuning import (
     FineTuneIn,
@@ -10,7 +11,6 @@ from noticebot.handlers.api.schemas_tuning import (
     FineTuneJobOut,
     FineTuneStarted,
 )
-from noticebot.handlers.runtime import get_container
 
 router = APIGatewayRouter()
 
@@ -25,18 +25,18 @@ def _principal():
                                409, USES_MODEL))
 def start_fine_tune(request: FineTuneIn) -> FineTuneStarted:
     params = request.parameters.model_dump(exclude_none=True)
-    job = get_container().finetune.start(_principal(), params)
+    job = request_container(router).finetune.start(_principal(), params)
     return FineTuneStarted(job_id=job.job_id, status=job.status.value, dataset=job.dataset)
 
 
 @router.get("/fine-tune", summary="The workspace's fine-tune jobs, newest first",
             responses=declare(200, "The jobs", SIGNED_IN))
 def list_fine_tunes() -> FineTuneJobList:
-    jobs = get_container().finetune.list(_principal())
+    jobs = request_container(router).finetune.list(_principal())
     return FineTuneJobList(jobs=[FineTuneJobOut.of(j) for j in jobs])
 
 
 @router.get("/fine-tune/<job_id>", summary="A fine-tune job: status, progress, metrics",
             responses=declare(200, "The job", SIGNED_IN, BY_ID))
 def get_fine_tune(job_id: str) -> FineTuneJobOut:
-    return FineTuneJobOut.of(get_container().finetune.get(_principal(), job_id))
+    return FineTuneJobOut.of(request_container(router).finetune.get(_principal(), job_id))

@@ -23,12 +23,12 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import BaseModel, Field
 
 from noticebot.domain.errors import PayloadTooLarge, UnsupportedMediaType
+from noticebot.domain.keys import raw_key
 from noticebot.domain.models import Document
 from noticebot.handlers.api.identity import principal_from_event
+from noticebot.handlers.api.request_container import request_container
 from noticebot.handlers.api.responses import SIGNED_IN, WITH_BODY, declare
 from noticebot.handlers.api.schemas import Strict, json_int
-from noticebot.handlers.runtime import get_container
-from noticebot.ports.blob_store import raw_key
 from noticebot.services.documents import require_editor, safe_filename
 
 router = APIGatewayRouter()
@@ -82,7 +82,7 @@ class PresignedUploadOut(BaseModel):
 def create_upload(request: UploadRequestIn) -> PresignedUploadOut:
     principal = principal_from_event(router.current_event.raw_event)
     require_editor(principal)
-    container = get_container()
+    container = request_container(router)
     settings = container.settings
     # The type first: it is part of the request's schema, the size limit is the deployment's.
     content_type = request.content_type.split(";")[0].strip().lower()

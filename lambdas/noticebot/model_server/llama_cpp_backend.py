@@ -1,6 +1,6 @@
-"""Local stand-in for the SageMaker model container.
+"""The local model endpoint: llama.cpp for the base model, PEFT for fine-tuned adapters.
 
-Why: the chat path must run offline with the *same* bytes it sends to SageMaker,
+Why a local stand-in for the SageMaker model container: the chat path must run offline with the *same* bytes it sends to SageMaker,
 so this endpoint takes the TGI/LMI payload (``{"inputs", "parameters"}``, the
 prompt already templated by the content handler) and answers like TGI:
 ``{"generated_text", "details": {"prompt_tokens", "generated_tokens", ...}}``,
@@ -16,30 +16,30 @@ Fine-tuned adapters: ``register_adapter(name, adapter_dir)`` deploys a PEFT LoRA
 (``adapter_config.json`` + ``adapter_model.safetensors``, what ``sagemaker/training/train.py``
 writes) under a name, and ``invoke(body, target=name)`` answers with it. llama.cpp cannot
 apply a PEFT adapter, so adapter requests run in transformers + PEFT
-(:mod:`noticebot.adapters.local.peft_backend`) on the HF-format copy of the same GGUF
+(:mod:`noticebot.model_server.peft_backend`) on the HF-format copy of the same GGUF
 weights, built once and cached (the copy training used); base requests stay on llama.cpp.
-A ``.gguf`` LoRA file registered instead runs in llama.cpp as before. Same payload, same
+A ``.gguf`` LoRA file registered instead runs in llama.cpp. Same payload, same
 reply shape either way.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import itertools
-import json
 import os
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from noticebot.adapters.local.peft_backend import (
-    ENV_MODEL_CACHE,
-    check_adapter,
-    check_adapter_name,
-    parse_request,
-)
 from noticebot.domain.errors import InvalidRequest, ModelUnavailable, NoticebotError
+from noticebot.model_contract import (
+    ENV_MODEL_CACHE,
+    generation_details,
+    response_body,
+    stream_end_line,
+    stream_token_line,
+)
+from noticebot.model_server.adapter_folders import check_adapter, check_adapter_name
+from noticebot.model_server.payloads import read_request
 from noticebot.ports.chat_model import ModelEndpoint
 
 ENV_MODEL_PATH = "NOTICEBOT_CHAT_MODEL_PATH"
@@ -110,7 +110,7 @@ class LocalModelEndpoint(ModelEndpoint):
         self._lock = threading.Lock()  # one generation (and one load) at a time
         for name, path in (adapters or {}).items():
             if Path(path).suffix.lower() == ".gguf":
-                self._adapters[name] = Path(path)  # checked when first used, as before
+                self._adapters[name] = Path(path)  # checked when first used
             else:
                 self.register_adapter(name, path)
 
@@ -121,7 +121,7 @@ class LocalModelEndpoint(ModelEndpoint):
         Raises InvalidRequest for a bad name or folder, ModelUnavailable when preloading fails."""
         path = Path(adapter_dir)
         if path.suffix.lower() == ".gguf" and path.is_file():
-            check_adapter_name(name)  # a LoRA GGUF for llama.cpp, as before
+            check_adapter_name(name)  # a LoRA GGUF for llama.cpp
             with self._lock:
                 self._models.pop(name, None)
                 self._adapters[name] = path.resolve()
@@ -159,7 +159,7 @@ class LocalModelEndpoint(ModelEndpoint):
 
     def _peft_locked(self):
         if self._peft_endpoint is None:
-            from noticebot.adapters.local.peft_backend import PeftModelEndpoint
+            from noticebot.model_server.peft_backend import PeftModelEndpoint
 
             gguf = self.model_path if self.hf_model_dir is None else None
             if self.hf_model_dir is None and gguf is None:
@@ -222,10 +222,10 @@ class LocalModelEndpoint(ModelEndpoint):
         """Payload -> (prompt, llama.cpp completion kwargs, prompt token count).
 
         The payload rules (TGI's: sampling when asked or when any sampling knob is given,
-        else greedy) live in ``peft_backend.parse_request``, shared with the adapter backend.
+        else greedy) are the model contract's, shared with the adapter backend.
         Where the payload is silent, llama.cpp's own defaults (top_k 40, min_p 0.05) apply.
         """
-        req = parse_request(body, self.seed)
+        req = read_request(body, self.seed)
         prompt = req.prompt
         prompt_tokens = len(model.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
         room = self.n_ctx - prompt_tokens
@@ -253,16 +253,9 @@ class LocalModelEndpoint(ModelEndpoint):
             out = model.create_completion(prompt, **kwargs)
         choice = out["choices"][0]
         usage = out.get("usage") or {}
-        return _dumps(
-            {
-                "generated_text": choice["text"],
-                "details": {
-                    "finish_reason": choice.get("finish_reason"),
-                    "prompt_tokens": usage.get("prompt_tokens", n_prompt),
-                    "generated_tokens": usage.get("completion_tokens", 0),
-                },
-            }
-        )
+        return response_body(choice["text"], generation_details(
+            choice.get("finish_reason"), usage.get("prompt_tokens", n_prompt),
+            usage.get("completion_tokens", 0)))
 
     def invoke_stream(self, body: bytes, target: str | None = None) -> Iterator[bytes]:
         """TGI server-sent events. The lock is held until the generator ends or is closed."""
@@ -279,89 +272,7 @@ class LocalModelEndpoint(ModelEndpoint):
                 finish = choice.get("finish_reason") or finish
                 if choice["text"]:
                     pieces.append(choice["text"])
-                    token = {"id": index, "text": choice["text"], "logprob": None, "special": False}
-                    yield b"data:" + _dumps({"index": index, "token": token}) + b"\n\n"
+                    yield stream_token_line(index, choice["text"])
             text = "".join(pieces)
             generated = len(model.tokenize(text.encode("utf-8"), add_bos=False, special=False))
-        details = {"finish_reason": finish, "prompt_tokens": n_prompt, "generated_tokens": generated}
-        yield b"data:" + _dumps({"generated_text": text, "details": details}) + b"\n\n"
-
-
-def _dumps(obj) -> bytes:
-    return json.dumps(obj, ensure_ascii=False).encode("utf-8")
-
-
-# ---- the container's HTTP contract (optional) -----------------------------------------
-def make_server(endpoint: ModelEndpoint, host: str = "127.0.0.1", port: int = 8080):
-    """``GET /ping`` and ``POST /invocations`` as a SageMaker container serves them.
-
-    A payload with ``"stream": true`` is answered as ``text/event-stream`` (TGI's
-    convention). The adapter is named by the inference-component header
-    (``X-Amzn-SageMaker-Inference-Component``), the multi-model header
-    (``X-Amzn-SageMaker-Target-Model``) or the payload's ``adapter`` field, in that order;
-    none of them: the base model.
-    """
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_GET(self):  # noqa: N802 (http.server naming)
-            if self.path == "/ping":
-                self._send(200, b"{}")
-            else:
-                self._send(404, b'{"error":"not found"}')
-
-        def do_POST(self):  # noqa: N802
-            if self.path != "/invocations":
-                return self._send(404, b'{"error":"not found"}')
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            try:
-                payload = json.loads(body)
-            except ValueError:
-                payload = None
-            if not isinstance(payload, dict):
-                payload = {}
-            wants_stream = bool(payload.get("stream"))
-            adapter = payload.get("adapter") if isinstance(payload.get("adapter"), str) else None
-            target = (
-                self.headers.get("X-Amzn-SageMaker-Inference-Component")
-                or self.headers.get("X-Amzn-SageMaker-Target-Model")
-                or adapter
-                or None
-            )
-            try:
-                if not wants_stream:
-                    return self._send(200, endpoint.invoke(body, target))
-                lines = endpoint.invoke_stream(body, target)
-                first = next(lines, b"")  # surface errors before the 200 is sent
-            except NoticebotError as exc:
-                return self._send(exc.status, _dumps({"error": exc.message, "error_type": exc.code}))
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
-            for line in itertools.chain([first] if first else [], lines):
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(line), line))
-                self.wfile.flush()
-            self.wfile.write(b"0\r\n\r\n")
-
-        def _send(self, status: int, body: bytes):
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):  # keep test and CLI output quiet
-            pass
-
-    return ThreadingHTTPServer((host, port), Handler)
-
-
-def serve_endpoint(endpoint: ModelEndpoint, host: str = "127.0.0.1", port: int = 8080) -> None:
-    """Serve until interrupted (``python -m`` style local container)."""
-    server = make_server(endpoint, host, port)
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
+        yield stream_end_line(text, generation_details(finish, n_prompt, generated))

@@ -1,0 +1,1 @@
+../../../lambdas/noticebot/model_contract.py
