@@ -102,3 +102,19 @@ def test_status_after_a_restart_reads_the_folder(launcher, tmp_path):
     assert again.status(job).status == "Completed"
     other = FineTuneJob("riverside", "never-ran", "maria")
     assert again.status(other).status == "Failed"
+
+
+def test_a_relative_data_folder_reaches_the_script(tmp_path, monkeypatch):
+    """make run's data folder is relative (./.noticebot) and the script runs in its own
+    folder: the channels it is given must still be the job's."""
+    from noticebot.adapters.local.subprocess_launcher import SubprocessLauncher
+
+    monkeypatch.chdir(tmp_path)
+    launcher = SubprocessLauncher(Path("data/training"), FolderBlobStore(Path("data/blobs")),
+                                  script=SCRIPT, on_event=lambda event: None, timeout_s=60)
+    job = job_with_data(launcher)
+    launcher.launch(job)
+    assert launcher.wait(job.job_id, timeout=30)
+    seen = json.loads((launcher.folder(job) / "output" / "data" / "seen.json").read_text())
+    assert seen["rows"] == {"train": 3, "validation": 2}
+    assert Path(seen["env"]["SM_CHANNEL_TRAIN"]).is_absolute()

@@ -80,9 +80,10 @@ class SubprocessLauncher(TrainingLauncher):
                  python: str = sys.executable, job_prefix: str = "noticebot-ft-",
                  on_event: Callable[[dict], object] | None = None,
                  extra_env: dict[str, str] | None = None, timeout_s: float = 6 * 3600):
-        self.work_dir = Path(work_dir)
+        # Absolute: train.py runs in its own folder, and make run's data folder is relative.
+        self.work_dir = Path(work_dir).resolve()
         self.blobs = blobs
-        self.script = Path(script) if script else DEFAULT_SCRIPT
+        self.script = Path(script).resolve() if script else DEFAULT_SCRIPT
         self.python = python
         self.job_prefix = job_prefix
         self.on_event = on_event
