@@ -11,7 +11,7 @@ import time
 from importlib import metadata as md
 from pathlib import Path
 
-from bench.retrieval import FUSIONS, MODES
+from bench.retrieval import FUSIONS, MODES, RERANKED
 
 METRICS = ("recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10", "answer_recall@5")
 
@@ -172,7 +172,8 @@ def markdown(r: dict) -> str:
               "Answer recall@5: a gold answer string in the text of the first five passages.", ""]
         for name, d in ret["datasets"].items():
             L += [f"### {name} ({d['queries']} questions; answer recall: {d['answer_note']})", ""]
-            rows = [[lab, *(d["variants"][lab][k] for k in METRICS)] for lab in MODES]
+            rows = [[lab, *(d["variants"][lab][k] for k in METRICS)]
+                    for lab in (*MODES, RERANKED) if lab in d["variants"]]
             L += _table(["mode", *METRICS], rows)
         L += ["### Hybrid fusion variants (nDCG@10: all / dev half / test half)", ""]
         labels = ["hybrid", *FUSIONS]
@@ -184,6 +185,11 @@ def markdown(r: dict) -> str:
         L += ["Recall@5 of the same variants:", ""] + _table(["dataset", *labels], rows)
         sel = ret["selection"]
         L += [f"Selection: {sel['chosen']} by {sel['criterion']} ({sel['dev_macro']}).", ""]
+    rr = r.get("reranking", {})
+    if rr.get("datasets"):
+        from bench import rerank
+
+        L += rerank.markdown(rr) + [""]
     L += ["## 2. Ingest throughput", ""]
     if not _err(ing):
         L += _table(["passages", "chunks", "wall s", "passages/s", "chunks/s", "embed s", "count_tokens s",

@@ -11,6 +11,8 @@ from bench.data import Dataset, Query, split_dev_test
 from bench.harness import POOLED_WS, editor
 from bench.metrics import answers_found, dedupe, mean_scores, retrieval_scores
 
+from noticebot.services.search import SearchService
+
 TOP_K = 10
 MODES = ("bm25", "dense", "hybrid")
 # Hybrid fusion settings passed as SearchQuery.options; "hybrid" above is the product default.
@@ -21,13 +23,16 @@ FUSIONS = {
     "convex a=0.7": {"fusion": "convex", "alpha": 0.7},
     "rrf": {"fusion": "rrf"},
 }
+# The product's default hybrid search with the cross-encoder reordering its candidates.
+RERANKED = "hybrid + rerank"
 
 
-def _variants() -> list[tuple[str, str, dict | None]]:
-    return [(m, m, None) for m in MODES] + [(n, "hybrid", o) for n, o in FUSIONS.items()]
+def _variants(reranking: bool) -> list[tuple[str, str, dict | None]]:
+    plain = [(m, m, None) for m in MODES] + [(n, "hybrid", o) for n, o in FUSIONS.items()]
+    return plain + ([(RERANKED, "hybrid", None)] if reranking else [])
 
 
-def _gold_docs(ds_name: str, q: Query, id_map: dict[str, str]) -> dict[str, float]:
+def gold_docs(ds_name: str, q: Query, id_map: dict[str, str]) -> dict[str, float]:
     gold: dict[str, float] = {}
     for cid, grade in q.gold.items():
         doc = id_map.get(f"{ds_name}/{cid}", f"missing:{cid}")  # not ingested: unreachable
@@ -36,21 +41,26 @@ def _gold_docs(ds_name: str, q: Query, id_map: dict[str, str]) -> dict[str, floa
 
 
 def evaluate(container, embedder, datasets: dict[str, Dataset], samples: dict[str, list[Query]],
-             id_map: dict[str, str], seed: int, log: Callable[[str], None]) -> dict:
+             id_map: dict[str, str], seed: int, log: Callable[[str], None], reranker=None) -> dict:
+    """``reranker``: adds the RERANKED variant; every other variant is the fused order, so
+    the container's own search (whatever its wiring) is not what they measure."""
     principal = editor(POOLED_WS)
+    fused = SearchService(container.index, embedder, container.settings.max_query_chars)
+    reranking = None if reranker is None else SearchService(
+        container.index, embedder, container.settings.max_query_chars, reranker=reranker)
     embedder.cache_queries = True  # each question is embedded once for its six vector searches
     out: dict = {}
     for name, queries in samples.items():
         dev, test = split_dev_test(queries, seed)
         per_variant = {}
-        for label, mode, options in _variants():
+        for label, mode, options in _variants(reranking is not None):
+            search = reranking if label == RERANKED else fused
             rows, dev_rows, test_rows, found = [], [], [], []
             start = time.perf_counter()
             for q in queries:
-                passages = container.search.search(principal, q.text, top_k=TOP_K, mode=mode,
-                                                   options=options)
+                passages = search.search(principal, q.text, top_k=TOP_K, mode=mode, options=options)
                 ranked = dedupe(p.document_id for p in passages)
-                scores = retrieval_scores(ranked, _gold_docs(name, q, id_map))
+                scores = retrieval_scores(ranked, gold_docs(name, q, id_map))
                 rows.append(scores)
                 (dev_rows if q.qid in dev else test_rows).append(scores)
                 if q.answers:  # the first five passages as returned (what a reader sees)
@@ -66,7 +76,7 @@ def evaluate(container, embedder, datasets: dict[str, Dataset], samples: dict[st
             summary["seconds"] = round(took, 2)
             summary["_ndcg"] = [r["ndcg@10"] for r in rows]
             per_variant[label] = summary
-            log(f"  {name:11s} {label:13s} nDCG@10={summary['ndcg@10']:.3f} "
+            log(f"  {name:11s} {label:15s} nDCG@10={summary['ndcg@10']:.3f} "
                 f"R@5={summary['recall@5']:.3f} MRR={summary['mrr@10']:.3f} "
                 f"ansR@5={summary['answer_recall@5']} ({took:.1f}s)")
         out[name] = {"queries": len(queries), "dev": len(dev), "test": len(test),

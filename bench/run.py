@@ -101,6 +101,14 @@ def section(results: dict, name: str, fn):
     return results[name]
 
 
+def _reranker():
+    """The cross-encoder the local product reranks with (the harness passes its own embedder
+    proxy, so the container it builds has none)."""
+    from noticebot.adapters.local.onnx_cross_encoder import OnnxCrossEncoder
+
+    return OnnxCrossEncoder()
+
+
 def chat_questions(xquad, samples, n_runs: int):
     """Questions from different articles, so the timed prompts share only the system prompt."""
     title_of = {r["_id"]: r.get("title", "") for r in xquad.corpus}
@@ -154,7 +162,7 @@ def main(argv=None) -> int:
         return stats
     section(results, "ingest", ingest)
     section(results, "retrieval", lambda: retrieval.evaluate(
-        container, embedder, datasets, samples, id_map, args.seed, log))
+        container, embedder, datasets, samples, id_map, args.seed, log, reranker=_reranker()))
     section(results, "pdf_ingest", lambda: harness.ingest_pdfs(container, args.pdfs, log))
     section(results, "lambda_bundles", lambda: STANDALONE["lambda_bundles"](args))
     section(results, "server_load", lambda: STANDALONE["server_load"](args))

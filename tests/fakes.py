@@ -11,7 +11,8 @@ from dataclasses import replace
 import numpy as np
 
 from noticebot.domain.models import Chunk, Message, SearchHit
-from noticebot.ports import ChatModel, Completion, Embedder, GenerationParams, SearchQuery, VectorIndex
+from noticebot.ports import (ChatModel, Completion, Embedder, GenerationParams, Reranker, SearchQuery,
+                             VectorIndex)
 
 WORD = re.compile(r"[a-z0-9]+")
 STOP = {"the", "a", "an", "is", "are", "of", "to", "in", "on", "and", "or", "for", "what", "when",
@@ -118,6 +119,30 @@ class FakeVectorIndex(VectorIndex):
             hits.append(SearchHit(chunk=c, score=score, bm25_score=lexical, dense_score=dense))
         hits.sort(key=lambda h: (-h.score, h.chunk.chunk_id))
         return hits[: query.top_k]
+
+
+class FakeReranker(Reranker):
+    """Scores a passage by the share of its content words that are the query's: a short
+    passage about the question beats a long one that mentions it in passing, which is what
+    a cross-encoder does and fused lexical scores do not. Records each call; raises
+    ``failure`` when one is set."""
+
+    model_id = "fake-reranker"
+
+    def __init__(self, failure: Exception | None = None):
+        self.failure = failure
+        self.calls: list[tuple[str, int]] = []
+
+    def score(self, query: str, passages: Sequence[str]) -> list[float]:
+        self.calls.append((query, len(passages)))
+        if self.failure is not None:
+            raise self.failure
+        terms = set(content_words(query))
+        scores = []
+        for text in passages:
+            words = content_words(text)
+            scores.append(sum(w in terms for w in words) / len(words) if words else 0.0)
+        return scores
 
 
 def dead_process():

@@ -15,7 +15,7 @@ from pathlib import Path
 from noticebot.config import Settings
 from noticebot.container import Container, wire_services
 from noticebot.ingestion.engines import Engines
-from noticebot.ports import ChatModel, Embedder, MetadataStore, VectorIndex
+from noticebot.ports import ChatModel, Embedder, MetadataStore, Reranker, VectorIndex
 
 INGEST_QUEUE = "noticebot-ingest"
 # AWS's guidance for SQS event sources, which cdk/constructs/ingestion.py follows too: a
@@ -36,9 +36,12 @@ def local_engines() -> Engines:
 def bootstrap_local(settings: Settings | None = None, *, embedder: Embedder | None = None,
                     chat_model: ChatModel | None = None, index: VectorIndex | None = None,
                     metadata: MetadataStore | None = None, engines: Engines | None = None,
-                    launcher=None, registry=None) -> Container:
-    """``engines``: OCR / speech to text for ingestion (default Tesseract and Whisper tiny.en,
-    loaded on the first image or recording). ``launcher`` / ``registry``: fine-tuning (default
+                    launcher=None, registry=None, reranker: Reranker | None = None) -> Container:
+    """``reranker``: default the ms-marco cross-encoder (loaded on the first search) when the
+    embedder is the local model too; a caller that passes its own embedder (a fake, a proxy)
+    gets no reranker unless it passes one, so a test's ranking never depends on a model it
+    did not ask for. ``engines``: OCR / speech to text for ingestion (default Tesseract and
+    Whisper tiny.en, loaded on the first image or recording). ``launcher`` / ``registry``: fine-tuning (default
     train.py in a subprocess, adapters on disk registered with the local model server).
 
     The queue worker it returns has no consumer yet and is not started."""
@@ -66,9 +69,11 @@ def bootstrap_local(settings: Settings | None = None, *, embedder: Embedder | No
 
         index = EmbeddedHybridIndex(data / "index")
     if embedder is None:
+        from noticebot.adapters.local.onnx_cross_encoder import OnnxCrossEncoder
         from noticebot.adapters.local.onnx_embedder import OnnxEmbedder
 
         embedder = OnnxEmbedder()
+        reranker = reranker or OnnxCrossEncoder()
     if chat_model is None:
         from noticebot.adapters.endpoint_chat_model import EndpointChatModel
         from noticebot.model_server.llama_cpp_backend import LocalModelEndpoint
@@ -84,7 +89,7 @@ def bootstrap_local(settings: Settings | None = None, *, embedder: Embedder | No
         settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
         chat_model=chat_model, queue=queue, auth=LocalJwtAuthority(data / "jwt-secret"),
         **wire_services(settings, metadata, blobs, index, embedder, chat_model, engines,
-                        launcher=launcher, registry=registry),
+                        launcher=launcher, registry=registry, reranker=reranker),
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from noticebot.config import Settings
 from noticebot.ingestion.engines import Engines
-from noticebot.ports import BlobStore, ChatModel, Embedder, MetadataStore, VectorIndex
+from noticebot.ports import BlobStore, ChatModel, Embedder, MetadataStore, Reranker, VectorIndex
 from noticebot.services.chat import ChatService
 from noticebot.services.documents import DocumentService
 from noticebot.services.finetune import FineTuneService
@@ -47,13 +47,14 @@ class Container:
 
 def wire_services(settings: Settings, metadata, blobs, index, embedder, chat_model,
                   engines: Engines | None = None, transcription_jobs=None, launcher=None,
-                  registry=None) -> dict:
+                  registry=None, reranker: Reranker | None = None) -> dict:
     """The services' fields of a Container, over the ports given. ``engines``: OCR and speech
     to text for the ingest service (None: images and audio fail as unreadable);
     ``transcription_jobs``: an asynchronous speech-to-text service (Amazon Transcribe) that
     audio goes to instead of ``engines.transcriber``; ``launcher`` / ``registry``:
-    fine-tuning (None: the routes answer 503)."""
-    search = SearchService(index, embedder, settings.max_query_chars)
+    fine-tuning (None: the routes answer 503); ``reranker``: reorders the hybrid search's
+    candidates, for search and so for chat (None: the fused order)."""
+    search = SearchService(index, embedder, settings.max_query_chars, reranker=reranker)
     models = ModelService(metadata, registry, launcher, base_model=settings.base_model)
     return dict(
         launcher=launcher, registry=registry, models=models,

@@ -3,7 +3,7 @@ connects their events to the handlers, and every handler is given its container,
 stacks in one process never reach each other's data."""
 
 from apiclient import ApiClient, claims_for
-from fakes import FakeChatModel, FakeEmbedder, FakeVectorIndex
+from fakes import FakeChatModel, FakeEmbedder, FakeReranker, FakeVectorIndex
 from noticebot.bootstrap_local import bootstrap_local
 from noticebot.config import Settings
 from noticebot.domain.models import DocumentStatus, Principal
@@ -21,6 +21,24 @@ def test_the_composition_root_leaves_the_events_unconnected(tmp_path):
     container = bootstrap_local(Settings(data_dir=tmp_path), **ports())
     assert container.queue.consumer is None and container.queue.housekeeping is None
     assert container.launcher.on_event is None
+
+
+def test_the_search_reranks_only_with_the_local_models_or_a_given_reranker(tmp_path):
+    with_fakes = bootstrap_local(Settings(data_dir=tmp_path / "fakes"), **ports())
+    assert with_fakes.search.reranker is None  # a fake embedder's test ranks without a model
+    reranker = FakeReranker()
+    given = bootstrap_local(Settings(data_dir=tmp_path / "given"), reranker=reranker, **ports())
+    assert given.search.reranker is reranker and given.chat.search is given.search
+    assert given.search.search(EDITOR, "boathouse opening", top_k=1) == []
+    assert reranker.calls == []  # nothing found: nothing to score
+
+
+def test_with_the_local_embedder_the_search_reranks_with_the_cross_encoder(tmp_path):
+    from noticebot.adapters.local.onnx_cross_encoder import OnnxCrossEncoder
+
+    container = bootstrap_local(Settings(data_dir=tmp_path), chat_model=FakeChatModel(),
+                                index=FakeVectorIndex())  # the embedder is the local model
+    assert isinstance(container.search.reranker, OnnxCrossEncoder)
 
 
 def test_the_local_stack_connects_the_queue_and_the_training_events(tmp_path):

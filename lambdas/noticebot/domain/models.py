@@ -93,6 +93,7 @@ class SearchHit:
     score: float
     bm25_score: float | None = None
     dense_score: float | None = None
+    rerank_score: float | None = None  # the reranker's, when one reordered the hits
 
 
 @dataclass

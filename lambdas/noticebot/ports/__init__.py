@@ -5,6 +5,7 @@ from noticebot.ports.chat_model import ChatModel, Completion, GenerationParams, 
 from noticebot.ports.embedder import Embedder
 from noticebot.ports.metadata_store import MetadataStore
 from noticebot.ports.ocr import OcrEngine
+from noticebot.ports.reranker import Reranker
 from noticebot.ports.transcriber import Transcriber, TranscriptionJobs
 from noticebot.ports.vector_index import SearchQuery, VectorIndex
 
@@ -17,6 +18,7 @@ __all__ = [
     "MetadataStore",
     "ModelEndpoint",
     "OcrEngine",
+    "Reranker",
     "SearchQuery",
     "Transcriber",
     "TranscriptionJobs",

