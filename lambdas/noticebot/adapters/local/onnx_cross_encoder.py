@@ -26,6 +26,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+from noticebot.adapters.onnx_session import load_cpu_session
 from noticebot.adapters.tokenizer_file import TokenizerFile
 from noticebot.domain.errors import ModelUnavailable
 from noticebot.ports.reranker import Reranker
@@ -77,21 +78,8 @@ class OnnxCrossEncoder(Reranker):
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    import onnxruntime as ort
-
-                    opts = ort.SessionOptions()
-                    opts.intra_op_num_threads = self.threads
-                    opts.inter_op_num_threads = 1
-                    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                    # Sleeping idle threads: searches share the cores with ingest and chat.
-                    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                    try:
-                        self._session = ort.InferenceSession(
-                            str(self._file("model.onnx")), opts, providers=["CPUExecutionProvider"])
-                    except ModelUnavailable:
-                        raise
-                    except Exception as exc:  # corrupt file, wrong opset, ...
-                        raise ModelUnavailable(f"cannot load reranker model: {exc}") from exc
+                    self._session = load_cpu_session(self._file("model.onnx"), self.threads,
+                                                     "reranker model")
         return self._session
 
     def score(self, query: str, passages: Sequence[str]) -> list[float]:

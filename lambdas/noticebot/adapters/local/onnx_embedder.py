@@ -32,6 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from noticebot.adapters.onnx_session import load_cpu_session
 from noticebot.adapters.tokenizer_file import TokenizerFile, installed_model_dir
 from noticebot.domain.errors import ModelUnavailable
 from noticebot.ports.embedder import Embedder
@@ -100,23 +101,8 @@ class OnnxEmbedder(Embedder):
             self._token_file().get()
             with self._lock:
                 if self._session is None:
-                    import onnxruntime as ort
-
-                    opts = ort.SessionOptions()
-                    opts.intra_op_num_threads = self.threads
-                    opts.inter_op_num_threads = 1
-                    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                    # Idle threads sleep instead of spinning: with other work on the
-                    # cores (ingest next to chat), spinning halved throughput here.
-                    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                    try:
-                        session = ort.InferenceSession(
-                            str(self._file("model.onnx")), opts, providers=["CPUExecutionProvider"]
-                        )
-                    except ModelUnavailable:
-                        raise
-                    except Exception as exc:  # corrupt file, wrong opset, ...
-                        raise ModelUnavailable(f"cannot load embedding model: {exc}") from exc
+                    session = load_cpu_session(self._file("model.onnx"), self.threads,
+                                               "embedding model")
                     self._check_dimension()
                     self._input_names = {i.name for i in session.get_inputs()}
                     self._session = session
