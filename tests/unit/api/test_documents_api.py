@@ -96,6 +96,35 @@ def test_metadata_must_be_json_object(api, editor):
         assert "metadata" in err["error"]["message"]
 
 
+def test_null_metadata_is_the_same_as_none(api, container, editor):
+    """Multipart can only say null by leaving the part out: both are an upload without it."""
+    for n, fields in enumerate(({"metadata": "null"}, {})):
+        body, ctype = multipart(fields, {"file": (f"a{n}.txt", f"hello {n}".encode(), "text/plain")})
+        status, out = api.call("POST", "/api/upload", claims=editor, raw_body=body,
+                               content_type=ctype)
+        assert status == 202, out
+        doc = container.metadata.get_document(editor["custom:workspace"], out["document_id"])
+        assert doc.title == f"a{n}.txt" and doc.metadata == {}
+
+
+def test_a_field_sent_twice_is_refused_and_extra_parts_are_ignored(api, editor):
+    boundary = "twice"
+
+    def part(name, value, filename=None):
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        return f"--{boundary}\r\nContent-Disposition: {disposition}\r\n\r\n{value}\r\n"
+
+    ctype = f"multipart/form-data; boundary={boundary}"
+    twice = part("metadata", "{}") + part("metadata", '{"title": "B"}') + part("file", "x", "a.txt")
+    status, err = api.call("POST", "/api/upload", claims=editor,
+                           raw_body=(twice + f"--{boundary}--\r\n").encode(), content_type=ctype)
+    assert status == 400 and "'metadata' is sent more than once" in err["error"]["message"]
+    extra = part("note", "a") + part("note", "b") + part("file", "y", "b.txt")
+    status, out = api.call("POST", "/api/upload", claims=editor,
+                           raw_body=(extra + f"--{boundary}--\r\n").encode(), content_type=ctype)
+    assert status == 202, out
+
+
 def test_metadata_naming_another_workspace_is_403(api, editor):
     status, err = upload(api, editor, metadata={"workspace_id": "other-club"})
     assert status == 403

@@ -78,3 +78,9 @@ def test_fine_tune_values_out_of_range_are_named_in_one_422(api, editor):
     assert status == 422
     assert "epochs must be between" in err["error"]["message"]
     assert "lora_dropout must be between" in err["error"]["message"]
+
+
+def test_an_expiry_with_no_utc_instant_is_refused(api, editor):
+    for when in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:00:00-05:00"):
+        assert refused(api, editor, "POST", "/api/notices",
+                       {"title": "T", "body": "B", "expires_at": when}), when

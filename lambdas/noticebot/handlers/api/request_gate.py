@@ -119,8 +119,16 @@ class RequestGate(OpenAPIRequestValidationMiddleware):
         return super().handler(app, next_middleware)
 
     def _get_body(self, app):
-        body_field = app.context["_route"].body_field
-        return read_body(app.current_event, body_field.field_info.media_type)
+        route = app.context["_route"]
+        media = route.body_field.field_info.media_type
+        body = read_body(app.current_event, media)
+        if media == MULTIPART and body:
+            # The reader keeps every part of a repeated name; each field this route reads
+            # takes one value, and a second one would be dropped without a word.
+            for param in route.dependant.body_params:
+                if isinstance(body.get(param.alias), list):
+                    raise InvalidMultipart(f"the part '{param.alias}' is sent more than once")
+        return body
 
 
 def install_request_gate(app, public_paths: frozenset[str]) -> None:

@@ -54,6 +54,9 @@ def _iso_datetime(value):
             raise ValueError(f"must be {DATETIME_HINT}") from None
     if not isinstance(value, datetime) or value.tzinfo is None:
         raise ValueError(f"must be {DATETIME_HINT}")
+    # Stored in UTC: a date near year 1 or 9999 with an offset has no UTC instant to store.
+    if not 1970 <= value.year <= 9998:
+        raise ValueError("must be a date between the years 1970 and 9998")
     return value
 
 
@@ -118,8 +121,9 @@ class UploadOut(BaseModel):
     retried: bool = False  # they were, but failed or stuck: that document is queued again
 
 
-class UploadMetadata(RootModel[dict]):
-    """The ``metadata`` part of ``POST /api/upload``: a JSON object, sent as a text part."""
+class UploadMetadata(RootModel[dict | None]):
+    """The ``metadata`` part of ``POST /api/upload``: a JSON object (or null: none), sent as a
+    text part."""
 
     @model_validator(mode="before")
     @classmethod

@@ -24,10 +24,13 @@ def _principal():
              status_code=202,
              responses=declare(202, "Queued for indexing", SIGNED_IN, WITH_BODY, 413))
 def upload(file: Annotated[UploadFile, File(description="the document")],
-           metadata: Annotated[UploadMetadata, Form(description='e.g. {"title": ...}')] = None,
+           # Nullable: multipart can only say "null" by leaving the part out, so a null
+           # metadata and an absent one are the same request.
+           metadata: Annotated[UploadMetadata | None,
+                               Form(description='e.g. {"title": ...}')] = None,
            ) -> Response[UploadOut]:
     principal = _principal()
-    meta = metadata.root if metadata is not None else {}
+    meta = (metadata.root if metadata is not None else None) or {}
     refuse_identity_fields(meta)
     if not isinstance(file, UploadFile):
         raise InvalidRequest("send the document as the multipart field 'file'")
