@@ -31,6 +31,12 @@ class _RequestState:
     processed_stack_frames: list = field(default_factory=list)
 
 
+def _per_request(name: str) -> property:
+    """An attribute of the resolver kept in the current request's record."""
+    return property(lambda self: getattr(self._state, name),
+                    lambda self, value: setattr(self._state, name, value))
+
+
 class RequestScopedRestResolver(APIGatewayRestResolver):
     def __init__(self, *args, **kwargs):
         # What routers add before any request (include_router merges router contexts).
@@ -46,37 +52,10 @@ class RequestScopedRestResolver(APIGatewayRestResolver):
 
     # Powertools declares these as plain attributes; properties keep that interface while
     # sending each request to its own record.
-    @property
-    def current_event(self):
-        return self._state.event
-
-    @current_event.setter
-    def current_event(self, value) -> None:
-        self._state.event = value
-
-    @property
-    def lambda_context(self):
-        return self._state.lambda_context
-
-    @lambda_context.setter
-    def lambda_context(self, value) -> None:
-        self._state.lambda_context = value
-
-    @property
-    def context(self) -> dict:
-        return self._state.context
-
-    @context.setter
-    def context(self, value: dict) -> None:
-        self._state.context = value
-
-    @property
-    def processed_stack_frames(self) -> list:
-        return self._state.processed_stack_frames
-
-    @processed_stack_frames.setter
-    def processed_stack_frames(self, value: list) -> None:
-        self._state.processed_stack_frames = value
+    current_event = _per_request("event")
+    lambda_context = _per_request("lambda_context")
+    context = _per_request("context")
+    processed_stack_frames = _per_request("processed_stack_frames")
 
     def resolve(self, event, context, *, request_context: dict | None = None) -> dict:
         """``request_context``: what this request's routes read from ``router.context``
