@@ -238,6 +238,10 @@ class ChatOut(BaseModel):
     warning: str | None = None
     # The fine-tuned version's name ("Fine-tune 2") when it answered; `model` is its id.
     model_name: str | None = None
+    # What the support check concluded: "supported" (every sentence backed by a cited source),
+    # "partly_supported" (unsupported sentences dropped), "evidence" (the best evidence quoted
+    # instead of the model's text), "not_found" (no source good enough); `answer_check` says why.
+    support: Literal["supported", "partly_supported", "evidence", "not_found"] = "supported"
 
 
 class TurnOut(BaseModel):

@@ -31,7 +31,7 @@ def chat(request: ChatIn) -> ChatOut:
                    conversation_id=result.conversation_id, model=result.model,
                    usage=result.usage, grounded=result.grounded,
                    answer_check=result.answer_check, warning=result.warning,
-                   model_name=result.model_name)
+                   model_name=result.model_name, support=result.support)
 
 
 @router.get("/conversations/<conversation_id>", summary="A conversation of the caller's",
