@@ -31,6 +31,9 @@ class Settings:
     chat_top_k: int = 4
     chat_max_new_tokens: int = 200
     history_turns: int = 4
+    # The cross-encoder logit the best evidence must reach to be answered from; below it the
+    # chat says the notices and documents do not have it (calibrated in bench/report.md).
+    min_evidence_score: float | None = 0.5
     # One ingest attempt's time budget (the ingest function's timeout on AWS): how long an
     # attempt holds its document before another delivery may take it over.
     ingest_timeout_s: int = 300

@@ -72,5 +72,6 @@ def wire_services(settings: Settings, metadata, blobs, index, embedder, chat_mod
         search=search,
         chat=ChatService(search, chat_model, metadata, top_k=settings.chat_top_k,
                          max_new_tokens=settings.chat_max_new_tokens,
-                         history_turns=settings.history_turns, models=models),
+                         history_turns=settings.history_turns, models=models,
+                         reranker=reranker, min_evidence_score=settings.min_evidence_score),
     )

@@ -10,7 +10,6 @@ ends with the verified answer, which replaces them when the check dropped or rep
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,18 +19,13 @@ from noticebot.domain.models import Citation, Conversation, ConversationTurn, Pr
 from noticebot.domain.tuning import BASE_MODEL_ID
 from noticebot.llm.prompts import NO_ANSWER, build_messages
 from noticebot.ports import ChatModel, Completion, GenerationParams, MetadataStore
-from noticebot.services.answer_check import check_answer
+from noticebot.ports import Reranker
+from noticebot.services.evidence import Evidence, EvidenceSelector
 from noticebot.services.search import Passage, SearchService
+from noticebot.services.support import NOT_FOUND, SUPPORTED, SupportCheck
+from noticebot.services.text_overlap import content_words
 
 logger = logging.getLogger(__name__)
-
-# What the support check concluded about the answer that is shown.
-SUPPORTED = "supported"  # every sentence of the model's answer is backed by a cited source
-PARTLY_SUPPORTED = "partly_supported"  # unsupported sentences were dropped; the rest is backed
-EVIDENCE = "evidence"  # nothing the model wrote was backed: the best evidence, quoted
-NOT_FOUND = "not_found"  # no source was good enough to answer from
-SUPPORT_VERDICTS = (SUPPORTED, PARTLY_SUPPORTED, EVIDENCE, NOT_FOUND)
-
 
 @dataclass(frozen=True)
 class RelevanceGate:
@@ -58,7 +52,7 @@ class ChatResult:
     answer_check: str | None = None  # why the model's answer was cut or replaced
     warning: str | None = None  # e.g. the workspace's model failed and the base model answered
     model_name: str | None = None  # the fine-tuned version's name when it answered
-    support: str = SUPPORTED  # one of SUPPORT_VERDICTS
+    support: str = SUPPORTED  # one of support.SUPPORT_VERDICTS
 
 
 @dataclass(frozen=True)
@@ -84,18 +78,21 @@ class _Plan:
     query: str
     version: object | None  # the workspace's ModelVersion, or None for the base model
     passages: list[Passage]
+    evidence: list[Evidence]
     messages: list
-
-
-_CITE = re.compile(r"\[(\d+)\]")
 
 
 class ChatService:
     def __init__(self, search: SearchService, model: ChatModel, metadata: MetadataStore,
                  top_k: int = 4, max_new_tokens: int = 200, history_turns: int = 4,
-                 gate: RelevanceGate = RelevanceGate(), models=None):
+                 gate: RelevanceGate = RelevanceGate(), models=None,
+                 reranker: Reranker | None = None, min_evidence_score: float | None = None,
+                 evidence: EvidenceSelector | None = None, support: SupportCheck | None = None):
         """``models``: resolves a workspace's fine-tuned model (``ModelService``); None = the
-        base model always."""
+        base model always. ``reranker``: the cross-encoder that picks the evidence sentences
+        (None: a lexical choice). ``min_evidence_score``: with a reranker, the best evidence
+        must score at least this (its logit) to be answered from; below it, the reply is
+        that the notices and documents do not say."""
         self.search = search
         self.models = models
         self.model = model
@@ -104,6 +101,9 @@ class ChatService:
         self.max_new_tokens = max_new_tokens
         self.history_turns = history_turns
         self.gate = gate
+        self.min_evidence_score = min_evidence_score if reranker is not None else None
+        self.evidence = evidence or EvidenceSelector(reranker)
+        self.support = support or SupportCheck()
 
     def _conversation(self, principal: Principal, conversation_id: str | None) -> Conversation:
         if conversation_id:
@@ -123,7 +123,7 @@ class ChatService:
         """``model``: None = the workspace's active model, ``base`` = the base model, or one
         of the workspace's model versions."""
         plan = self._plan(principal, query, conversation_id, top_k, model)
-        if not plan.passages:
+        if not plan.evidence:
             return self._record(principal, plan, self._not_found(plan))
         completion, answered_by, warning = self._generate(plan.messages, plan.version)
         return self._record(principal, plan,
@@ -136,7 +136,7 @@ class ChatService:
         ``next()``, so their errors surface before anything is sent. Closing the iterator
         early (the reader stopped) stops generation and records nothing."""
         plan = self._plan(principal, query, conversation_id, top_k, model)
-        if not plan.passages:
+        if not plan.evidence:
             yield ChatDone(self._record(principal, plan, self._not_found(plan)))
             return
         pieces: list[str] = []
@@ -181,12 +181,17 @@ class ChatService:
             raise NotFound(f"model '{model}' not found")
         else:
             version = None
-        passages = self.search.search(principal, query, top_k=top_k or self.top_k)
+        asked = retrieval_query(query, conv.turns)
+        passages = self.search.search(principal, asked, top_k=top_k or self.top_k)
         passages = [p for p in passages if self.gate.admits(p)]
-        messages = (build_messages(query, passages, conv.turns, self.history_turns)
-                    if passages else [])
+        evidence = self.evidence.select(asked, passages) if passages else []
+        if (evidence and self.min_evidence_score is not None
+                and max(e.score for e in evidence) < self.min_evidence_score):
+            evidence = []
+        messages = (build_messages(query, passages, conv.turns, self.history_turns,
+                                   evidence=evidence) if evidence else [])
         return _Plan(conversation=conv, query=query, version=version, passages=passages,
-                     messages=messages)
+                     evidence=evidence, messages=messages)
 
     def _not_found(self, plan: _Plan) -> ChatResult:
         return ChatResult(answer=NO_ANSWER, citations=[],
@@ -195,17 +200,16 @@ class ChatService:
 
     def _verified(self, plan: _Plan, completion: Completion, answered_by: str,
                   warning: str | None) -> ChatResult:
-        answer, replaced_because = check_answer(
-            plan.query, completion.text.strip(), [p.text for p in plan.passages])
+        checked = self.support.check(plan.query, completion.text.strip(), plan.evidence)
         version = plan.version
         return ChatResult(
-            answer=answer, citations=_citations(answer, plan.passages),
+            answer=checked.answer, citations=_citations(checked.cited, plan.evidence),
             conversation_id=plan.conversation.conversation_id, model=answered_by,
             usage={"prompt_tokens": completion.prompt_tokens,
                    "completion_tokens": completion.completion_tokens},
-            answer_check=replaced_because, warning=warning,
+            answer_check=checked.reason, warning=warning,
             model_name=version.name if version and answered_by == version.model_id else None,
-            support=EVIDENCE if replaced_because else SUPPORTED,
+            support=checked.verdict,
         )
 
     def _record(self, principal: Principal, plan: _Plan, result: ChatResult) -> ChatResult:
@@ -252,14 +256,32 @@ def _close(stream) -> None:
         close()
 
 
-def _citations(answer: str, passages: list[Passage]) -> list[Citation]:
-    """The sources the answer cites by number, in citation order; when a small model
-    forgets to cite, every source it was given is listed so the user can check."""
-    cited = []
-    for m in _CITE.finditer(answer):
-        n = int(m.group(1))
-        if 1 <= n <= len(passages) and n not in cited:
-            cited.append(n)
-    chosen = [passages[n - 1] for n in cited] or passages
-    return [Citation(document_id=p.document_id, title=p.title, page=p.page, snippet=p.snippet,
-                     score=p.score, location=p.location) for p in chosen]
+def _citations(cited: tuple[int, ...], evidence: list[Evidence]) -> list[Citation]:
+    """The evidence the shown answer cites, in citation order, each with its own text as the
+    snippet (what the answer rests on, not the passage's opening)."""
+    by_number = {e.number: e for e in evidence}
+    chosen = [by_number[n] for n in cited if n in by_number]
+    return [Citation(document_id=e.passage.document_id, title=e.passage.title,
+                     page=e.passage.page, snippet=" ".join(e.text.split()),
+                     score=e.passage.score, location=e.passage.location) for e in chosen]
+
+
+# A follow-up leans on the conversation ("and when does it close?"): few words of its own,
+# or a word that points back.
+_POINTS_BACK = frozenset("it its they them their this that these those there he she his her "
+                         "him one ones same".split())
+_FOLLOW_UP_START = ("and ", "what about", "how about", "also ", "then ")
+
+
+def retrieval_query(question: str, history: list[ConversationTurn]) -> str:
+    """What to search for: the question, and for a follow-up the previous question too, so
+    "and when does it close?" after "where is the boathouse?" finds the boathouse."""
+    previous = next((t.content for t in reversed(history) if t.role == "user"), None)
+    if not previous:
+        return question
+    lowered = question.lower().strip()
+    words = set(lowered.replace("?", " ").split())
+    if (len(content_words(question)) < 2 or words & _POINTS_BACK
+            or lowered.startswith(_FOLLOW_UP_START)):
+        return f"{previous} {question}"
+    return question
