@@ -76,6 +76,7 @@ ChatEvent = ChatToken | ChatDone
 class _Plan:
     conversation: Conversation
     query: str
+    asked: str  # what was searched: the query, with the question before it for a follow-up
     version: object | None  # the workspace's ModelVersion, or None for the base model
     passages: list[Passage]
     evidence: list[Evidence]
@@ -103,7 +104,7 @@ class ChatService:
         self.gate = gate
         self.min_evidence_score = min_evidence_score if reranker is not None else None
         self.evidence = evidence or EvidenceSelector(reranker)
-        self.support = support or SupportCheck()
+        self.support = support or SupportCheck(relevance=reranker)
 
     def _conversation(self, principal: Principal, conversation_id: str | None) -> Conversation:
         if conversation_id:
@@ -190,8 +191,8 @@ class ChatService:
             evidence = []
         messages = (build_messages(query, passages, conv.turns, self.history_turns,
                                    evidence=evidence) if evidence else [])
-        return _Plan(conversation=conv, query=query, version=version, passages=passages,
-                     evidence=evidence, messages=messages)
+        return _Plan(conversation=conv, query=query, asked=asked, version=version,
+                     passages=passages, evidence=evidence, messages=messages)
 
     def _not_found(self, plan: _Plan) -> ChatResult:
         return ChatResult(answer=NO_ANSWER, citations=[],
@@ -200,7 +201,7 @@ class ChatService:
 
     def _verified(self, plan: _Plan, completion: Completion, answered_by: str,
                   warning: str | None) -> ChatResult:
-        checked = self.support.check(plan.query, completion.text.strip(), plan.evidence)
+        checked = self.support.check(plan.asked, completion.text.strip(), plan.evidence)
         version = plan.version
         return ChatResult(
             answer=checked.answer, citations=_citations(checked.cited, plan.evidence),

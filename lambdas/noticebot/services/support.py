@@ -26,6 +26,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from noticebot.ports import Reranker
 from noticebot.services.evidence import Evidence
 from noticebot.services.text_overlap import (
     citations,
@@ -87,8 +88,17 @@ def _claims(question: str, answer: str) -> list[_Claim]:
 
 
 class SupportCheck:
-    def __init__(self, min_coverage: float = 0.6):
+    """``relevance``: the cross-encoder that scored the evidence. With it, a supported answer
+    must also answer the question about as well as its best evidence does (within ``lead``
+    logits): a small model often copies the wrong half of the right sentence ("The primary
+    companions were Rose Tyler, Martha Jones and Donna Noble" for who played Donna Noble), or
+    a bare name the question did not ask for; the evidence itself is the better reply."""
+
+    def __init__(self, min_coverage: float = 0.6, relevance: Reranker | None = None,
+                 lead: float = 2.0):
         self.min_coverage = min_coverage
+        self.relevance = relevance
+        self.lead = lead
 
     def check(self, question: str, answer: str, evidence: Sequence[Evidence]) -> SupportResult:
         if not evidence:
@@ -124,6 +134,12 @@ class SupportCheck:
             return self.quote(evidence, why)
         shown = " ".join(_with_markers(text, cited) for text, cited in kept)
         cited = tuple(dict.fromkeys(n for _, c in kept for n in c))
+        if self.relevance is not None:
+            best = max(e.score for e in evidence)
+            answers = self.relevance.score(question, [" ".join(text for text, _ in kept)])[0]
+            if answers < best - self.lead:
+                return self.quote(evidence, "the model's answer does not answer the question as "
+                                            "directly as its best source does")
         if dropped:
             reason = (f"{len(dropped)} sentence{'s' if len(dropped) > 1 else ''} of the model's "
                       f"answer that no source supports {'were' if len(dropped) > 1 else 'was'} "

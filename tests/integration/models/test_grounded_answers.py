@@ -86,7 +86,11 @@ def test_a_follow_up_question_finds_what_it_refers_to(board):
     _, replay, scripted = board
     scripted.answer = "It is on Saturday 12 July [1]."
     first = replay.chat.chat(MEMBER, "When is the summer party?")
-    scripted.answer = "On the boathouse terrace [1]."
+    scripted.answer = "The summer party is at the boathouse terrace [1]."
     follow = replay.chat.chat(MEMBER, "And where is it?", first.conversation_id)
-    assert follow.support == SUPPORTED, follow.answer_check
-    assert follow.citations[0].title == first.citations[0].title
+    # Either the answer or, when the cross-encoder finds the notice a fuller reply to "when
+    # is the summer party? and where is it?", the notice itself.
+    assert follow.support in (SUPPORTED, EVIDENCE), follow.answer_check
+    assert "boathouse terrace" in follow.answer
+    assert follow.citations[0].title == first.citations[0].title == (
+        "Summer party on Saturday 12 July")

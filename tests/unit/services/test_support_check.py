@@ -1,5 +1,6 @@
 """The support check against hand-made evidence: what stands, what is dropped, what is quoted."""
 
+from noticebot.ports import Reranker
 from noticebot.services.evidence import Evidence
 from noticebot.services.search import Passage
 from noticebot.services.support import EVIDENCE, PARTLY_SUPPORTED, SUPPORTED, SupportCheck, is_degenerate
@@ -106,3 +107,28 @@ def test_a_table_row_is_quoted_as_one_line_with_its_location():
     result = check.check("What does the boat trailer cost?", "It is free.", [row])
     assert result.answer == ('According to "Budget.xlsx", Sheet \'Q1\' rows 2-9: '
                              '"Item | Cost; Boat trailer | 1,200" [1]')
+
+
+class FixedRelevance(Reranker):
+    """A cross-encoder stand-in: the score it is given for any answer."""
+
+    model_id = "fixed"
+
+    def __init__(self, score: float):
+        self.value = score
+        self.asked: list[tuple[str, list[str]]] = []
+
+    def score(self, query, passages):
+        self.asked.append((query, list(passages)))
+        return [self.value] * len(passages)
+
+
+def test_a_supported_answer_that_answers_worse_than_its_evidence_gives_way_to_it():
+    answer = "Report it the same day by e-mail to equipment@riverside-rowing.example [1]."
+    weak = FixedRelevance(OARS.score - 3.0)
+    result = SupportCheck(relevance=weak, lead=2.0).check(QUESTION, answer, EVIDENCE_ITEMS)
+    assert result.verdict == EVIDENCE and "as directly" in result.reason
+    assert weak.asked == [(QUESTION, ["Report it the same day by e-mail to "
+                                      "equipment@riverside-rowing.example."])]
+    close = SupportCheck(relevance=FixedRelevance(OARS.score - 1.0), lead=2.0)
+    assert close.check(QUESTION, answer, EVIDENCE_ITEMS).verdict == SUPPORTED
