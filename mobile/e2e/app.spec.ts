@@ -1,7 +1,7 @@
 /**
  * End to end, in Debian's Chromium, against the real local API (see global-setup.ts):
  * sign in with a dev token, post notices, upload a small document and wait until it is indexed,
- * ask about it and see the answer citing that document, then the model screen refusing a fine-tune
+ * ask about it and see the answer stream in, then the checked answer citing that document, then the model screen refusing a fine-tune
  * on too little data (422). Saves a screenshot of each screen.
  */
 import { expect, type Page, test } from "@playwright/test";
@@ -96,10 +96,31 @@ test("sign in, post, upload, wait for indexed, ask and see the citation", async 
   await page.getByRole("link", { name: "Ask" }).click();
   await expect(page).toHaveURL(/\/ask$/);
   await shot(page, "07-ask-empty");
+  // The answer streams: record, from inside the page, every moment the draft or the checked
+  // answer is in the DOM, so the order is known however fast the model writes.
+  await page.evaluate(() => {
+    const log: { kind: "draft" | "final"; text: string }[] = [];
+    (window as unknown as { streamLog: typeof log }).streamLog = log;
+    const look = () => {
+      const draft = document.querySelector('[data-testid="answer-draft"]');
+      if (draft?.textContent) log.push({ kind: "draft", text: draft.textContent });
+      const final = document.querySelector('[data-testid="answer"]');
+      if (final?.textContent) log.push({ kind: "final", text: final.textContent });
+    };
+    new MutationObserver(look).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
   await page.getByLabel("Your question").fill("What is the name of the club's new racing eight?");
   await page.getByRole("button", { name: "Send question" }).click();
   const answer = page.getByTestId("answer");
   await expect(answer).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByRole("button", { name: "Stop answering" })).toHaveCount(0);
+  await expect(page.getByTestId("answer-streaming")).toHaveCount(0);
+  const log = await page.evaluate(() => (window as unknown as { streamLog: { kind: string; text: string }[] }).streamLog);
+  const firstFinal = log.findIndex((e) => e.kind === "final");
+  const drafts = log.slice(0, firstFinal).filter((e) => e.kind === "draft");
+  console.log(`e2e: ${drafts.length} renders of the draft before the checked answer`);
+  expect(drafts.length, "the model's text showed while it was written, before the checked answer").toBeGreaterThan(0);
+  expect(log.slice(firstFinal).some((e) => e.kind === "draft"), "the checked answer replaced the draft").toBe(false);
   const citation = answer.getByRole("button", { name: new RegExp(`^Source \\d+: ${DOC_TITLE}`) }).first();
   await expect(citation).toBeVisible();
   await citation.click();

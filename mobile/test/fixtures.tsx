@@ -2,7 +2,7 @@ import { render, type RenderOptions } from "@testing-library/react-native";
 import type { ReactElement } from "react";
 
 import { AppProviders } from "../app/context/AuthContext";
-import type { ApiClient, ApiResult, ChatAnswer, DocumentInfo, FineTuneJob, ModelList, ModelVersion, Notice } from "../app/services/api";
+import type { ApiClient, ApiResult, ChatAnswer, ChatRequest, ChatStreamOptions, DocumentInfo, FineTuneJob, ModelList, ModelVersion, Notice } from "../app/services/api";
 import { type Session, sessionFromToken } from "../app/services/auth/jwt";
 import { type KeyValueStorage, memoryStorage } from "../app/services/auth/storageTypes";
 
@@ -77,6 +77,7 @@ export function answer(over: Partial<ChatAnswer> = {}): ChatAnswer {
     grounded: true,
     answer_check: null,
     warning: null,
+    support: "supported",
     ...over,
   };
 }
@@ -122,6 +123,14 @@ export function modelList(models: ModelVersion[] = [], over: Partial<ModelList> 
 
 export type FakeApi = { [K in keyof ApiClient]: jest.Mock };
 
+/** A fake `chatStream`: sends `tokens` to `onToken`, then answers with `result`. */
+export function streamedChat(result: ApiResult<ChatAnswer> = ok(answer()), tokens: string[] = ["The party ", "is on ", "Saturday."]): jest.Mock {
+  return jest.fn(async (_request: ChatRequest, options: ChatStreamOptions = {}) => {
+    for (const t of tokens) options.onToken?.(t);
+    return result;
+  });
+}
+
 /** A client whose every method is a jest.fn; unset ones answer with empty but valid data. */
 export function fakeApi(over: Partial<Record<keyof ApiClient, jest.Mock>> = {}): FakeApi {
   const base: FakeApi = {
@@ -139,6 +148,7 @@ export function fakeApi(over: Partial<Record<keyof ApiClient, jest.Mock>> = {}):
     uploadDocument: jest.fn(async () => ok({ document_id: "d9", status: "queued" })),
     search: jest.fn(async () => ok([])),
     chat: jest.fn(async () => ok(answer())),
+    chatStream: streamedChat(),
     getConversation: jest.fn(),
     startFineTune: jest.fn(async () => ok({ job_id: "job-1", status: "queued", dataset: { train: 21, validation: 2 } })),
     getFineTune: jest.fn(async () => ok(fineTuneJob())),

@@ -8,6 +8,11 @@ handler's response back. Every refusal has the API's one JSON error shape.
 The handler is synchronous and may be slow (a chat runs the language model), so it runs on
 a pool of threads: a slow request never holds up the others. The API resolver keeps each
 request's state to that request (``handlers.api.resolver``), which is what makes this safe.
+
+A chat request that asks for Server-Sent Events (``chat_stream.wants_stream``) goes to the
+stream handler instead, as API Gateway's response streaming sends it to a streaming Lambda:
+its body is sent chunk by chunk as the model writes, each chunk pulled on the pool. When the
+client goes away the body is closed, which stops the model.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from noticebot.domain.errors import NoticebotError, error_body
 from noticebot.entrypoints.apigw_events import build_event, response_parts
+from noticebot.handlers.api.chat_stream import StreamedResponse, wants_stream
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +37,18 @@ API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
 ALLOW = ", ".join(API_METHODS)
 
 LambdaHandler = Callable[[dict, object], dict]
+StreamHandler = Callable[[dict], StreamedResponse]
 
 
 class LocalApiGateway:
-    def __init__(self, auth, api_handler: LambdaHandler, *, max_body: int = MAX_BODY,
+    def __init__(self, auth, api_handler: LambdaHandler, *,
+                 stream_handler: StreamHandler | None = None, max_body: int = MAX_BODY,
                  max_workers: int = 32):
+        """``stream_handler``: answers the requests that ask for a streamed chat; without one
+        the API handler answers them too, all at once."""
         self.auth = auth
         self.api_handler = api_handler
+        self.stream_handler = stream_handler
         self.max_body = max_body
         self.drain_limit = 4 * max_body
         self.pool = ThreadPoolExecutor(max_workers, thread_name_prefix="api")
@@ -86,6 +97,8 @@ class LocalApiGateway:
         # API Gateway answers HEAD from the GET route; the body is dropped on the way out.
         event = build_event("GET" if head else method, path, query, headers, body, claims,
                             client[0])
+        if self.stream_handler is not None and wants_stream(event):
+            return await self._stream(event, receive, send)
         loop = asyncio.get_running_loop()
         try:
             result = await loop.run_in_executor(self.pool, self.api_handler, event, None)
@@ -97,8 +110,70 @@ class LocalApiGateway:
         await _send(send, status, _header_list(out_headers), payload, head=head)
         return status
 
+    async def _stream(self, event: dict, receive, send) -> int:
+        loop = asyncio.get_running_loop()
+        try:
+            response = await loop.run_in_executor(self.pool, self.stream_handler, event)
+        except Exception:  # the handler maps its own errors; this is a bug, logged here
+            logger.exception("the stream handler raised")
+            return await _send_error(send, 500, "internal_error",
+                                     "something went wrong on our side; try again")
+        if response.status != 200:
+            # An error answered before the stream began: one JSON body, sent as any other.
+            payload = await loop.run_in_executor(self.pool, b"".join, response.body)
+            await _send(send, response.status,
+                        _header_list({k: [v] for k, v in response.headers.items()}), payload)
+            return response.status
+        gone = asyncio.ensure_future(_disconnected(receive))
+        pulling: asyncio.Future | None = None
+        try:
+            await send({"type": "http.response.start", "status": response.status,
+                        "headers": _header_list({k: [v] for k, v in response.headers.items()})})
+            while True:
+                pulling = loop.run_in_executor(self.pool, next, response.body, _END)
+                await asyncio.wait({pulling, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if not pulling.done():
+                    break  # the client left while the model works on the next piece
+                chunk = pulling.result()
+                if chunk is _END:
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if gone.done():
+                    break
+        except OSError:
+            pass  # the client left; a server may say so by failing the send
+        except Exception:  # the body frames its own errors; this is a bug, logged here
+            logger.exception("a streamed response failed")
+        finally:
+            gone.cancel()
+            # A generator cannot be closed while a pull runs it: the pull in flight ends
+            # first (at the model's next piece), then closing stops the model.
+            if pulling is not None and not pulling.done():
+                await asyncio.wait({pulling})
+            await loop.run_in_executor(self.pool, _close, response.body)
+        return response.status
+
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+_END = object()
+
+
+def _close(body) -> None:
+    close = getattr(body, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:
+            logger.exception("closing a streamed response failed")
+
+
+async def _disconnected(receive) -> None:
+    """Returns when the client has gone (the request body was already read)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
 
 
 _TOO_LARGE = object()

@@ -44,10 +44,13 @@ class LocalServer:
 
     def __init__(self, container, host: str = "127.0.0.1", port: int = 8000, *,
                  max_workers: int = 32, max_body: int = MAX_BODY):
+        from noticebot.handlers.api import chat_stream
         from noticebot.handlers.api.app import handler_for
 
-        self.gateway = LocalApiGateway(container.auth, handler_for(container),
-                                       max_body=max_body, max_workers=max_workers)
+        self.gateway = LocalApiGateway(
+            container.auth, handler_for(container),
+            stream_handler=lambda event: chat_stream.respond(event, container),
+            max_body=max_body, max_workers=max_workers)
         # Bound here, not by uvicorn, so the port (0 = any free one) is known before serving.
         self.socket = socket.create_server((host, port), backlog=BACKLOG)
         self.host, self.port = self.socket.getsockname()[:2]

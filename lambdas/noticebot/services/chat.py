@@ -206,8 +206,7 @@ class ChatService:
         return ChatResult(
             answer=checked.answer, citations=_citations(checked.cited, plan.evidence),
             conversation_id=plan.conversation.conversation_id, model=answered_by,
-            usage={"prompt_tokens": completion.prompt_tokens,
-                   "completion_tokens": completion.completion_tokens},
+            usage=_usage(completion),
             answer_check=checked.reason, warning=warning,
             model_name=version.name if version and answered_by == version.model_id else None,
             support=checked.verdict,
@@ -249,6 +248,15 @@ class ChatService:
                 return completion, completion.model, warning
         completion = self.model.generate(messages, params)
         return completion, completion.model, None
+
+
+def _usage(completion: Completion) -> dict:
+    """Token counts; a streamed answer counts the pieces it received and, as the stream does
+    not carry the prompt's count, reports none rather than a zero."""
+    usage = {"completion_tokens": completion.completion_tokens}
+    if completion.prompt_tokens:
+        usage["prompt_tokens"] = completion.prompt_tokens
+    return usage
 
 
 def _close(stream) -> None:

@@ -84,7 +84,7 @@ class EvidenceSelector:
     units within this of the best are ``leading`` (without a cross-encoder, every unit is)."""
 
     def __init__(self, reranker: Reranker | None = None, *, budget_tokens: int = 320,
-                 max_items: int = 5, candidates: int = 12, margin: float = 6.0,
+                 max_items: int = 5, candidates: int = 8, margin: float = 6.0,
                  lead: float = 2.0):
         self.reranker = reranker
         self.budget_tokens = budget_tokens

@@ -45,6 +45,7 @@ export function ProblemBanner({ problem, onRetry, title: override, testID = "pro
     rejected: "Not accepted",
     server: "Server problem",
     "bad-data": "Unexpected answer",
+    aborted: "Stopped",
   }[problem.kind];
   return <Banner tone="error" title={title} message={problem.message} onRetry={onRetry} testID={testID} />;
 }

@@ -7,12 +7,13 @@ import { Card } from "../components/Card";
 import { EmptyState, Screen } from "../components/Screen";
 import { TextField } from "../components/TextField";
 import { type ChatTurn, useChat } from "../hooks/useChat";
-import type { Citation } from "../services/api";
+import type { ChatAnswer, Citation } from "../services/api";
 import { colors, spacing } from "../theme";
 
-/** Ask the chatbot; every answer lists its numbered sources, and each opens its snippet. */
+/** Ask the chatbot. The answer shows as the model writes it, then is replaced by the checked
+ * answer with its numbered sources (each opens its snippet); Stop ends an answer under way. */
 export function AskScreen() {
-  const { turns, pending, ask, reset } = useChat();
+  const { turns, pending, ask, stop, reset } = useChat();
   const [query, setQuery] = useState("");
 
   const send = () => {
@@ -48,6 +49,7 @@ export function AskScreen() {
           maxLength={2000}
         />
         <View style={styles.sendRow}>
+          {pending ? <AppButton label="Stop" accessibilityLabel="Stop answering" variant="secondary" onPress={stop} testID="stop-answer" /> : null}
           <AppButton label="Ask" accessibilityLabel="Send question" onPress={send} busy={pending} disabled={!query.trim()} />
         </View>
       </Card>
@@ -68,6 +70,26 @@ function TurnView({ turn, onRetry }: { turn: ChatTurn; onRetry: () => void }) {
           Looking through your notices…
         </Text>
       ) : null}
+      {turn.status === "streaming" ? (
+        <Card testID="answer-streaming">
+          <Text style={styles.answer} selectable testID="answer-draft">
+            {turn.draft}
+          </Text>
+          <Text style={styles.muted} accessibilityLiveRegion="polite">
+            Writing… the answer is checked against your sources when it is done.
+          </Text>
+        </Card>
+      ) : null}
+      {turn.status === "stopped" ? (
+        <Card testID="answer-stopped">
+          {turn.draft ? (
+            <Text style={[styles.answer, styles.unchecked]} selectable>
+              {turn.draft}
+            </Text>
+          ) : null}
+          <Banner tone="info" title="Stopped" message="You stopped this answer, so it was not checked against your sources or kept in the conversation." onRetry={onRetry} />
+        </Card>
+      ) : null}
       {turn.problem ? <ProblemBanner problem={turn.problem} onRetry={onRetry} /> : null}
       {answer ? (
         <Card testID="answer">
@@ -75,6 +97,7 @@ function TurnView({ turn, onRetry }: { turn: ChatTurn; onRetry: () => void }) {
           {!answer.grounded ? (
             <Banner tone="warning" title="Not in your notices" message="Your group's notices and documents do not say. Try other words, or ask an editor to post it." testID="not-grounded" />
           ) : null}
+          {answer.grounded ? <SupportNote answer={answer} /> : null}
           <Text style={styles.answer} selectable accessibilityLabel={`Answer: ${answer.answer}`}>
             {answer.answer}
           </Text>
@@ -96,6 +119,19 @@ function TurnView({ turn, onRetry }: { turn: ChatTurn; onRetry: () => void }) {
       ) : null}
     </View>
   );
+}
+
+const SUPPORT_NOTES: Record<string, { title: string; message: string } | undefined> = {
+  partly_supported: { title: "Partly backed by your sources", message: "Sentences your sources do not back were left out of this answer." },
+  evidence: { title: "Quoted from your sources", message: "The answer could not be backed by your sources, so the passages that bear on your question are shown instead." },
+  not_found: { title: "Not in your notices", message: "Your group's notices and documents do not say." },
+};
+
+/** What the support check said, when it is not "every sentence is backed by a source". */
+function SupportNote({ answer }: { answer: ChatAnswer }) {
+  if (answer.support === "supported") return null;
+  const note = SUPPORT_NOTES[answer.support] ?? { title: "Check the sources", message: "Not every part of this answer could be checked against your sources." };
+  return <Banner tone="info" title={note.title} message={note.message} testID="support-verdict" />;
 }
 
 function CitationView({ n, citation, open, onToggle }: { n: number; citation: Citation; open: boolean; onToggle: () => void }) {
@@ -143,5 +179,6 @@ const styles = StyleSheet.create({
   snippet: { fontSize: 14, color: colors.text, backgroundColor: colors.background, padding: spacing.sm, borderRadius: 6, fontStyle: "italic" },
   model: { fontSize: 12, color: colors.muted, marginTop: spacing.sm },
   composer: { marginTop: spacing.sm },
-  sendRow: { flexDirection: "row", justifyContent: "flex-end" },
+  sendRow: { flexDirection: "row", justifyContent: "flex-end", gap: spacing.sm },
+  unchecked: { color: colors.muted },
 });

@@ -25,7 +25,7 @@ def test_an_integral_number_is_an_integer(api, editor):
 
 
 @pytest.mark.parametrize("change", [
-    {"top_k": False}, {"stream": "false"}, {"stream": 0}, {"stream": True},
+    {"top_k": False}, {"stream": "false"}, {"stream": 0}, {"stream": 1},
     {"conversation_id": 5}, {"model": True},
 ])
 def test_chat(api, editor, change):

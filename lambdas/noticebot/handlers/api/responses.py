@@ -33,12 +33,20 @@ USES_MODEL = (503,)
 
 
 def declare(success: int, description: str, *errors: int | tuple[int, ...],
-            no_content: bool = False) -> dict[int, dict]:
+            no_content: bool = False, model: type | None = None,
+            alternatives: dict[str, dict] | None = None) -> dict[int, dict]:
     """``responses=`` for a route. The success response takes the route's return type as its
-    schema, or none at all with ``no_content`` (a 204)."""
+    schema, or none at all with ``no_content`` (a 204). A route that answers in more than one
+    media type returns a ``Response`` and names its JSON body's ``model`` here, with the other
+    media types in ``alternatives`` (media type -> OpenAPI media type object)."""
     declared: dict[int, dict] = {success: {"description": description}}
     if no_content:
         declared[success]["content"] = {}
+    elif model is not None or alternatives:
+        if model is None:
+            raise ValueError("a response with alternatives names its JSON model")
+        declared[success]["content"] = {"application/json": {"model": model},
+                                        **(alternatives or {})}
     statuses = sorted({status for group in errors
                        for status in (group if isinstance(group, tuple) else (group,))})
     for status in statuses:

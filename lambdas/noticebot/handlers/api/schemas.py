@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -196,21 +195,16 @@ class SearchOut(BaseModel):
     results: list[PassageOut]
 
 
-def _not_streamed(value: bool) -> bool:
-    if value:
-        raise ValueError("streaming is not served by this endpoint yet; omit 'stream'")
-    return value
-
-
 class ChatIn(Strict):
     query: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
     conversation_id: str | None = Field(default=None, max_length=64)
     top_k: json_int(ge=1, le=20) | None = None
     model: str | None = Field(default=None, max_length=128)
-    # Server-Sent Events are not served by this endpoint yet: only false is accepted. Not
-    # Literal[False], which takes 0 as well (0 == False).
-    stream: Annotated[bool, AfterValidator(_not_streamed)] = Field(
-        default=False, json_schema_extra={"const": False})
+    stream: bool = Field(
+        default=False,
+        description="true: answer with Server-Sent Events (`text/event-stream`): `token` events "
+                    "as the model writes, then one `final` event with this route's JSON answer "
+                    "(or one `error` event). `Accept: text/event-stream` asks the same.")
 
 
 class CitationOut(BaseModel):

@@ -3,9 +3,15 @@
  * `{kind: "ok", data}` or an `ApiProblem`; nothing throws. A 401 also calls `onUnauthorized`,
  * which the auth context uses to go back to sign-in. Screens never call this directly: they use
  * the hooks in `app/hooks`, which get the client from `ApiContext`.
+ *
+ * `chatStream` reads the answer as Server-Sent Events with `expo/fetch`, whose response bodies
+ * stream on iOS, Android and the web alike (React Native's own fetch buffers the whole body).
  */
+import { fetch as expoFetch, type FetchRequestInit } from "expo/fetch";
+
 import type { ApiProblem, ApiResult } from "./apiProblem";
-import { problemFromResponse } from "./apiProblem";
+import { problemFromResponse, problemFromStreamError } from "./apiProblem";
+import { type SseEvent, SseParser } from "./sse";
 import { parseChatAnswer, parseFineTuneJob, parseFineTuneJobs, parseFineTuneStarted, parseModelList, parseModelVersion } from "./parse";
 import type {
   ChatAnswer,
@@ -34,6 +40,8 @@ export interface ApiOptions {
   /** Default time a request may take, ms. */
   timeoutMs?: number;
   fetch?: FetchLike;
+  /** A fetch whose response body can be read as it arrives (`response.body.getReader()`). */
+  streamFetch?: FetchLike;
   /** Reports whether the device believes it is online (web: navigator.onLine). */
   isOnline?: () => boolean;
 }
@@ -50,6 +58,19 @@ interface RequestOptions {
 
 const CHAT_TIMEOUT_MS = 180_000;
 const UPLOAD_TIMEOUT_MS = 120_000;
+/** A streamed answer may take long in all; this is how long it may stay silent. */
+const STREAM_IDLE_MS = CHAT_TIMEOUT_MS;
+
+export interface ChatStreamOptions {
+  /** Each piece of the model's text as it is written. It is not yet checked against the
+   * sources: the answer the call returns replaces it. */
+  onToken?: (text: string) => void;
+  /** Aborting it stops the answer (the server stops the model); the call returns `aborted`. */
+  signal?: AbortSignal;
+}
+
+const STOPPED: ApiProblem = { kind: "aborted", message: "You stopped this answer." };
+const CUT_OFF = "The connection was lost before the answer was complete. Try again.";
 
 function defaultIsOnline(): boolean {
   const nav = (globalThis as { navigator?: { onLine?: boolean } }).navigator;
@@ -60,6 +81,7 @@ export class Api {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
   private readonly fetchImpl: FetchLike;
+  private readonly streamFetchImpl: FetchLike;
   private readonly isOnline: () => boolean;
   private token: string | null = null;
   private unauthorizedHandler: ((problem: ApiProblem) => void) | null = null;
@@ -68,6 +90,7 @@ export class Api {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
     this.timeoutMs = options.timeoutMs ?? 60_000;
     this.fetchImpl = options.fetch ?? ((url, init) => fetch(url, init));
+    this.streamFetchImpl = options.streamFetch ?? ((url, init) => expoFetch(url, init as FetchRequestInit));
     this.isOnline = options.isOnline ?? defaultIsOnline;
   }
 
@@ -139,6 +162,108 @@ export class Api {
     const r = await this.request<unknown>("POST", "/api/chat", { body: request, timeoutMs: CHAT_TIMEOUT_MS });
     return this.parsed(r, parseChatAnswer, "answer");
   }
+  /**
+   * The same question as `chat`, answered as Server-Sent Events: `onToken` sees the model's text
+   * as it is written, and the result is the final, checked answer (or the problem that ended it).
+   */
+  async chatStream(request: ChatRequest, options: ChatStreamOptions = {}): Promise<ApiResult<ChatAnswer>> {
+    const { onToken, signal } = options;
+    if (signal?.aborted) return STOPPED;
+    if (!this.isOnline()) {
+      return { kind: "offline", temporary: true, message: "You are offline. Check your connection and try again." };
+    }
+    const headers: Record<string, string> = { Accept: "text/event-stream", "Content-Type": "application/json" };
+    const sendsToken = !!this.token;
+    if (sendsToken) headers.Authorization = `Bearer ${this.token}`;
+
+    const controller = new AbortController();
+    const stop = () => controller.abort();
+    signal?.addEventListener("abort", stop);
+    let timedOut = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const quietFor = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, STREAM_IDLE_MS);
+    };
+    const failed = (message: string): ApiProblem =>
+      signal?.aborted
+        ? STOPPED
+        : timedOut
+          ? { kind: "timeout", temporary: true, message: "The server took too long to answer. Try again." }
+          : { kind: "offline", temporary: true, message };
+
+    try {
+      quietFor();
+      let response: Response;
+      try {
+        response = await this.streamFetchImpl(`${this.baseUrl}/api/chat`, {
+          method: "POST",
+          headers,
+          body: JSON.stringify({ ...request, stream: true }),
+          signal: controller.signal,
+        });
+      } catch {
+        return failed("Cannot reach the server. Check your connection and try again.");
+      }
+      const type = response.headers?.get("content-type") ?? "";
+      if (!response.ok || !type.toLowerCase().startsWith("text/event-stream")) {
+        // An error before the stream began, or a server that answers in one piece: JSON.
+        let text = "";
+        try {
+          text = await response.text();
+        } catch {
+          return failed("The connection was lost. Try again.");
+        }
+        return this.answerOf(response.status, response.ok, text, sendsToken);
+      }
+
+      const parser = new SseParser();
+      const reader = response.body?.getReader();
+      if (!reader) {
+        // No readable body on this platform's fetch: the events all at once.
+        let text = "";
+        try {
+          text = await response.text();
+        } catch {
+          return failed(CUT_OFF);
+        }
+        for (const event of [...parser.feed(text), ...parser.end()]) {
+          const outcome = this.streamEvent(event, onToken);
+          if (outcome) return outcome;
+        }
+        return failed(CUT_OFF);
+      }
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch {
+          return failed(CUT_OFF);
+        }
+        if (chunk.done) break;
+        quietFor();
+        for (const event of parser.feed(chunk.value)) {
+          const outcome = this.streamEvent(event, onToken);
+          if (outcome) {
+            reader.cancel().catch(() => undefined);
+            return outcome;
+          }
+        }
+      }
+      for (const event of parser.end()) {
+        const outcome = this.streamEvent(event, onToken);
+        if (outcome) return outcome;
+      }
+      return failed(CUT_OFF);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", stop);
+    }
+  }
+
   getConversation(id: string): Promise<ApiResult<Conversation>> {
     return this.request("GET", `/api/conversations/${encodeURIComponent(id)}`);
   }
@@ -170,6 +295,45 @@ export class Api {
   }
 
   // ---- transport ----
+  /** What one event of a streamed answer means: a token (null: read on), or the end. */
+  private streamEvent(event: SseEvent, onToken?: (text: string) => void): ApiResult<ChatAnswer> | null {
+    let data: unknown;
+    try {
+      data = JSON.parse(event.data);
+    } catch {
+      return { kind: "bad-data", message: "The server's answer is not valid." };
+    }
+    switch (event.event) {
+      case "token": {
+        const text = (data as { text?: unknown } | null)?.text;
+        if (typeof text !== "string") return { kind: "bad-data", message: "The server's answer is not valid." };
+        onToken?.(text);
+        return null;
+      }
+      case "final": {
+        const answer = parseChatAnswer(data);
+        return answer ? { kind: "ok", data: answer } : { kind: "bad-data", message: "The server's answer is not a valid answer." };
+      }
+      case "error":
+        return problemFromStreamError(data);
+      default:
+        return null; // an event a newer server sends that this app does not know
+    }
+  }
+
+  private answerOf(status: number, ok: boolean, text: string, sendsToken: boolean): ApiResult<ChatAnswer> {
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      if (ok) return { kind: "bad-data", message: "The server's answer is not JSON." };
+    }
+    if (ok) return this.parsed({ kind: "ok", data: json }, parseChatAnswer, "answer");
+    const problem = problemFromResponse(status, json);
+    if (problem.kind === "unauthorized" && sendsToken) this.unauthorizedHandler?.(problem);
+    return problem;
+  }
+
   private ok<T>(value: T[] | undefined, field: string): ApiResult<T[]> {
     return Array.isArray(value)
       ? { kind: "ok", data: value }
@@ -262,6 +426,7 @@ export type ApiClient = Pick<
   | "uploadDocument"
   | "search"
   | "chat"
+  | "chatStream"
   | "getConversation"
   | "startFineTune"
   | "getFineTune"

@@ -18,7 +18,9 @@ export type ApiProblem =
   /** 5xx */
   | { kind: "server"; status: number; message: string }
   /** The server answered with something that is not the expected JSON. */
-  | { kind: "bad-data"; message: string };
+  | { kind: "bad-data"; message: string }
+  /** The user stopped the request (a streamed answer's Stop button). */
+  | { kind: "aborted"; message: string };
 
 export type ApiResult<T> = { kind: "ok"; data: T } | ApiProblem;
 
@@ -43,6 +45,17 @@ export function problemFromResponse(status: number, body: unknown): ApiProblem {
     default:
       return { kind: "rejected", status, code, message: serverMessage || `The request was refused (${status}).` };
   }
+}
+
+/** Statuses of the error codes a streamed answer can end with, which carry no HTTP status of
+ * their own (the stream had already started with 200). */
+const STREAM_ERROR_STATUS: Record<string, number> = { model_unavailable: 503, internal_error: 500 };
+
+/** The problem of an `error` event that ends a streamed answer (`{error: {code, message}}`). */
+export function problemFromStreamError(body: unknown): ApiProblem {
+  const code = (body as ErrorBody | null)?.error?.code;
+  const status = (typeof code === "string" && STREAM_ERROR_STATUS[code]) || (code ? 400 : 500);
+  return problemFromResponse(status, body);
 }
 
 export function isTemporary(problem: ApiProblem): boolean {

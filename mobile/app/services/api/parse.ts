@@ -89,13 +89,16 @@ export function parseModelList(v: unknown): ModelList | null {
 
 export function parseChatAnswer(v: unknown): ChatAnswer | null {
   if (!isObject(v) || typeof v.answer !== "string" || !Array.isArray(v.citations)) return null;
+  const grounded = v.grounded !== false;
   return {
     ...(v as unknown as ChatAnswer),
     model: str(v.model),
     usage: numbers(v.usage),
-    grounded: v.grounded !== false,
+    grounded,
     answer_check: strOrNull(v.answer_check),
     warning: strOrNull(v.warning),
     model_name: strOrNull(v.model_name),
+    // A server from before the support check says only whether the sources answered.
+    support: strOrNull(v.support) ?? (grounded ? "supported" : "not_found"),
   };
 }

@@ -76,6 +76,14 @@ export interface ChatRequest {
   top_k?: number;
 }
 
+/** What the server's support check concluded about the answer it shows:
+ * - `supported`: every sentence is backed by a cited source;
+ * - `partly_supported`: sentences no source backs were dropped, the rest is backed;
+ * - `evidence`: nothing the model wrote was backed, so the best passages are quoted instead;
+ * - `not_found`: no source was good enough to answer from.
+ * Another string is a verdict of a newer server, shown as "check the sources". */
+export type SupportVerdict = "supported" | "partly_supported" | "evidence" | "not_found" | (string & {});
+
 export interface ChatAnswer {
   answer: string;
   citations: Citation[];
@@ -90,6 +98,8 @@ export interface ChatAnswer {
   warning: string | null;
   /** The group's fine-tuned version's name ("Fine-tune 2") when it answered; `model` is its id. */
   model_name?: string | null;
+  /** The support check's verdict; `answer_check` says why when it is not `supported`. */
+  support: SupportVerdict;
 }
 
 export interface ConversationTurn {
