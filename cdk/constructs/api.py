@@ -1,11 +1,22 @@
-"""API: REST API Gateway + Cognito user pool authorizer + the API Lambda.
+"""API: REST API Gateway + Cognito user pool authorizer + the API and chat Lambdas.
 
 Routes (the handler, noticebot.handlers.api.app, routes everything below /api itself):
 
     GET  /api/health          no authorizer (liveness)
     GET  /api/openapi.json    no authorizer (the API's description)
+    POST /api/chat            Cognito authorizer; the chat function, response streaming
+    ANY  /api/chat            Cognito authorizer; the API function (its other methods: 405)
     ANY  /api/{proxy+}        Cognito authorizer; every other route, current and future
     OPTIONS on each           CORS preflight (mock integration; browsers send no credentials)
+
+Chat streaming: POST /api/chat is a Lambda proxy integration with `responseTransferMode:
+STREAM` (API Gateway calls InvokeWithResponseStream) to the chat function, whose runtime loop
+(noticebot.entrypoints.lambda_streaming_runtime) answers in the streaming HTTP integration
+format: Server-Sent Events when the request asks for them, else the API function's own answer
+in one piece. A streamed response may last up to 15 minutes (5 minutes idle, regional
+endpoint), so this integration's timeout is the chat function's timeout plus 10 s for a cold
+start's init, not the 29 s every buffered route has. Streaming leaves out what needs the whole
+response buffered (caching, content encoding, VTL mappings), none of which this API uses.
 
 Uploads arrive as multipart/form-data, a binary media type here, so API Gateway hands the body
 to the function base64-encoded (the handler decodes it). Gateway-generated errors (no token,
@@ -27,7 +38,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
-from noticebot.functions import API
+from noticebot.functions import API, CHAT
 
 from cdk.config import StageConfig
 from cdk.constructs.function import ServiceFunction, retention
@@ -37,6 +48,9 @@ EDITORS_GROUP = "editors"
 WORKSPACE_ATTRIBUTE = "workspace"  # custom:workspace in tokens
 PUBLIC_ROUTES = ("health", "openapi.json")
 BINARY_MEDIA_TYPES = ["multipart/form-data"]
+# Lambda's init phase (a cold start) may take up to 10 s before the invocation's own timeout
+# starts: the streaming integration waits for both.
+INIT_ALLOWANCE_S = 10
 
 # Gateway response type -> (status, error code, message template)
 _GATEWAY_ERRORS = {
@@ -59,10 +73,12 @@ _GATEWAY_ERRORS = {
 
 class Api(Construct):
     """Exposes `user_pool`, `client`, `editors_group`, `rest_api`, `authorizer`, `function`
-    (a ServiceFunction), `access_logs`, `url`, `web_acl` (or None)."""
+    and `chat_function` (ServiceFunctions), `chat_method`, `access_logs`, `url`, `web_acl`
+    (or None)."""
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, code: lambda_.Code,
-                 environment: dict[str, str]) -> None:
+                 environment: dict[str, str], chat_code: lambda_.Code,
+                 chat_environment: dict[str, str]) -> None:
         super().__init__(scope, id)
         removal = cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY
         auth = config.auth
@@ -111,6 +127,10 @@ class Api(Construct):
             self, "Handler", config=config, spec=API, code=code,
             memory_mb=config.functions.api_memory_mb, timeout_s=config.functions.api_timeout_s,
             environment=environment)
+        self.chat_function = ServiceFunction(
+            self, "Chat", config=config, spec=CHAT, code=chat_code,
+            memory_mb=config.functions.chat_memory_mb, timeout_s=config.functions.chat_timeout_s,
+            environment=chat_environment)
 
         # ---- REST API ------------------------------------------------------------------------
         self.access_logs = logs.LogGroup(
@@ -174,11 +194,21 @@ class Api(Construct):
                           "tools fetch before they have a token; it contains no data.")
             acknowledge(method, "AwsSolutions-APIG4", reason)
             acknowledge(method, "AwsSolutions-COG4", reason)
-        self.proxy_method = api.add_resource("{proxy+}").add_method(
-            "ANY", integration, authorizer=self.authorizer,
-            authorization_type=apigw.AuthorizationType.COGNITO,
-            request_validator=self.validator,
-            request_parameters={"method.request.header.Authorization": True})
+        signed_in = dict(authorizer=self.authorizer,
+                         authorization_type=apigw.AuthorizationType.COGNITO,
+                         request_validator=self.validator,
+                         request_parameters={"method.request.header.Authorization": True})
+        self.proxy_method = api.add_resource("{proxy+}").add_method("ANY", integration,
+                                                                    **signed_in)
+        chat = api.add_resource("chat")
+        streamed = apigw.LambdaIntegration(
+            self.chat_function.function, proxy=True, allow_test_invoke=False,
+            response_transfer_mode=apigw.ResponseTransferMode.STREAM,
+            timeout=cdk.Duration.seconds(config.functions.chat_timeout_s + INIT_ALLOWANCE_S))
+        self.chat_method = chat.add_method("POST", streamed, **signed_in)
+        # The resource shadows {proxy+} for every method: the others still reach the API
+        # function, which answers them as before (405 with Allow: POST).
+        chat.add_method("ANY", integration, **signed_in)
 
         acknowledge(self.rest_api.deployment_stage, "AwsSolutions-APIG6",
                     "Per-request JSON access logs are on; execution logging needs the account-wide "

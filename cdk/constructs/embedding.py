@@ -1,11 +1,14 @@
-"""The embed function: bge-small (ONNX) as a service for the functions that must stay small.
+"""The embed function: bge-small (ONNX) and the ms-marco cross-encoder as a service for the
+functions that must stay small.
 
-Why a function of its own: the model and its runtime (onnxruntime, numpy, 33 MB of weights)
-come to ~128 MB unzipped; inside the API function they would break its 50 MB budget and slow
-every cold start of every route, though only search, chat and notices need a vector. The API
-and transcription functions invoke this one synchronously (noticebot.adapters.aws.
-lambda_embedder); the ingest function, which embeds whole documents, keeps the model in
-process. All three run the same model file, so the index holds one kind of vector.
+Why a function of its own: the models and their runtime (onnxruntime, numpy, 2 x 34 MB of
+weights) come to ~168 MB unzipped; inside the API function they would break its 50 MB budget
+and slow every cold start of every route, though only search, chat and notices need a vector
+or a rerank score. The API, chat and transcription functions invoke this one synchronously
+(noticebot.adapters.aws.lambda_embedder, .lambda_reranker); the ingest function, which embeds
+whole documents, keeps the embedder in process. All of them run the same model file, so the
+index holds one kind of vector. Reranking is an operation of this function rather than a
+function of its own: same runtime, no second alias to keep warm, no new grant.
 
 Callers invoke the `live` alias (a published version), so provisioned concurrency, when the
 stage asks for it, applies to exactly what they call. Nothing else may invoke it: the only

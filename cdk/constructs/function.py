@@ -15,12 +15,15 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
-from noticebot.functions import LambdaFunction
+from noticebot.functions import LAMBDA_TASK_ROOT, LambdaFunction
 
 from cdk.config import StageConfig
 from cdk.nag import acknowledge
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12  # the bundles carry cp312 wheels
+# Read by the Lambda runtime itself, not by the package: the script it starts instead of its
+# own loop (noticebot.functions.LambdaFunction.exec_wrapper).
+EXEC_WRAPPER = "AWS_LAMBDA_EXEC_WRAPPER"
 
 
 class ServiceFunction(Construct):
@@ -40,6 +43,9 @@ class ServiceFunction(Construct):
                 [f"not declared {sorted(unexpected)}"] if unexpected else [])
             raise ValueError(f"{name}: environment differs from noticebot.functions: "
                              + "; ".join(problems))
+        if spec.exec_wrapper:
+            environment = {**environment,
+                           EXEC_WRAPPER: f"{LAMBDA_TASK_ROOT}/{spec.exec_wrapper}"}
         removal = cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY
         function_name = f"{config.prefix}-{name}"
         self.log_group = logs.LogGroup(

@@ -12,6 +12,10 @@ versioned indices such as noticebot-chunks-v2 and aliases work):
                that setting a body line could name any index behind a path granted here.
     serverless data access policy on index/COLLECTION/INDEX* + aoss:APIAccessAll on the collection
 
+A role that only searches (the chat function: its searches are `POST /INDEX/_msearch`, and a
+missing index reads as empty, so it never creates one) gets `grant_index_search`: GET/POST on
+INDEX*/_search and INDEX*/_msearch (domain), aoss:ReadDocument (serverless).
+
 The index (mapping: k-NN HNSW vector + BM25 text + workspace keyword) is created by the
 OpenSearch adapter on first use; the grants include index creation for that reason.
 """
@@ -32,6 +36,8 @@ from cdk.nag import acknowledge, acknowledge_wildcard
 
 ES_HTTP_ACTIONS = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut",
                    "es:ESHttpDelete"]
+ES_SEARCH_ACTIONS = ["es:ESHttpGet", "es:ESHttpPost"]
+SEARCH_APIS = ("_search", "_msearch")
 AOSS_INDEX_PERMISSIONS = ["aoss:CreateIndex", "aoss:DescribeIndex", "aoss:UpdateIndex",
                           "aoss:ReadDocument", "aoss:WriteDocument"]
 TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
@@ -39,7 +45,7 @@ TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
 
 class Search(Construct):
     """Exposes `mode`, `service` ("es" | "aoss"), `endpoint` (https://...), `index`,
-    `domain` or `collection`, and `grant_index_read_write(grantee)`."""
+    `domain` or `collection`, `grant_index_read_write(role)` and `grant_index_search(role)`."""
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, storage: Storage) -> None:
         super().__init__(scope, id)
@@ -49,6 +55,7 @@ class Search(Construct):
         self.index = config.search.index
         self.name = config.prefix  # domain / collection name (3-28 chars, lowercase)
         self._principals: list[iam.IRole] = []
+        self._searchers: list[iam.IRole] = []
         self.domain: opensearch.CfnDomain | None = None
         self.collection: aoss.CfnCollection | None = None
         self._retain = config.retain_data
@@ -139,18 +146,24 @@ class Search(Construct):
         return [f"{base}/{self.index}*", f"{base}/{self.index}*/*",
                 f"{base}/_index_template/{self.index}*", f"{base}/_search/pipeline/{self.index}*"]
 
+    def _domain_search_resources(self) -> list[str]:
+        return [f"{self.domain_arn}/{self.index}*/{api}" for api in SEARCH_APIS]
+
     def _domain_access_policy(self):
         if not self._principals:
             return None  # nothing granted: no resource policy, nobody gets in
-        return {
-            "Version": "2012-10-17",
-            "Statement": [{
-                "Sid": "FunctionRolesOnTheIndex", "Effect": "Allow",
-                "Principal": {"AWS": [r.role_arn for r in self._principals]},
-                "Action": ES_HTTP_ACTIONS,
-                "Resource": self._domain_index_resources(),
-            }],
-        }
+        statements = [{
+            "Sid": "FunctionRolesOnTheIndex", "Effect": "Allow",
+            "Principal": {"AWS": [r.role_arn for r in self._principals]},
+            "Action": ES_HTTP_ACTIONS,
+            "Resource": self._domain_index_resources(),
+        }]
+        if self._searchers:
+            statements.append({
+                "Sid": "SearchOnlyRoles", "Effect": "Allow",
+                "Principal": {"AWS": [r.role_arn for r in self._searchers]},
+                "Action": ES_SEARCH_ACTIONS, "Resource": self._domain_search_resources()})
+        return {"Version": "2012-10-17", "Statement": statements}
 
     # ---- OpenSearch Serverless collection -----------------------------------------------------
     def _collection(self, config: StageConfig, storage: Storage) -> None:
@@ -184,6 +197,12 @@ class Search(Construct):
         self.collection_arn = self.collection.attr_arn
 
     def _aoss_data_policy(self):
+        searchers = [{
+            "Description": "Search-only functions: read documents of the chunk index",
+            "Rules": [{"ResourceType": "index", "Resource": [f"index/{self.name}/{self.index}*"],
+                       "Permission": ["aoss:ReadDocument"]}],
+            "Principal": [r.role_arn for r in self._searchers],
+        }] if self._searchers else []
         return [{
             "Description": "API and ingest functions: documents of the chunk index",
             "Rules": [
@@ -193,7 +212,7 @@ class Search(Construct):
                  "Permission": ["aoss:DescribeCollectionItems"]},
             ],
             "Principal": [r.role_arn for r in self._principals],
-        }]
+        }] + searchers
 
     def finalize_access(self) -> None:
         """Writes the resource-side policy (domain access policy or serverless data access
@@ -222,6 +241,22 @@ class Search(Construct):
         else:
             # Serverless authorizes data-plane calls with aoss:APIAccessAll on the collection
             # plus the data access policy above, which is where the index scoping lives.
+            role.add_to_principal_policy(iam.PolicyStatement(
+                sid="SearchCollection", actions=["aoss:APIAccessAll"],
+                resources=[self.collection_arn]))
+
+    def grant_index_search(self, role: iam.IRole) -> None:
+        """Search the chunk index, nothing else: no writes, no index creation."""
+        self._searchers.append(role)
+        if self.mode == "domain":
+            role.add_to_principal_policy(iam.PolicyStatement(
+                sid="SearchIndexReadOnly", actions=ES_SEARCH_ACTIONS,
+                resources=self._domain_search_resources()))
+            for resource in self._domain_search_resources():
+                acknowledge_wildcard(role, resource,
+                                     "The search APIs of the one chunk index; the * covers "
+                                     "versioned names and aliases (INDEX-v2).")
+        else:
             role.add_to_principal_policy(iam.PolicyStatement(
                 sid="SearchCollection", actions=["aoss:APIAccessAll"],
                 resources=[self.collection_arn]))

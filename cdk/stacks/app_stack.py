@@ -5,7 +5,7 @@ Grants (least privilege; what each principal may reach):
     api function     table items + gsi1 queries (no Scan); uploads tenants/*/raw/* (put/get/
                      delete, list raw prefixes) + the data key; the chunk index (read/write/
                      create); invoke the LLM endpoint (base and this stage's adapter components);
-                     invoke the embed function (query and notice vectors);
+                     invoke the embed function (query and notice vectors, reranking);
                      fine-tunes: datasets tenants/*/datasets/* (put), this stage's training jobs
                      (create/describe/stop/tag) and iam:PassRole of the training role only;
                      approve this stage's adapter packages (manual activation)
@@ -18,8 +18,12 @@ Grants (least privilege; what each principal may reach):
                      Transcribe jobs + transcripts/*
     transcription    table items; the chunk index; transcripts/* (get); GetTranscriptionJob;
                      invoke the embed function
-    embed function   nothing but its own logs: texts in, vectors out (the API and transcription
-                     functions may invoke its `live` alias; nobody else)
+    chat function    POST /api/chat (streamed): table items + gsi1 queries (conversations,
+                     models); search the chunk index (no writes); invoke the LLM endpoint;
+                     invoke the embed function (query vector, reranking). No S3, no fine-tunes.
+    embed function   nothing but its own logs: texts in, vectors out, passages in, scores out
+                     (the API, chat and transcription functions may invoke its `live` alias;
+                     nobody else)
     endpoint role    its DLC image, tenants/*/models/* (adapters), its own logs
     training role    tenants/*/datasets/* (read), tenants/*/models/* (write), its image, its logs,
                      the training source object (and the staged base weights, if configured)
@@ -32,6 +36,7 @@ from constructs import Construct
 from noticebot.environment import EnvVar, PowertoolsEnv
 from noticebot.functions import (
     API,
+    CHAT,
     DEPLOY,
     EMBED,
     EMBED_MODEL_DIR,
@@ -118,7 +123,8 @@ class NoticebotStack(cdk.Stack):
             code=code(INGEST), environment=env(INGEST),
             transcription_code=code(TRANSCRIPTION),
             transcription_environment=env(TRANSCRIPTION))
-        self.api = Api(self, "Api", config=config, code=code(API), environment=env(API))
+        self.api = Api(self, "Api", config=config, code=code(API), environment=env(API),
+                       chat_code=code(CHAT), chat_environment=env(CHAT))
         # Fine-tune completion (EventBridge): register the adapter, create its inference
         # component, activate it by the loss rule (noticebot.services.models.complete_training).
         self.deploy = ServiceFunction(
@@ -126,7 +132,8 @@ class NoticebotStack(cdk.Stack):
             memory_mb=config.functions.deploy_memory_mb,
             timeout_s=config.functions.deploy_timeout_s, environment=env(DEPLOY))
 
-        api_fn, ingest_fn = self.api.function, self.ingestion.function
+        api_fn, ingest_fn, chat_fn = self.api.function, self.ingestion.function, \
+            self.api.chat_function
         transcription_fn, deploy_fn = self.ingestion.transcription, self.deploy
         # API: metadata, uploads (direct + presigned), search index, the chat model.
         self.storage.grant_table(api_fn.role)
@@ -144,6 +151,11 @@ class NoticebotStack(cdk.Stack):
         self.storage.grant_table(transcription_fn.role)
         self.search.grant_index_read_write(transcription_fn.role)
         self.embedding.grant_invoke(transcription_fn.role)
+        # Chat (streamed): conversations and model choice, retrieval, reranking, the model.
+        self.storage.grant_table(chat_fn.role)
+        self.search.grant_index_search(chat_fn.role)
+        self.models.grant_invoke(chat_fn.role)
+        self.embedding.grant_invoke(chat_fn.role)
         self.search.finalize_access()  # the deploy function never touches the index
         # Fine-tunes, API side: write the dataset, then start (watch, stop) the training job.
         self.storage.grant_tenant_objects(
@@ -166,8 +178,8 @@ class NoticebotStack(cdk.Stack):
 
         self.monitoring = Monitoring(
             self, "Monitoring", config=config, key=self.storage.key, api=self.api,
-            ingestion=self.ingestion, functions=[api_fn, ingest_fn, transcription_fn, deploy_fn,
-                                          self.embedding.function],
+            ingestion=self.ingestion, functions=[api_fn, chat_fn, ingest_fn, transcription_fn,
+                                          deploy_fn, self.embedding.function],
             models=self.models, search=self.search,
             deploy_dead_letters=self.deploy_dead_letters)
 

@@ -18,9 +18,11 @@ NOTICEBOT_BASE_MODEL(_S3), NOTICEBOT_MODEL_PACKAGE_GROUP, NOTICEBOT_ADAPTER_IMAG
 
 The embedder is the local one (bge-small ONNX, 384 dimensions, batch 1): the same
 model and the same vectors as a laptop's index. The ingest function runs it in process,
-loaded from its bundle (NOTICEBOT_EMBED_MODEL_DIR) on first use. The API and transcription
-functions set NOTICEBOT_EMBED_FUNCTION and ask the embedder function instead
+loaded from its bundle (NOTICEBOT_EMBED_MODEL_DIR) on first use. The API, chat and
+transcription functions set NOTICEBOT_EMBED_FUNCTION and ask the embed function instead
 (``LambdaEmbedder``), keeping only the tokenizer: their bundles stay small and numpy-free.
+The same functions rerank search candidates with the local stack's cross-encoder through that
+function too (``LambdaReranker``); the ingest and deploy functions never search and get none.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from noticebot.adapters.aws.clients import AwsClients
 from noticebot.config import Settings
 from noticebot.container import Container, wire_services
 from noticebot.ingestion.engines import Engines
-from noticebot.ports import BlobStore, ChatModel, Embedder, MetadataStore, VectorIndex
+from noticebot.ports import BlobStore, ChatModel, Embedder, MetadataStore, Reranker, VectorIndex
 
 
 def _require(settings: Settings, **overridden: bool) -> None:
@@ -49,11 +51,14 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
                   embedder: Embedder | None = None, chat_model: ChatModel | None = None,
                   index: VectorIndex | None = None, metadata: MetadataStore | None = None,
                   blobs: BlobStore | None = None, engines=None,
-                  transcription_jobs=None, launcher=None, registry=None) -> Container:
+                  transcription_jobs=None, launcher=None, registry=None,
+                  reranker: Reranker | None = None) -> Container:
     """Builds the container for AWS. Any port can be overridden (tests pass fakes; the
     moto integration test passes the local index, since no OpenSearch runs there).
     ``engines`` / ``transcription_jobs`` (OCR, speech to text) go to the ingest service
-    unchanged; when neither is given, Amazon Textract and Transcribe are used."""
+    unchanged; when neither is given, Amazon Textract and Transcribe are used.
+    ``reranker``: default the embed function's cross-encoder when NOTICEBOT_EMBED_FUNCTION
+    is set, else none (the fused order)."""
     settings = settings or Settings.from_env()
     _require(settings, blobs=blobs is not None, metadata=metadata is not None,
              index=index is not None)
@@ -73,6 +78,10 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
                                          conversation_ttl_days=settings.conversation_ttl_days)
     if embedder is None:
         embedder = _embedder(settings, clients)
+    if reranker is None and settings.embed_function:
+        from noticebot.adapters.aws.lambda_reranker import LambdaReranker
+
+        reranker = LambdaReranker(settings.embed_function, clients.provider("lambda"))
     if index is None:
         from noticebot.adapters.aws.opensearch_index import OpenSearchVectorIndex
 
@@ -94,7 +103,8 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
         settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
         chat_model=chat_model,
         **wire_services(settings, metadata, blobs, index, embedder, chat_model, engines,
-                        transcription_jobs, launcher=launcher, registry=registry),
+                        transcription_jobs, launcher=launcher, registry=registry,
+                        reranker=reranker),
     )
 
 

@@ -23,6 +23,14 @@ EMBEDDER_DIR = "models/bge_small_en"
 LAMBDA_TASK_ROOT = "/var/task"  # where Lambda unzips a bundle
 EMBED_MODEL_DIR = f"{LAMBDA_TASK_ROOT}/{EMBEDDER_DIR}"
 
+# Where the bundler puts the reranker's files (the ms-marco MiniLM cross-encoder, ONNX) in the
+# embed function's bundle: next to the package, so the handler finds them from its own path.
+RERANKER_DIR = "models/ms_marco_minilm_l12"
+RERANKER_FILES = ("model.onnx", "tokenizer.json")
+# The exec wrapper that replaces the Python runtime's loop with one that streams responses
+# (noticebot.entrypoints.lambda_streaming_runtime), as a path inside a bundle.
+STREAM_WRAPPER = "noticebot/entrypoints/stream_bootstrap"
+
 # Embedder files by what a function does with them: "model" runs the model (model.onnx +
 # tokenizer.json, and config.json to check the vector dimension at load time); "tokenizer"
 # only counts tokens while chunking and gets vectors from the embed function.
@@ -73,6 +81,10 @@ class LambdaFunction:
     environment: frozenset[str]  # the variables the stacks always set
     optional_environment: frozenset[str] = frozenset()  # set when the stage configures them
     bytecode: bool = True  # ship cp312 bytecode (faster cold starts, bigger bundle)
+    reranker: bool = False  # carries the cross-encoder's files (RERANKER_DIR)
+    # A path in the bundle Lambda starts instead of its runtime loop (AWS_LAMBDA_EXEC_WRAPPER):
+    # set for a function API Gateway invokes with response streaming.
+    exec_wrapper: str | None = None
 
     @property
     def embedder_files(self) -> tuple[str, ...]:
@@ -87,7 +99,8 @@ _FUNCTIONS = (
         description="The /api routes: notices, documents, uploads, search, chat",
         extras=("aws",), exclude=PARSER_DISTS + MODEL_RUNTIME_DISTS, embedder="tokenizer",
         smoke_imports=("noticebot.handlers.api.app", "opensearchpy",
-                       "noticebot.adapters.aws.lambda_embedder"),
+                       "noticebot.adapters.aws.lambda_embedder",
+                       "noticebot.adapters.aws.lambda_reranker"),
         environment=CONTAINER_ENVIRONMENT | FINE_TUNE_ENVIRONMENT | {EnvVar.EMBED_FUNCTION},
         optional_environment=FINE_TUNE_OPTIONAL_ENVIRONMENT),
     # Detect, parse (every format; scans and images via Textract, which needs the `ocr` extra
@@ -122,15 +135,31 @@ _FUNCTIONS = (
                        "noticebot.adapters.aws.sagemaker_training", "noticebot.services.models"),
         environment=CONTAINER_ENVIRONMENT | FINE_TUNE_ENVIRONMENT,
         optional_environment=FINE_TUNE_OPTIONAL_ENVIRONMENT),
-    # Texts in, vectors out, for the API and transcription functions. No AWS SDK use, no
-    # parsing, no request validation library, no container.
+    # Texts in, vectors out, for the API, chat and transcription functions; and (query,
+    # passages) in, cross-encoder scores out, for search and chat. No AWS SDK use, no parsing,
+    # no request validation library, no container.
     LambdaFunction(
         name="embed", handler="noticebot.handlers.embed.handler",
-        description="Embeds texts with bge-small-en (ONNX) for the API and transcription",
+        description="Embeds texts (bge-small-en) and reranks passages (ms-marco MiniLM), ONNX",
         extras=(), exclude=PARSER_DISTS + ("aws-lambda-powertools", "pydantic",
                                            "charset-normalizer"),
         embedder="model", smoke_imports=("noticebot.handlers.embed",),
-        environment=frozenset({EnvVar.EMBED_MODEL_DIR, PowertoolsEnv.SERVICE_NAME})),
+        environment=frozenset({EnvVar.EMBED_MODEL_DIR, PowertoolsEnv.SERVICE_NAME}),
+        reranker=True),
+    # POST /api/chat, which API Gateway invokes with response streaming: Server-Sent Events
+    # when asked, else the API function's own answer. The API function's bundle (one asset)
+    # without the fine-tune settings (chat only reads which model a workspace uses); its own
+    # runtime loop (exec_wrapper), since the Python runtime cannot stream.
+    LambdaFunction(
+        name="chat", handler="noticebot.handlers.chat_function.handler",
+        description="POST /api/chat: streamed (Server-Sent Events) or whole answers",
+        extras=("aws",), exclude=PARSER_DISTS + MODEL_RUNTIME_DISTS, embedder="tokenizer",
+        smoke_imports=("noticebot.handlers.chat_function",
+                       "noticebot.entrypoints.lambda_streaming_runtime", "opensearchpy",
+                       "noticebot.adapters.aws.lambda_embedder",
+                       "noticebot.adapters.aws.lambda_reranker"),
+        environment=CONTAINER_ENVIRONMENT | {EnvVar.EMBED_FUNCTION},
+        exec_wrapper=STREAM_WRAPPER),
 )
 FUNCTIONS: dict[str, LambdaFunction] = {f.name: f for f in _FUNCTIONS}
-API, INGEST, TRANSCRIPTION, DEPLOY, EMBED = _FUNCTIONS
+API, INGEST, TRANSCRIPTION, DEPLOY, EMBED, CHAT = _FUNCTIONS

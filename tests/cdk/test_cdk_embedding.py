@@ -18,7 +18,7 @@ def alias(template) -> tuple[str, dict]:
     return found
 
 
-def test_the_embed_function_runs_the_model_and_reaches_nothing(dev, config):
+def test_the_embed_function_runs_both_models_and_reaches_nothing(dev, config):
     key, props = functions_by_name(dev)["noticebot-dev-embed"]
     assert props["Handler"] == "noticebot.handlers.embed.handler"
     assert props["MemorySize"] == config.stages["dev"].functions.embed_memory_mb
@@ -39,7 +39,7 @@ def test_callers_use_the_live_alias_and_only_they_may(dev):
     alias_id, props = alias(dev)
     assert props["Name"] == "live"
     names = functions_by_name(dev)
-    for caller in ("noticebot-dev-api", "noticebot-dev-transcription"):
+    for caller in ("noticebot-dev-api", "noticebot-dev-chat", "noticebot-dev-transcription"):
         env = names[caller][1]["Environment"]["Variables"]
         assert render(env[EnvVar.EMBED_FUNCTION]) == f"<{alias_id}>", caller
     for other in ("noticebot-dev-ingest", "noticebot-dev-deploy", "noticebot-dev-embed"):
@@ -50,7 +50,8 @@ def test_callers_use_the_live_alias_and_only_they_may(dev):
             if "lambda:InvokeFunction" in as_list(s["Action"]):
                 invokers[k] = [render(r) for r in as_list(s["Resource"])]
     callers = {k.split("Role")[0]: v for k, v in invokers.items()}
-    assert callers == {"ApiHandler": [f"<{alias_id}>"],
+    # Vectors and, for those that search, rerank scores: the same alias, no new grant.
+    assert callers == {"ApiHandler": [f"<{alias_id}>"], "ApiChat": [f"<{alias_id}>"],
                        "IngestionTranscription": [f"<{alias_id}>"]}
     # No resource policy opens it to anyone else (API Gateway, other accounts).
     assert not [p for p in resources(dev, "AWS::Lambda::Permission").values()

@@ -43,6 +43,7 @@ ALLOWED_PATTERNS = [
     r">/(textract-staging|transcripts)/\*$",  # the ingestion engines' working prefixes
     # the chunk index, its template and search pipelines
     r":domain/noticebot-\w+/(_search/pipeline/|_index_template/)?noticebot-chunks\*(/\*)?$",
+    r":domain/noticebot-\w+/noticebot-chunks\*/_m?search$",  # search-only roles (chat)
     r":inference-component/noticebot-\w+-llm-\*$",  # invoke: this stage's endpoint's components
     r":inference-component/noticebot-\w+-llm-ft-\*$",  # deploy: this stage's adapters only
     r":training-job/noticebot-\w+-ft-\*$",  # this stage's fine-tune jobs

@@ -16,10 +16,22 @@ def role_ids_of_functions(t, *, exclude_handlers=()) -> list[str]:
                   if f["Properties"]["Handler"] not in exclude_handlers)
 
 
-# The functions that read or write the chunk index (the deploy function never does).
+CHAT_HANDLER = "noticebot.handlers.chat_function.handler"
+
+
+# The functions that read and write the chunk index (the deploy function never does; the chat
+# function only searches it).
 def role_ids_of_index_users(t) -> list[str]:
     return role_ids_of_functions(t, exclude_handlers=("noticebot.handlers.deploy.handler",
-                                                      "noticebot.handlers.embed.handler"))
+                                                      "noticebot.handlers.embed.handler",
+                                                      CHAT_HANDLER))
+
+
+def role_id_of(t, handler: str) -> str:
+    (found,) = [f["Properties"]["Role"]["Fn::GetAtt"][0]
+                for f in resources(t, "AWS::Lambda::Function").values()
+                if f["Properties"]["Handler"] == handler]
+    return found
 
 
 # ---- search ------------------------------------------------------------------------------------
@@ -38,10 +50,17 @@ def test_dev_search_is_an_encrypted_https_only_domain_open_to_the_index_users(de
     assert p["DomainEndpointOptions"]["TLSSecurityPolicy"].startswith("Policy-Min-TLS-1-2")
     assert set(p["LogPublishingOptions"]) == {"SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS",
                                               "ES_APPLICATION_LOGS"}
-    statement, = p["AccessPolicies"]["Statement"]
+    statement, searchers = p["AccessPolicies"]["Statement"]
     principals = sorted(a["Fn::GetAtt"][0] for a in statement["Principal"]["AWS"])
     assert principals == role_ids_of_index_users(dev)
-    assert len(principals) == len(role_ids_of_functions(dev)) - 2  # not deploy, not embed
+    assert len(principals) == len(role_ids_of_functions(dev)) - 3  # not deploy, embed, chat
+    # The chat function searches and nothing more.
+    assert [a["Fn::GetAtt"][0] for a in searchers["Principal"]["AWS"]] == [
+        role_id_of(dev, CHAT_HANDLER)]
+    assert sorted(searchers["Action"]) == ["es:ESHttpGet", "es:ESHttpPost"]
+    assert sorted(json.dumps(r).split(":domain/noticebot-dev/")[1].split('"')[0]
+                  for r in searchers["Resource"]) == ["noticebot-chunks*/_msearch",
+                                                      "noticebot-chunks*/_search"]
     paths = sorted(json.dumps(r).split(":domain/noticebot-dev/")[1].split('"')[0]
                    for r in statement["Resource"])
     # Index paths only, no root /_bulk: the adapter sends /INDEX/_bulk and /INDEX/_msearch,
@@ -75,8 +94,18 @@ def test_prod_search_is_a_serverless_vector_collection_with_policies(prod):
     text = json.dumps(data["Properties"]["Policy"])
     assert "index/noticebot-prod/noticebot-chunks*" in text
     assert "aoss:DeleteIndex" not in text
+    chat_role = role_id_of(prod, CHAT_HANDLER)
     for role_id in role_ids_of_functions(prod):
-        assert (role_id in text) == (role_id in role_ids_of_index_users(prod)), role_id
+        index_user = role_id in role_ids_of_index_users(prod) or role_id == chat_role
+        assert (role_id in text) == index_user, role_id
+    # The chat function's rule reads documents and nothing else (the policy is a join: role
+    # ARNs are tokens).
+    joined = data["Properties"]["Policy"]["Fn::Join"][1]
+    start = next(i for i, part in enumerate(joined)
+                 if isinstance(part, str) and "Search-only functions" in part)
+    chat_rule = "".join(p if isinstance(p, str) else json.dumps(p) for p in joined[start:])
+    assert chat_rule.split('"Principal"')[0].count("aoss:") == 1
+    assert "aoss:ReadDocument" in chat_rule and chat_role in chat_rule
 
 
 # ---- models ------------------------------------------------------------------------------------

@@ -13,8 +13,11 @@ from noticebot.functions import (
     EMBED,
     FINE_TUNE_ENVIRONMENT,
     FUNCTIONS,
+    LAMBDA_TASK_ROOT,
     LambdaFunction,
 )
+
+EXEC_WRAPPER = "AWS_LAMBDA_EXEC_WRAPPER"  # read by the Lambda runtime, not the package
 
 API_HANDLER, DEPLOY_HANDLER = API.handler, DEPLOY.handler
 
@@ -174,7 +177,8 @@ def test_the_manifest_gives_each_function_what_its_bundle_needs():
 
 
 def expected_environment(spec: LambdaFunction, env: dict) -> set[str]:
-    return set(spec.environment) | (spec.optional_environment & set(env))
+    runtime = {EXEC_WRAPPER} if spec.exec_wrapper else set()
+    return set(spec.environment) | (spec.optional_environment & set(env)) | runtime
 
 
 @pytest.mark.parametrize("stage, service", [("dev", "es"), ("prod", "aoss")])
@@ -185,8 +189,11 @@ def test_functions_get_exactly_the_environment_contract(request, stage, service)
     assert set(fns) == set(by_handler)
     for handler, props in fns.items():
         env = props["Environment"]["Variables"]
-        assert set(env) == expected_environment(by_handler[handler], env), handler
-        assert set(env) <= SETTINGS_VARS | POWERTOOLS_VARS, handler
+        spec = by_handler[handler]
+        assert set(env) == expected_environment(spec, env), handler
+        assert set(env) - {EXEC_WRAPPER} <= SETTINGS_VARS | POWERTOOLS_VARS, handler
+        if spec.exec_wrapper:
+            assert env[EXEC_WRAPPER] == f"{LAMBDA_TASK_ROOT}/{spec.exec_wrapper}", handler
         assert props["Runtime"] == "python3.12"
         assert props["TracingConfig"] == {"Mode": "Active"}
         assert props["LoggingConfig"]["LogGroup"]["Ref"]

@@ -186,7 +186,7 @@ class ChatService:
         passages = self.search.search(principal, asked, top_k=top_k or self.top_k)
         passages = [p for p in passages if self.gate.admits(p)]
         evidence = self.evidence.select(asked, passages) if passages else []
-        if (evidence and self.min_evidence_score is not None
+        if (evidence and evidence[0].judged and self.min_evidence_score is not None
                 and max(e.score for e in evidence) < self.min_evidence_score):
             evidence = []
         messages = (build_messages(query, passages, conv.turns, self.history_turns,

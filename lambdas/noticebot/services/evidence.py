@@ -16,6 +16,7 @@ token budget become the evidence, best first.
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import Counter
@@ -27,6 +28,8 @@ from noticebot.services.search import Passage
 from noticebot.services.text_overlap import content_words, sentences, stems
 
 # A unit that starts like this leans on the sentence before it, which then comes with it.
+logger = logging.getLogger(__name__)
+
 _LEANS_BACK = re.compile(r"^(?:it|its|they|their|this|these|that|those|he|she|his|her|there|"
                          r"such|both|however|but|also|then)\b", re.IGNORECASE)
 _TABLE_LINE = re.compile(r"\|| \w[\w ]*: [^;]+; ")
@@ -50,6 +53,7 @@ class Evidence:
     # only on lesser evidence answers a neighbouring question (a damaged oar answered with
     # who rents lockers).
     leading: bool = True
+    judged: bool = False  # scored by the cross-encoder (False: the lexical fallback's score)
 
 
 def _is_tabular(lines: list[str]) -> bool:
@@ -102,8 +106,8 @@ class EvidenceSelector:
         shortlist = ranked[: self.candidates]
         if units[0].passage == 0 and not any(units[i].passage == 0 for i in shortlist):
             shortlist[-1] = next(i for i in ranked if units[i].passage == 0)
-        scores = self._scores(question, [units[i] for i in shortlist],
-                              [lexical[i] for i in shortlist])
+        scores, judged = self._scores(question, [units[i] for i in shortlist],
+                                      [lexical[i] for i in shortlist])
         order = sorted(range(len(shortlist)), key=lambda k: -scores[k])
         best = scores[order[0]]
         chosen: list[tuple[int, float]] = []
@@ -111,7 +115,7 @@ class EvidenceSelector:
         for k in order:
             if len(chosen) >= self.max_items:
                 break
-            if self.reranker is not None and scores[k] < best - self.margin:
+            if judged and scores[k] < best - self.margin:
                 break
             unit = units[shortlist[k]]
             cost = _approx_tokens(unit.context + " " + unit.text)
@@ -120,15 +124,27 @@ class EvidenceSelector:
             chosen.append((shortlist[k], scores[k]))
             used += cost
         # Best first: a small model leans on [1].
-        leading = best - self.lead if self.reranker is not None else float("-inf")
-        return [Evidence(number=n, passage=passages[units[i].passage],
-                         text=_shown(units[i]), score=round(score, 4), leading=score >= leading)
+        leading = best - self.lead if judged else float("-inf")
+        return [Evidence(number=n, passage=passages[units[i].passage], text=_shown(units[i]),
+                         score=round(score, 4), leading=score >= leading, judged=judged)
                 for n, (i, score) in enumerate(chosen, start=1)]
 
-    def _scores(self, question: str, units: list[Unit], lexical: list[float]) -> list[float]:
+    def _scores(self, question: str, units: list[Unit],
+                lexical: list[float]) -> tuple[list[float], bool]:
+        """(scores, whether the cross-encoder gave them). A cross-encoder that fails costs the
+        choice's precision, not the answer: the lexical scores stand in."""
         if self.reranker is None:
-            return lexical
-        return self.reranker.score(question, [_shown(u) for u in units])
+            return lexical, False
+        try:
+            scores = self.reranker.score(question, [_shown(u) for u in units])
+            if len(scores) != len(units):
+                raise ValueError(f"{len(scores)} scores for {len(units)} units")
+            return [float(x) for x in scores], True
+        except Exception:  # noqa: BLE001 - any model failure degrades to the lexical choice
+            logger.warning("evidence scoring by %s failed; choosing by question words",
+                           getattr(self.reranker, "model_id", type(self.reranker).__name__),
+                           exc_info=True)
+            return lexical, False
 
 
 def _shown(unit: Unit) -> str:

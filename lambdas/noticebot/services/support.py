@@ -21,6 +21,7 @@ When nothing supported remains, the reply is the best evidence itself, quoted wi
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -39,6 +40,8 @@ from noticebot.services.text_overlap import (
 
 # What the check concluded about the answer that is shown (and NOT_FOUND: nothing to check,
 # no source was good enough to answer from).
+logger = logging.getLogger(__name__)
+
 SUPPORTED = "supported"  # every claim of the model's answer is backed by the evidence it cites
 PARTLY_SUPPORTED = "partly_supported"  # unsupported sentences were dropped; the rest is backed
 EVIDENCE = "evidence"  # nothing the model wrote was backed: the best evidence, quoted
@@ -134,18 +137,30 @@ class SupportCheck:
             return self.quote(evidence, why)
         shown = " ".join(_with_markers(text, cited) for text, cited in kept)
         cited = tuple(dict.fromkeys(n for _, c in kept for n in c))
-        if self.relevance is not None:
-            best = max(e.score for e in evidence)
-            answers = self.relevance.score(question, [" ".join(text for text, _ in kept)])[0]
-            if answers < best - self.lead:
-                return self.quote(evidence, "the model's answer does not answer the question as "
-                                            "directly as its best source does")
+        answers = self._relevance(question, " ".join(text for text, _ in kept), evidence)
+        if answers is not None and answers < max(e.score for e in evidence) - self.lead:
+            return self.quote(evidence, "the model's answer does not answer the question as "
+                                        "directly as its best source does")
         if dropped:
             reason = (f"{len(dropped)} sentence{'s' if len(dropped) > 1 else ''} of the model's "
                       f"answer that no source supports {'were' if len(dropped) > 1 else 'was'} "
                       f"left out (e.g. \"{_short(dropped[0])}\")")
             return SupportResult(shown, PARTLY_SUPPORTED, reason, cited)
         return SupportResult(shown, SUPPORTED, None, cited)
+
+    def _relevance(self, question: str, text: str, evidence: Sequence[Evidence]) -> float | None:
+        """The cross-encoder's score of the answer, comparable with the evidence's only when
+        it scored the evidence too; None when it did not or cannot (then the lexical check
+        alone decides)."""
+        if self.relevance is None or not all(e.judged for e in evidence):
+            return None
+        try:
+            return float(self.relevance.score(question, [text])[0])
+        except Exception:  # noqa: BLE001 - a failing model must not fail the answer
+            logger.warning("answer relevance by %s failed; the lexical check decides alone",
+                           getattr(self.relevance, "model_id", type(self.relevance).__name__),
+                           exc_info=True)
+            return None
 
     def _supported_by(self, claim: _Claim, vocab, by_number) -> tuple[int, ...] | None:
         """The evidence numbers that support the claim: the cited ones together if they do,

@@ -60,9 +60,15 @@ class Endpoint(ModelEndpoint):  # the LMI/TGI container's answer
     def invoke_stream(self, body, target=None):
         raise NotImplementedError
 
+class ListReranker:  # shared words, in plain Python (the real cross-encoder needs numpy)
+    model_id = "ms-marco-MiniLM-L-12-v2-onnx"
+    def score(self, query, passages):
+        asked = set(re.findall(r"[a-z]{3,}", query.lower()))
+        return [float(len(asked & set(re.findall(r"[a-z]{3,}", p.lower())))) for p in passages]
+
 ARN = "arn:aws:lambda:us-east-1:111111111111:function:noticebot-embed:live"
 model = ListEmbedder()
-lambdas = FakeLambdaClient({ARN: lambda event, ctx: embed.handle(event, model)})
+lambdas = FakeLambdaClient({ARN: lambda event, ctx: embed.handle(event, model, ListReranker())})
 with moto.mock_aws():
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="docs")
     boto3.client("dynamodb", region_name="us-east-1").create_table(TableName="t", **TABLE_SCHEMA)
@@ -75,6 +81,7 @@ with moto.mock_aws():
         settings, index=OpenSearchVectorIndex(cluster.client(), "noticebot-chunks"),
         chat_model=EndpointChatModel(endpoint, Llama3ContentHandler(), "llama3-base"))
     container.embedder._client = lambda: lambdas  # the Lambda service, played in process
+    container.search.reranker._client = lambda: lambdas
     api = ApiClient(handler_for(container))
     editor, member = claims_for("maria", "riverside", editor=True), claims_for("sam", "riverside")
     posted = api.call("POST", "/api/notices", {"title": "Hall opening hours",
@@ -114,5 +121,8 @@ def test_post_search_and_chat_work_without_the_model_runtime():
     assert status == 200, answer
     assert "7 pm" in answer["answer"] and answer["citations"][0]["document_id"] == notice["notice_id"]
     assert result["prompt_has_notice"]
-    assert result["embed_calls"] == ["documents", "query", "query"]
+    # Vectors and rerank scores both come from the embed function: notice, search, chat.
+    calls = result["embed_calls"]
+    assert calls[:3] == ["documents", "query", "rerank"] and calls[3] == "query"
+    assert set(calls[4:]) == {"rerank"}
     assert "/noticebot-chunks/_bulk" in result["paths"]

@@ -96,6 +96,27 @@ def test_with_an_embedder_function_only_the_tokenizer_stays_in_process(aws_env, 
     assert clients.created == []
 
 
+def test_search_reranks_through_the_embed_function_when_one_is_configured(aws_env, monkeypatch):
+    from noticebot.adapters.aws.lambda_reranker import LambdaReranker
+
+    arn = "arn:aws:lambda:eu-west-1:111111111111:function:noticebot-dev-embed:live"
+    monkeypatch.setenv("NOTICEBOT_EMBED_FUNCTION", arn)
+    clients = AwsClients("eu-west-1")
+    c = bootstrap_aws(Settings.from_env(), clients=clients, chat_model=FakeChatModel())
+    assert isinstance(c.search.reranker, LambdaReranker) and c.search.reranker.function_name == arn
+    assert c.search.reranker.model_id == "ms-marco-MiniLM-L-12-v2-onnx"
+    assert clients.created == []  # the Lambda client comes with the first search
+    # One client for both: the embedder's and the reranker's Lambda client are the same.
+    assert c.search.reranker._client() is c.embedder._client()
+    assert clients.created == ["lambda"]
+
+
+def test_without_an_embed_function_there_is_no_reranker(aws_env):
+    # The ingest and deploy functions: they never search, and carry no cross-encoder.
+    c = bootstrap_aws(Settings.from_env(), embedder=FakeEmbedder(), chat_model=FakeChatModel())
+    assert c.search.reranker is None
+
+
 PROBE = """
 import json, os, sys, time
 t = time.perf_counter()

@@ -228,3 +228,71 @@ def test_stopping_early_closes_the_http_stream():
     next(parts)
     parts.close()
     assert raw.closed
+
+
+# ------------------------------------------------------------------ the service model, stubbed
+class StubbedEvents:
+    """What the adapter iterates: the event Stubber validated against the ResponseStream union,
+    delivered as botocore's EventStream delivers events (iterable, closable)."""
+
+    def __init__(self, events):
+        self.events, self.closed = list(events), False
+
+    def __iter__(self):
+        return iter(self.events)
+
+    def close(self):
+        self.closed = True
+
+
+def test_the_streaming_request_and_response_fit_the_sagemaker_runtime_service_model():
+    client = boto3.client("sagemaker-runtime", region_name="us-east-1")
+    delivered = []
+
+    def as_event_stream(parsed, **_):  # after Stubber validated the response's shape
+        parsed["Body"] = StubbedEvents([parsed["Body"]])
+        delivered.append(parsed["Body"])
+
+    client.meta.events.register(
+        "after-call.sagemaker-runtime.InvokeEndpointWithResponseStream", as_event_stream)
+    part = b'data:{"token":{"text":"At nine"}}\n\n'
+    with Stubber(client) as stub:
+        # Stubber checks both sides against botocore's model of the operation: the request's
+        # members and types, and the response (Body is the ResponseStream event union).
+        stub.add_response(
+            "invoke_endpoint_with_response_stream",
+            {"Body": {"PayloadPart": {"Bytes": part}}, "ContentType": "text/event-stream",
+             "InvokedProductionVariant": "AllTraffic"},
+            expected_params={"EndpointName": "noticebot-llm", "Body": b'{"inputs": "q"}',
+                             "ContentType": "application/json",
+                             "InferenceComponentName": "ws-riverside-v3"})
+        endpoint = SageMakerEndpoint("noticebot-llm", client, base_component="llama3-base")
+        assert list(endpoint.invoke_stream(b'{"inputs": "q"}', target="ws-riverside-v3")) == [part]
+        stub.assert_no_pending_responses()
+    assert delivered[0].closed  # the HTTP stream is released when the parts run out
+
+
+def test_a_stream_error_event_in_the_service_model_is_a_503():
+    client = boto3.client("sagemaker-runtime", region_name="us-east-1")
+    client.meta.events.register(
+        "after-call.sagemaker-runtime.InvokeEndpointWithResponseStream",
+        lambda parsed, **_: parsed.update(Body=StubbedEvents([parsed["Body"]])))
+    with Stubber(client) as stub:
+        stub.add_response("invoke_endpoint_with_response_stream", {"Body": {
+            "ModelStreamError": {"Message": "worker died", "ErrorCode": "StreamBroken"}}},
+            expected_params={"EndpointName": "noticebot-llm", "Body": b"{}",
+                             "ContentType": "application/json",
+                             "InferenceComponentName": "llama3-base"})
+        endpoint = SageMakerEndpoint("noticebot-llm", client, base_component="llama3-base")
+        with pytest.raises(ModelUnavailable, match="cut off"):
+            list(endpoint.invoke_stream(b"{}"))
+
+
+def test_the_stream_refusal_comes_back_through_the_service_models_errors():
+    client = boto3.client("sagemaker-runtime", region_name="us-east-1")
+    with Stubber(client) as stub:
+        stub.add_client_error("invoke_endpoint_with_response_stream",
+                              service_error_code="ModelStreamError", http_status_code=424,
+                              service_message="Received server error (500) from primary")
+        with pytest.raises(ModelUnavailable):
+            SageMakerEndpoint("noticebot-llm", client).invoke_stream(b"{}")

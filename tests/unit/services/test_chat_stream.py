@@ -79,3 +79,25 @@ def test_no_sources_is_a_final_event_alone(stack):
     events = list(container.chat.stream_chat(member(), "Who won the chess final?"))
     assert len(events) == 1 and events[0].result.support == NOT_FOUND
     assert events[0].result.citations == []
+
+
+class UnreachableReranker:
+    model_id = "unreachable"
+
+    def score(self, query, passages):
+        raise ConnectionError("the embed function is unreachable")
+
+    def rerank(self, query, hits):
+        raise ConnectionError("the embed function is unreachable")
+
+
+def test_a_chat_whose_cross_encoder_fails_still_answers_from_its_sources(tmp_path):
+    container = local_stack(Settings(data_dir=tmp_path / "data"), embedder=FakeEmbedder(),
+                            chat_model=FakeChatModel(), index=FakeVectorIndex(),
+                            reranker=UnreachableReranker())
+    editor = principal_from_claims(claims_for("maria", "riverside", editor=True))
+    container.notices.create(editor, title="Summer party",
+                             body="The summer party is on 12 July at the boathouse.")
+    result = container.chat.chat(member(), "When is the summer party?")
+    assert result.support == "supported" and "12 July" in result.answer
+    assert result.citations[0].title == "Summer party"

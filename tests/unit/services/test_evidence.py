@@ -90,3 +90,17 @@ def test_a_follow_up_is_searched_with_the_question_before_it():
     assert retrieval_query("How much is the annual membership fee?", history) == (
         "How much is the annual membership fee?")
     assert retrieval_query("And when does it close?", []) == "And when does it close?"
+
+
+class BrokenReranker(Reranker):
+    model_id = "broken"
+
+    def score(self, query, passages):
+        raise ConnectionError("the embed function is unreachable")
+
+
+def test_a_failing_cross_encoder_falls_back_to_the_question_words():
+    evidence = EvidenceSelector(BrokenReranker()).select(
+        "Who do I tell about a damaged oar?", [passage(HANDBOOK)])
+    assert evidence and any(e.text.startswith("Damaged oars") for e in evidence)
+    assert not any(e.judged for e in evidence) and all(e.leading for e in evidence)

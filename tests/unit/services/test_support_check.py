@@ -1,5 +1,7 @@
 """The support check against hand-made evidence: what stands, what is dropped, what is quoted."""
 
+from dataclasses import replace
+
 from noticebot.ports import Reranker
 from noticebot.services.evidence import Evidence
 from noticebot.services.search import Passage
@@ -123,12 +125,31 @@ class FixedRelevance(Reranker):
         return [self.value] * len(passages)
 
 
+JUDGED = [replace(e, judged=True) for e in EVIDENCE_ITEMS]
+
+
 def test_a_supported_answer_that_answers_worse_than_its_evidence_gives_way_to_it():
     answer = "Report it the same day by e-mail to equipment@riverside-rowing.example [1]."
     weak = FixedRelevance(OARS.score - 3.0)
-    result = SupportCheck(relevance=weak, lead=2.0).check(QUESTION, answer, EVIDENCE_ITEMS)
+    result = SupportCheck(relevance=weak, lead=2.0).check(QUESTION, answer, JUDGED)
     assert result.verdict == EVIDENCE and "as directly" in result.reason
     assert weak.asked == [(QUESTION, ["Report it the same day by e-mail to "
                                       "equipment@riverside-rowing.example."])]
     close = SupportCheck(relevance=FixedRelevance(OARS.score - 1.0), lead=2.0)
-    assert close.check(QUESTION, answer, EVIDENCE_ITEMS).verdict == SUPPORTED
+    assert close.check(QUESTION, answer, JUDGED).verdict == SUPPORTED
+    # Evidence the cross-encoder did not score (its fallback) is not compared with its scores.
+    unjudged = SupportCheck(relevance=weak, lead=2.0).check(QUESTION, answer, EVIDENCE_ITEMS)
+    assert unjudged.verdict == SUPPORTED
+
+
+class BrokenRelevance(Reranker):
+    model_id = "broken"
+
+    def score(self, query, passages):
+        raise TimeoutError("embed function timed out")
+
+
+def test_a_failing_cross_encoder_leaves_the_lexical_check_to_decide():
+    answer = "Report it the same day by e-mail to equipment@riverside-rowing.example [1]."
+    result = SupportCheck(relevance=BrokenRelevance()).check(QUESTION, answer, JUDGED)
+    assert result.verdict == SUPPORTED and result.answer == answer

@@ -15,11 +15,11 @@ vectors in one index silently ruins dense retrieval.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 
 from noticebot.adapters.aws.clients import ClientSource, lazy
+from noticebot.adapters.aws.lambda_invoke import invoke_json, refusal
 from noticebot.adapters.embedding_wire import MAX_TEXTS, WireError, decode_vector
 from noticebot.adapters.tokenizer_file import TokenizerFile
 from noticebot.domain.errors import ModelUnavailable
@@ -56,34 +56,18 @@ class LambdaEmbedder(Embedder):
             out += self._invoke("documents", texts[start : start + self.batch_size])
         return out
 
-    # ---- transport -------------------------------------------------------------
+    # ---- transport -------------------------------------------------------------------------
     def _invoke(self, kind: str, texts: list[str]) -> list[list[float]]:
-        payload = json.dumps({"kind": kind, "texts": texts}).encode()
-        try:
-            response = self._client().invoke(FunctionName=self.function_name,
-                                             InvocationType="RequestResponse", Payload=payload)
-            body = response["Payload"].read()
-        except Exception as exc:  # throttled after retries, timeout, network, access denied
-            logger.warning("embedder function %s failed: %s", self.function_name, exc)
-            raise ModelUnavailable("the embedding service is unavailable; try again shortly") \
-                from exc
-        try:
-            result = json.loads(body or b"null")
-        except ValueError:
-            result = None
-        if response.get("FunctionError"):
-            message = result.get("errorMessage") if isinstance(result, dict) else None
-            logger.error("embedder function error (%s): %s", response["FunctionError"],
-                         str(message or body[:300]))
-            raise ModelUnavailable("the embedding service failed; try again shortly")
+        result = invoke_json(self._client(), self.function_name, {"kind": kind, "texts": texts},
+                             "embedding service")
         return self._vectors(result, len(texts))
 
-    def _vectors(self, result, expected: int) -> list[list[float]]:
-        if isinstance(result, dict) and isinstance(result.get("error"), dict):
+    def _vectors(self, result: dict, expected: int) -> list[list[float]]:
+        refused = refusal(result)
+        if refused is not None:
             # The function refused the request: a bug on this side, not the user's.
-            raise ValueError(f"embedder function refused the request: "
-                             f"{result['error'].get('message')}")
-        if not isinstance(result, dict) or not isinstance(result.get("vectors"), list):
+            raise ValueError(f"embedder function refused the request: {refused}")
+        if not isinstance(result.get("vectors"), list):
             raise ModelUnavailable("the embedding service sent an unreadable response")
         if result.get("model_id") != self.model_id or result.get("dimension") != self.dimension:
             logger.error("embedder function serves %s/%s, this function expects %s/%s",
