@@ -1,4 +1,4 @@
-"""The local chat model: speed on a ~600-token grounded prompt, and answer quality.
+"""The local chat model's speed on a ~600-token grounded prompt (answer quality: bench/answers.py).
 
 llama-cpp-python reuses the KV cache of the longest common prompt prefix with the previous
 call, so a repeated prompt would skip its prefill and fake a fast first token. Every timed
@@ -20,9 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from bench.data import Query
 from bench.harness import POOLED_WS
-from bench.metrics import answer_contains_gold, best_f1
 from noticebot.domain.models import Message, Principal
 from noticebot.llm.prompts import build_messages
 from noticebot.ports import GenerationParams
@@ -113,34 +111,3 @@ def chat_speed(container, questions: list[str], log: Callable[[str], None],
     proj = summary["median_projected_total_s_for_128"]
     summary["meets_3s_target"] = proj is not None and proj < TARGET["total_s"]
     return summary
-
-
-def chat_quality(container, queries: list[Query], gold_docs: Callable[[Query], set[str]],
-                 log: Callable[[str], None]) -> dict:
-    """ChatService.chat as a member would call it (default hybrid retrieval, gate, prompt)."""
-    rows = []
-    for q in queries:
-        gold = gold_docs(q)
-        given = container.search.search(MEMBER, q.text, top_k=container.chat.top_k)
-        start = time.perf_counter()
-        res = container.chat.chat(MEMBER, q.text)
-        took = time.perf_counter() - start
-        rows.append({
-            "question": q.text, "gold": q.all_answers, "answer": res.answer,
-            "contains_gold": answer_contains_gold(res.answer, q.all_answers),
-            "f1": round(best_f1(res.answer, q.all_answers), 4),
-            "cites_gold": any(c.document_id in gold for c in res.citations),
-            "gold_in_context": any(p.document_id in gold for p in given),
-            "grounded": res.grounded, "seconds": round(took, 2),
-        })
-    n = len(rows)
-    share = lambda key: round(sum(bool(r[key]) for r in rows) / n, 4) if n else None  # noqa: E731
-    out = {"questions": n, "contains_gold": share("contains_gold"),
-           "mean_f1": round(sum(r["f1"] for r in rows) / n, 4) if n else None,
-           "cites_gold": share("cites_gold"), "gold_in_context": share("gold_in_context"),
-           "grounded": share("grounded"),
-           "median_seconds": round(statistics.median(r["seconds"] for r in rows), 2) if n else None,
-           "rows": rows}
-    log(f"  chat quality on {n}: contains gold {out['contains_gold']}, F1 {out['mean_f1']}, "
-        f"cites gold {out['cites_gold']}, gold in context {out['gold_in_context']}")
-    return out

@@ -97,11 +97,11 @@ def _filename(cid: str) -> str:
 
 
 def ingest_passages(container, embedder: BenchEmbedder, datasets: dict[str, list[dict]],
-                    log: Log, batch: int = 250) -> tuple[dict[str, str], dict]:
+                    log: Log, batch: int = 250, workspace: str = POOLED_WS) -> tuple[dict[str, str], dict]:
     """Uploads every passage as a .txt document (title = passage title; an empty title falls
     back to the filename as for any untitled upload) and drains the queue after each batch.
     Returns ({(dataset, corpus id) key "ds/cid": document_id}, stats)."""
-    principal = editor(POOLED_WS)
+    principal = editor(workspace)
     items = [(name, row) for name, rows in datasets.items() for row in rows]
     id_map: dict[str, str] = {}
     embedder.reset_counters()
@@ -126,7 +126,7 @@ def ingest_passages(container, embedder: BenchEmbedder, datasets: dict[str, list
         log(f"  ingested {done}/{len(items)} passages ({done / (upload_s + drain_s):.1f}/s, "
             f"{embedder.doc_texts} chunks)")
     embedder.record = False
-    docs = container.metadata.list_documents(POOLED_WS)
+    docs = container.metadata.list_documents(workspace)
     statuses = {s.value: sum(d.status == s for d in docs) for s in DocumentStatus}
     wall = upload_s + drain_s
     chunks = sum(d.chunk_count for d in docs)
@@ -135,7 +135,7 @@ def ingest_passages(container, embedder: BenchEmbedder, datasets: dict[str, list
         "duplicates_deduplicated": len(items) - created, "statuses": statuses,
         "failed": [(d.title, d.error) for d in docs if d.status == DocumentStatus.FAILED][:10],
         "dead_letters": len(container.queue.messages.dead_letters()),
-        "chunks": chunks, "index_count": container.index.count(POOLED_WS),
+        "chunks": chunks, "index_count": container.index.count(workspace),
         "wall_s": round(wall, 2), "upload_s": round(upload_s, 2), "drain_s": round(drain_s, 2),
         "passages_per_s": round(len(items) / wall, 2), "chunks_per_s": round(chunks / wall, 2),
         "embed_s": round(embedder.doc_seconds, 2), "count_tokens_s": round(embedder.token_seconds, 2),

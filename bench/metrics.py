@@ -147,3 +147,93 @@ def percentile(values: Sequence[float], q: float) -> float:
     pos = (len(xs) - 1) * q / 100.0
     lo, hi = math.floor(pos), math.ceil(pos)
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def answer_has_gold(prediction: str, golds: Sequence[str], require_all: bool = False) -> bool:
+    """``answer_contains_gold``, or for a multi-span answer every span in the prediction."""
+    if not require_all:
+        return answer_contains_gold(prediction, golds)
+    golds = [g for g in golds if squad_normalise(g)]
+    return bool(golds) and all(answer_contains_gold(prediction, [g]) for g in golds)
+
+
+# ---- faithfulness of a shown answer ----------------------------------------------------
+# The benchmark's own definition, independent of the product's support check:
+# - sentences: the answer split after . ! ? and at line breaks, citation markers removed;
+# - figures: digit runs with their decimal / thousands separators ("1,496.5" -> "1496.5");
+# - content words: lower-cased word tokens minus BENCH_STOP and minus the question's own words
+#   (restating the question claims nothing), lightly stemmed (plural / -ed / -ing endings);
+# - a sentence is a claim when it has a figure or a content word; a claim is supported by a
+#   source text when every figure of it is in that text and at least SUPPORT_SHARE of its
+#   content words are;
+# - an answer is faithful when each claim is supported by one of the sources the answer cites.
+SUPPORT_SHARE = 0.75
+BENCH_STOP = frozenset(
+    "a an the is are was were be been being am of to in on at by for with from and or but not no "
+    "nor do does did done what when where who whom whose which why how much many can could should "
+    "would will shall may might must i you we they it he she this that these those there here "
+    "their our your my me us him her his its them than then so as if into about over under also "
+    "only just very more most some any all each both such own same other according source sources "
+    "answer text say says said".split())
+_CITE_MARK = re.compile(r"\[\s*\d+(?:\s*[,;-]\s*\d+)*\s*\]")
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?", re.UNICODE)
+_SENT_END = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+def figures_in(text: str) -> set[str]:
+    out = set()
+    for f in _FIGURE.findall(_CITE_MARK.sub(" ", text)):
+        f = f.rstrip(".,")
+        if "," in f and "." in f:
+            f = f.replace(",", "")
+        elif "," in f and all(len(p) == 3 for p in f.split(",")[1:]):
+            f = f.replace(",", "")  # thousands separators
+        out.add(f)
+    return out
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def stemmed_words(text: str) -> set[str]:
+    return {_stem(w) for w in (m.lower().replace("'s", "") for m in _WORD.findall(text))
+            if w not in BENCH_STOP and len(w) > 1}
+
+
+def claim_sentences(answer: str) -> list[str]:
+    parts = _SENT_END.split(_CITE_MARK.sub(" ", answer))
+    return [re.sub(r"\s+([.!?,;:])", r"\1", " ".join(s.split())) for s in parts if s.strip()]
+
+
+def sentence_supported(sentence: str, sources: Sequence[str], question: str = "",
+                       share: float = SUPPORT_SHARE) -> bool | None:
+    """True / False, or None when the sentence is not a claim (nothing beyond the question)."""
+    figs = figures_in(sentence)
+    words = stemmed_words(sentence) - stemmed_words(question)
+    if not figs and not words:
+        return None
+    for src in sources:
+        src_figs, src_words = figures_in(src), stemmed_words(src)
+        if figs <= src_figs and (not words or len(words & src_words) / len(words) >= share):
+            return True
+    return False
+
+
+def faithfulness(answer: str, sources: Sequence[str], question: str = "") -> dict:
+    """{"claims", "supported", "faithful", "unsupported"} for one shown answer."""
+    verdicts = [(s, sentence_supported(s, sources, question)) for s in claim_sentences(answer)]
+    claims = [(s, v) for s, v in verdicts if v is not None]
+    bad = [s for s, v in claims if not v]
+    return {"claims": len(claims), "supported": len(claims) - len(bad),
+            "faithful": not bad, "unsupported": bad}
+
+
+def unsupported_figures(answer: str, sources: Sequence[str]) -> list[str]:
+    """Figures of the answer that none of the texts contains."""
+    known = set().union(*(figures_in(s) for s in sources)) if sources else set()
+    return sorted(figures_in(answer) - known)

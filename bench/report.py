@@ -83,7 +83,7 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
 
 
 def _err(res) -> str | None:
-    return res.get("error") if isinstance(res, dict) else "not run"
+    return res.get("error") if isinstance(res, dict) and res else "not run"
 
 
 def findings(r: dict) -> list[str]:
@@ -126,6 +126,28 @@ def findings(r: dict) -> list[str]:
                    f"({'meets' if cs['meets_3s_target'] else 'misses'} the < 3 s target; llama.cpp "
                    f"reference 1.4 s TTFT, ~130 tok/s); best of the runs: TTFT {cs.get('best_ttft_s')} s, "
                    f"{cs.get('best_decode_tokens_per_s')} tok/s.")
+    ans = r.get("answers", {})
+    if not _err(ans):
+        a, u, t = ans["answerable"], ans["unanswerable"], ans["targets"]
+        out.append(
+            f"Answers ({a['xquad_en']['questions']} XQuAD / {a['tatqa_dev']['questions']} TAT-QA "
+            f"questions): contains gold XQuAD {a['xquad_en'].get('contains_gold')} (target >= "
+            f"{t['xquad_contains_gold']}), TAT-QA {a['tatqa_dev'].get('contains_gold')} (>= "
+            f"{t['tatqa_contains_gold']}); refusals on unanswerable {u['refusal_rate']} (>= "
+            f"{t['unanswerable_refusal']}), on answerable {a['all']['refusal_rate']} (<= "
+            f"{t['answerable_refusal_max']}); faithful shown answers {a['all'].get('faithful')} "
+            f"(>= {t['faithful']}), figures in no source {a['all'].get('unsupported_figures')} (0).")
+    lat = r.get("chat_latency", {})
+    if not _err(lat):
+        parts = []
+        for label in ("idle", "concurrent_ingest"):
+            s = lat.get(label) or {}
+            if s:
+                parts.append(f"{label.replace('_', ' ')}: first token p50 {s.get('first_token_p50_s')} s, "
+                             f"chat p50 {s.get('chat_p50_s')} s, rerank added p50 "
+                             f"{s.get('rerank_added_p50_ms')} ms")
+        out.append("Chat latency at make run's defaults (targets: first token p50 < 1.0 s, chat "
+                   "p50 < 2.5 s with the worker idle): " + "; ".join(parts) + ".")
     busy = {k: v for k, v in r.get("other_processes_cpu_share", {}).items() if v > 0.1}
     if busy:
         out.append("Other processes were using the CPUs during: " + ", ".join(
@@ -256,6 +278,18 @@ def markdown(r: dict) -> str:
             L += _table(["answer contains gold", "mean token F1", "citations include gold passage",
                          "gold passage in the model's context", "passed the relevance gate"],
                         [[cq["contains_gold"], cq["mean_f1"], cq["cites_gold"], cq["gold_in_context"], cq["grounded"]]])
+    for key, render in (("llm_speed", "llm_speed.markdown"), ("chat_latency", "answers.markdown_latency"),
+                        ("answers", "answers.markdown_answers")):
+        part = r.get(key)
+        if part is None:
+            continue
+        if _err(part):
+            L += [f"## {key}", "", f"Failed: {_err(part)}", ""]
+            continue
+        from bench import answers, llm_speed  # noqa: F401 - named in ``render``
+
+        module, fn = render.split(".")
+        L += getattr({"answers": answers, "llm_speed": llm_speed}[module], fn)(part)
     lb = r.get("lambda_bundles", {})
     if lb.get("functions"):
         L += ["## Lambda bundles", "",

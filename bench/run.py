@@ -3,6 +3,16 @@
     .venv/bin/python bench/run.py [--quick] [--max-queries N] [--skip-chat] [--skip-100k]
     .venv/bin/python bench/run.py --only server_load   # one part, into the existing report
 
+Parts that run alone with --only (each builds what it needs; runtimes on a quiet 2-core machine):
+    llm_speed      ~10 min  llama.cpp prefill / decode per weights, threads, prompt length, batch
+    answers        ~12 min  answer quality, refusals, faithfulness via ChatService.chat
+                            (--chat-questions N per set, --unanswerable N; --reuse-data keeps the
+                            ingested workspace between runs)
+    chat_latency   ~3 min   stream_chat first token / end to end, reranking's cost, with the
+                            ingest worker idle and while it ingests, then the same with the
+                            model server's previous settings (--latency-questions N)
+    server_load    ~1 min   lambda_bundles ~20 s
+
 Everything runs through the product: local_stack(Settings(data_dir=bench/out/data)) with the real
 local adapters; an editor uploads with container.documents.upload and container.queue.drain()
 delivers the S3 ObjectCreated events as SQS batches to the ingest Lambda handler. Writes
@@ -25,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import chat_bench, harness, ingest_formats, lambda_bundles, latency, report, retrieval, server_load, splitters  # noqa: E402
+from bench import answers, chat_bench, harness, ingest_formats, lambda_bundles, latency, llm_speed, report, retrieval, server_load, splitters  # noqa: E402
 from bench.data import BENCH_PDFS, DATASETS, QUICK_PDFS, load_dataset, sample_queries, shrink_corpus  # noqa: E402
 
 T0 = time.perf_counter()
@@ -45,6 +55,15 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--only", choices=sorted(STANDALONE), default=None,
                     help="run one part that needs no datasets and update it in the existing report")
+    ap.add_argument("--chat-questions", type=int, default=None,
+                    help="answerable questions per set for answers (default 200; --quick 10)")
+    ap.add_argument("--unanswerable", type=int, default=None,
+                    help="unanswerable questions per kind for answers (default 100; --quick 10)")
+    ap.add_argument("--latency-questions", type=int, default=None,
+                    help="questions per condition for chat_latency (default 30; --quick 5)")
+    ap.add_argument("--llm-rounds", type=int, default=None, help="rounds of llm_speed (default 3)")
+    ap.add_argument("--reuse-data", action="store_true",
+                    help="answers: reuse bench/out/data-answers when it holds the same corpora")
     ap.add_argument("--load-clients", type=int, default=8)
     ap.add_argument("--load-seconds", type=float, default=None)
     ap.add_argument("--out-dir", type=Path, default=None, help="where the reports go")
@@ -60,7 +79,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     args.latency_queries = 50 if q else 200
     args.sizes = [10_000] if (q or args.skip_100k) else [10_000, 100_000]
     args.chat_runs = 1 if q else 3
-    args.chat_questions = 5 if q else 30
+    args.chat_questions = args.chat_questions or (10 if q else 200)
+    args.unanswerable = args.unanswerable or (10 if q else 100)
+    args.latency_questions = args.latency_questions or (5 if q else 30)
+    args.llm_rounds = args.llm_rounds or (1 if q else 3)
     args.pdfs = QUICK_PDFS if q else BENCH_PDFS
     args.load_seconds = args.load_seconds or (10 if q else 30)
     return args
@@ -123,10 +145,38 @@ def chat_questions(xquad, samples, n_runs: int):
     return picked
 
 
-# Parts that need no datasets or shared container: `--only NAME` reruns one of them alone.
+def committed_report() -> dict:
+    """bench/report.json as last committed (the previous figures new tables show beside theirs);
+    the file on disk when git cannot say."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "show", "HEAD:bench/report.json"], capture_output=True,
+                             text=True, timeout=30, cwd=ROOT)
+        if out.returncode == 0:
+            return json.loads(out.stdout)
+    except (OSError, subprocess.SubprocessError, ValueError):
+        pass
+    path = ROOT / "bench" / "report.json"
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _data(args, name: str) -> Path:
+    return args.data_dir.parent / f"{args.data_dir.name}-{name}"
+
+
+# Parts that need no shared container: `--only NAME` reruns one of them alone.
 STANDALONE = {
     "server_load": lambda args: server_load.measure(args.load_clients, args.load_seconds, log=log),
     "lambda_bundles": lambda args: lambda_bundles.measure(log=log),
+    "llm_speed": lambda args: llm_speed.measure(log, rounds=args.llm_rounds) | {
+        "previous": llm_speed.previous_figures(committed_report())},
+    "answers": lambda args: answers.measure_answers(
+        _data(args, "answers"), args.chat_questions, args.unanswerable, args.seed,
+        args.reuse_data, log, previous=answers.previous_figures(committed_report())),
+    "chat_latency": lambda args: answers.measure_latency(
+        _data(args, "latency"), args.latency_questions, args.seed, log,
+        previous=answers.previous_figures(committed_report())),
 }
 
 
@@ -195,9 +245,9 @@ def main(argv=None) -> int:
         xq = samples["xquad_en"]
         section(results, "chat_speed", lambda: chat_bench.chat_speed(
             container, chat_questions(datasets["xquad_en"], xq, args.chat_runs), log))
-        picked = random.Random(args.seed + 3).sample(xq, min(args.chat_questions, len(xq)))
-        gold = lambda q: {id_map.get(f"xquad_en/{c}") for c in q.gold}  # noqa: E731
-        section(results, "chat_quality", lambda: chat_bench.chat_quality(container, picked, gold, log))
+        # Each of these builds its own local stack at make run's defaults (reranker included).
+        for name in ("llm_speed", "chat_latency", "answers"):
+            section(results, name, lambda name=name: STANDALONE[name](args))
     results["total_s"] = round(time.perf_counter() - T0, 1)
     paths = report.write_all(results, args.out_dir)
     log(f"done in {results['total_s']}s: " + ", ".join(str(p) for p in paths))

@@ -10,11 +10,20 @@ whole visibility timeout SQS would wait: locally nothing else would use those mi
 
 ``housekeeping`` (the stuck-document sweep) runs when the worker starts, after the queue has
 resumed what a dead process held, and every ``housekeeping_every_s`` after that.
+
+The worker thread runs at a lower CPU priority (``nice``, Linux: per thread) than the server's
+request threads: ingest is background work, and on a small machine its embedding otherwise
+takes a core's worth of time from a chat that is generating. Measured on a quiet 2-core
+machine while documents ingested: chat turns' median first token 1.29 s -> 1.09 s, whole turn
+2.18 s -> 1.92 s. The ONNX runtime's own helper threads keep the priority of the thread that
+loaded the model, so part of the embedding still runs at the server's priority.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -31,9 +40,10 @@ class QueueWorker:
     def __init__(self, messages: SqliteQueue, consumer: BatchConsumer | None = None, *,
                  batch_size: int = 1, retry_delay_s: float = 10.0, poll_interval_s: float = 0.5,
                  housekeeping: Callable[[], object] | None = None,
-                 housekeeping_every_s: float = 60.0):
+                 housekeeping_every_s: float = 60.0, nice: int = 10):
         """``batch_size`` 1 by default: records of a batch are handled one after another
-        anyway, and a process killed mid-batch would charge every record a receive."""
+        anyway, and a process killed mid-batch would charge every record a receive.
+        ``nice``: how much lower the worker thread's CPU priority is (0: the same)."""
         self.messages = messages
         self.consumer = consumer
         self.batch_size = batch_size
@@ -41,6 +51,7 @@ class QueueWorker:
         self.poll_interval_s = poll_interval_s
         self.housekeeping = housekeeping
         self.housekeeping_every_s = housekeeping_every_s
+        self.nice = nice
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -72,7 +83,19 @@ class QueueWorker:
         if self._worker:
             self._worker.join(timeout=timeout_s)
 
+    def _lower_priority(self) -> None:
+        """On Linux a thread's nice value is its own, so this leaves the rest of the process
+        alone; elsewhere (or without permission to change it) the worker runs as it is."""
+        if not self.nice or not sys.platform.startswith("linux"):
+            return
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self.nice)
+        except OSError:
+            logger.debug("could not lower the ingest worker's priority", exc_info=True)
+
     def _run(self) -> None:
+        self._lower_priority()
         next_housekeeping = 0.0
         while not self._stop.is_set():
             if self.housekeeping and time.monotonic() >= next_housekeeping:
