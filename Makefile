@@ -17,7 +17,7 @@ TRAIN_STAMP := $(VENV)/.train-installed
 FUZZ_VENV := .venv-schemathesis
 FUZZ_STAMP := $(FUZZ_VENV)/.installed
 
-.PHONY: finetune-demo run test install-train test-fast test-mobile test-cdk bench bundles synth cost install install-system install-dev clean
+.PHONY: finetune-demo run test install-train test-fast test-mobile test-cdk bench bundles synth cost preflight install install-system install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -70,9 +70,11 @@ test-mobile: $(APP_STAMP)
 test-fast: $(DEV_STAMP)
 	$(PY) -m pytest tests/unit -m "not models and not corpus"
 
+# The whole benchmark (~1 h on a quiet 2-core machine) into bench/report.md; one part alone:
+#   make bench BENCH_ARGS="--only answers"   (llm_speed, chat_latency, answers, server_load, ...)
 bench: $(DEV_STAMP)
 	$(PIP) install -q -r requirements-bench.txt
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 # A real LoRA fine-tune of SmolLM2-135M-Instruct on the sample board, on CPU (~2-5 min).
 finetune-demo: $(TRAIN_STAMP)
@@ -94,6 +96,11 @@ synth: $(DEV_STAMP) $(NPM_STAMP)
 # Idle monthly cost of the dev stage from the price table in cost/.
 cost: $(DEV_STAMP)
 	$(PY) cost/idle_cost.py
+
+# Read-only checks of a target AWS account before the first deploy (credentials from the
+# environment or PROFILE): STAGE=dev|prod. Without credentials it says what it needs.
+preflight: $(DEV_STAMP)
+	$(PY) scripts/preflight.py --stage $(or $(STAGE),dev) $(if $(PROFILE),--profile $(PROFILE))
 
 test-cdk: $(DEV_STAMP)
 	$(PY) -m pytest tests/cdk

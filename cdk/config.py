@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
+
+from noticebot.adapters.aws.clients import blocking_path_s
 
 CONTEXT_KEY = "noticebot"
 # Context keys that override the file for one synth (`cdk synth -c stage=dev`).
@@ -97,12 +100,30 @@ class ApiConfig:
     throttle_rate_per_second: int = 20
     throttle_burst: int = 40
     cors_origins: tuple[str, ...] = ()
-    waf: bool = False  # AWS WAF web ACL (managed rules + per-IP rate limit) on the stage
+    waf: bool = False  # AWS WAF web ACL (managed rules + rate limits) on the stage
+    # WAF rate limits per 5 minutes: per signed-in caller (the Authorization header: one
+    # member, whatever network they share), and per source IP, a ceiling high enough for a
+    # carrier NAT or a school network full of members that still stops a flood.
+    waf_caller_limit: int = 1000
+    waf_ip_limit: int = 20000
     latency_alarm_ms: int = 10000  # p99 integration latency that pages
+    # API Gateway writes access logs through the account's CloudWatch role (one setting per
+    # account and region). True: this stack creates that role and sets it (kept when the
+    # stack is deleted, so another stage's logs keep working). False: the account's platform
+    # team has set it; `make preflight` checks that it is set.
+    account_logging_role: bool = True
 
     def validate(self, path: str) -> None:
         _require(self.throttle_rate_per_second > 0 and self.throttle_burst > 0, path,
                  "throttling limits must be positive")
+        # WAF's rate-based rules take limits of 10..2,000,000,000 per evaluation window.
+        _require(10 <= self.waf_caller_limit <= self.waf_ip_limit, f"{path}.waf_caller_limit",
+                 "10 <= waf_caller_limit <= waf_ip_limit (one IP may carry many callers)")
+
+
+_CALLBACK_URL = re.compile(r"(https://[^\s#]+|http://localhost(:\d+)?(/[^\s#]*)?"
+                           r"|[a-z][a-z0-9+.-]*://[^\s#]*)")
+_RESERVED_DOMAIN_WORDS = ("aws", "amazon", "cognito")
 
 
 @dataclass(frozen=True)
@@ -110,9 +131,53 @@ class AuthConfig:
     self_sign_up: bool = False  # editors invite members (admin-created users) by default
     mfa: str = "optional"  # "optional" | "required"
     threat_protection: bool = False  # Cognito Plus feature plan, threat protection enforced
+    # The hosted sign-in page (OAuth 2.0 code + PKCE, the app's sign-in): its domain prefix,
+    # https://{prefix}.auth.{region}.amazoncognito.com. Prefixes are unique per region across
+    # all accounts; "" = "{project}-{stage}-{account id}", which nobody else can hold.
+    domain_prefix: str = ""
+    # Where the hosted UI may send the user back with a code: the app's scheme
+    # (noticebot://auth/callback) and the web build's origins. https, a custom scheme, or
+    # http://localhost only (Cognito refuses other http URLs).
+    callback_urls: tuple[str, ...] = ("noticebot://auth/callback",)
+    logout_urls: tuple[str, ...] = ()
+    # The link Cognito's invitation e-mail carries next to the temporary password: where the
+    # invitee opens the app to sign in. "" = the origin of the first callback URL (the app's
+    # noticebot:// scheme, or the web build's https origin).
+    app_link: str = ""
+
+    @property
+    def invitation_link(self) -> str:
+        if self.app_link:
+            return self.app_link
+        parts = urlsplit(self.callback_urls[0])
+        if parts.scheme in ("http", "https"):
+            return f"{parts.scheme}://{parts.netloc}/"
+        return f"{parts.scheme}://"  # a custom scheme has no host: the app's start screen
 
     def validate(self, path: str) -> None:
         _require(self.mfa in ("optional", "required"), f"{path}.mfa", "optional or required")
+        if self.domain_prefix:
+            _require(re.fullmatch(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?", self.domain_prefix)
+                     is not None and not any(w in self.domain_prefix
+                                             for w in _RESERVED_DOMAIN_WORDS),
+                     f"{path}.domain_prefix",
+                     "1-63 lowercase letters, digits and hyphens, without 'aws', 'amazon' or "
+                     "'cognito' (Cognito's rules for a domain prefix)")
+        _require(bool(self.callback_urls), f"{path}.callback_urls",
+                 "at least one URL the hosted sign-in may return to (the app's "
+                 "noticebot://auth/callback)")
+        if self.app_link:
+            _require(_CALLBACK_URL.fullmatch(self.app_link) is not None
+                     and not self.app_link.startswith("http://")
+                     or self.app_link.startswith("http://localhost"), f"{path}.app_link",
+                     f"{self.app_link!r}: https://..., http://localhost... or a custom scheme")
+            _require(not any(c in self.app_link for c in "<>\"'{}"), f"{path}.app_link",
+                     "no <, >, quotes or braces (it goes into the invitation e-mail's HTML, "
+                     "where Cognito reads {...} as placeholders)")
+        for i, url in enumerate((*self.callback_urls, *self.logout_urls)):
+            _require(_CALLBACK_URL.fullmatch(url) is not None and not url.startswith("http://")
+                     or url.startswith("http://localhost"), f"{path}.callback_urls[{i}]",
+                     f"{url!r}: https://..., http://localhost... or a custom scheme (app://...)")
 
 
 @dataclass(frozen=True)
@@ -140,12 +205,28 @@ class FunctionsConfig:
     # the longest answer allowed (retrieval, reranking, generation, the support check).
     chat_memory_mb: int = 2048
     chat_timeout_s: int = 120
+    # The notify function (SQS notice events -> Expo's push API): DynamoDB reads and one HTTPS
+    # request per event; its queue's visibility timeout is 6x this timeout.
+    notify_memory_mb: int = 256
+    notify_timeout_s: int = 30
 
     def validate(self, path: str) -> None:
-        # API Gateway's integration timeout is 29 s by default.
+        # API Gateway's integration timeout is 29 s by default; the API function's slowest
+        # blocking path (its clients' timeouts times their attempts, with 2 s for the rest:
+        # noticebot.adapters.aws.clients.BLOCKING_PATHS) must end before it does.
         _require(1 <= self.api_timeout_s <= 29, f"{path}.api_timeout_s", "1..29")
+        need = blocking_path_s("api") + FUNCTION_MARGIN_S
+        _require(self.api_timeout_s >= need, f"{path}.api_timeout_s",
+                 f">= {need:g} s: the API function's slowest path (an embedding, two searches "
+                 "and a rerank, noticebot.adapters.aws.clients) must fit its timeout")
+        need = blocking_path_s("chat") + FUNCTION_MARGIN_S
+        _require(self.chat_timeout_s >= need, f"{path}.chat_timeout_s",
+                 f">= {need:g} s: a whole (unstreamed) answer's slowest path (retrieval, "
+                 "reranking, the model's read timeout and retry, the support check) must fit")
         _require(1 <= self.ingest_timeout_s <= 900, f"{path}.ingest_timeout_s", "1..900")
         _require(1 <= self.deploy_timeout_s <= 900, f"{path}.deploy_timeout_s", "1..900")
+        # SQS caps a queue's visibility timeout at 12 hours; 6x 900 s stays well inside.
+        _require(1 <= self.notify_timeout_s <= 900, f"{path}.notify_timeout_s", "1..900")
         # A synchronous call from the API, which API Gateway cuts at 29 s.
         _require(1 <= self.embed_timeout_s <= 28, f"{path}.embed_timeout_s", "1..28")
         # API Gateway streams a response for at most 15 minutes; the integration's timeout is
@@ -163,8 +244,11 @@ class FunctionsConfig:
         _require(self.presigned_max_bytes >= self.max_upload_bytes, f"{path}.presigned_max_bytes",
                  "must be >= max_upload_bytes")
         for name in ("api_memory_mb", "ingest_memory_mb", "deploy_memory_mb", "embed_memory_mb",
-                     "chat_memory_mb"):
+                     "chat_memory_mb", "notify_memory_mb"):
             _require(128 <= getattr(self, name) <= 10240, f"{path}.{name}", "128..10240")
+
+
+FUNCTION_MARGIN_S = 2  # a function's own work besides its slowest calls (DynamoDB, parsing)
 
 
 @dataclass(frozen=True)
@@ -200,11 +284,20 @@ class SearchConfig:
                          "must be even with zone awareness (2 AZs)")
 
 
+# Hugging Face organisations whose models are gated (a licence to accept, a token to download).
+# Neither the endpoint nor the training jobs carry a hub token, so these need staged weights.
+GATED_MODEL_PREFIXES = ("meta-llama/", "google/gemma", "mistralai/")
+# Placeholders model.weights_s3_uri may contain, filled per stage (the account may be the
+# deploying credentials' one, known only at deploy time).
+WEIGHTS_PLACEHOLDERS = ("{account}", "{region}")
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     model_id: str = "meta-llama/Meta-Llama-3-8B-Instruct"
     # LLaMA 3 is gated on the Hugging Face hub: stage the weights in S3 (e.g. copied from
-    # SageMaker JumpStart after accepting the licence) and point this at the prefix.
+    # SageMaker JumpStart after accepting the licence) and point this at the prefix. May
+    # contain {account} and {region} (e.g. s3://noticebot-weights-{account}-{region}/...).
     weights_s3_uri: str = ""
     container: str = "lmi"  # "lmi" (DJL LMI / vLLM, adapter inference components) | "tgi"
     image_tag: str = "0.31.0-lmi13.0.0-cu124"
@@ -218,7 +311,8 @@ class ModelConfig:
     max_copies: int = 1
     invocations_per_copy_target: int = 4  # target tracking, per copy per minute
     max_loras: int = 8  # adapters resident on the GPU at once
-    max_lora_rank: int = 64
+    # (The largest adapter rank is not configuration: noticebot.domain.tuning.MAX_LORA_RANK,
+    # the one number training and serving share.)
     max_model_len: int = 8192
 
     @property
@@ -233,8 +327,23 @@ class ModelConfig:
                  "max_copies and max_instances must be >= 1")
         _require(self.accelerators_per_copy >= 1, f"{path}.accelerators_per_copy", ">= 1")
         if self.weights_s3_uri:
-            _require(re.fullmatch(r"s3://[a-z0-9.-]{3,63}/.+/", self.weights_s3_uri) is not None,
-                     f"{path}.weights_s3_uri", "an s3://bucket/prefix/ URI ending in /")
+            concrete = self.weights_s3_uri
+            for placeholder in WEIGHTS_PLACEHOLDERS:
+                concrete = concrete.replace(placeholder, "x")
+            _require(re.fullmatch(r"s3://[a-z0-9.-]{3,63}/.+/", concrete) is not None
+                     and "{" not in concrete, f"{path}.weights_s3_uri",
+                     "an s3://bucket/prefix/ URI ending in / (placeholders: {account}, {region})")
+        elif self.model_id.startswith(GATED_MODEL_PREFIXES):
+            raise ConfigError(
+                f"{path}.weights_s3_uri: required for {self.model_id}, a gated model: neither "
+                "the endpoint nor the training jobs can download it from the Hugging Face hub "
+                "(no token; the endpoint would retry for up to an hour, then roll the stack "
+                "back). Stage the weights in S3 (cdk/README.md, 'Stage the model weights') and "
+                "set the prefix here.")
+
+    def weights_uri(self, *, account: str, region: str) -> str:
+        """weights_s3_uri with its placeholders filled ("" when the weights are not staged)."""
+        return self.weights_s3_uri.replace("{account}", account).replace("{region}", region)
         if self.image_uri:
             _require(".dkr.ecr." in self.image_uri and ":" in self.image_uri.split("/")[-1],
                      f"{path}.image_uri", "an ECR image URI with a tag")
@@ -249,8 +358,10 @@ class TrainingConfig:
     instance_type: str = "ml.g5.2xlarge"
     # The DLC repository training jobs pull from (the training role may pull only this one)
     # and its tag: the Hugging Face PyTorch training container of the stage's region.
-    image_repository: str = "huggingface-pytorch-training"
-    image_tag: str = "2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04"
+    # The PyTorch training DLC: torch 2.6 on Python 3.12, what the pins in
+    # sagemaker/training/requirements.txt are resolved against (tests/unit/training).
+    image_repository: str = "pytorch-training"
+    image_tag: str = "2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker"
     image_uri: str = ""  # overrides repository + tag (the role may then pull that repository)
     spot: bool = True  # managed spot training (checkpoints under the job's model prefix)
     max_runtime_s: int = 4 * 3600
@@ -314,10 +425,21 @@ _LOG_RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
                        1827, 2192, 2557, 2922, 3288, 3653}
 
 
+# The example ARN the project once shipped in cdk.json: a pipeline built on it fails at
+# CreatePipeline, minutes into the deploy.
+PLACEHOLDER_CONNECTION = re.compile(r".*:(111111111111|123456789012|000000000000):connection/"
+                                    r"0{8}-0{4}-0{4}-0{4}-0{12}")
+CONNECTION_PROVIDERS = ("GitHub", "GitHubEnterpriseServer", "GitLab", "GitLabSelfManaged",
+                        "Bitbucket")
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
     repository: str  # owner/name of the source repository behind the connection
-    connection_arn: str  # CodeConnections (CodeStar Connections) ARN
+    # A CodeConnections connection ARN, approved in the console; "" = the pipeline stack
+    # creates one (pending until someone approves it: cdk/README.md, the operator's path).
+    connection_arn: str = ""
+    connection_provider: str = "GitHub"  # for a connection the stack creates
     branch: str = "main"
     account: str = ""
     region: str = "us-east-1"
@@ -327,9 +449,17 @@ class PipelineConfig:
     def validate(self, path: str) -> None:
         _require(re.fullmatch(r"[\w.-]+/[\w.-]+", self.repository) is not None,
                  f"{path}.repository", "owner/name")
-        _require(re.fullmatch(r"arn:aws[\w-]*:(codestar-connections|codeconnections):[\w-]+:\d{12}:"
-                              r"connection/[\w-]+", self.connection_arn) is not None,
-                 f"{path}.connection_arn", "a CodeConnections connection ARN")
+        if self.connection_arn:
+            _require(re.fullmatch(r"arn:aws[\w-]*:(codestar-connections|codeconnections):"
+                                  r"[\w-]+:\d{12}:connection/[\w-]+", self.connection_arn)
+                     is not None, f"{path}.connection_arn", "a CodeConnections connection ARN")
+            _require(PLACEHOLDER_CONNECTION.fullmatch(self.connection_arn) is None,
+                     f"{path}.connection_arn",
+                     "is the example placeholder, not a connection of yours: create and approve "
+                     "a connection (Developer Tools > Connections) and put its ARN here, or "
+                     'set "" and the pipeline stack creates one for you to approve')
+        _require(self.connection_provider in CONNECTION_PROVIDERS,
+                 f"{path}.connection_provider", f"one of {CONNECTION_PROVIDERS}")
         _require(bool(self.stages), f"{path}.stages", "at least one stage")
 
 

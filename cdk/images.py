@@ -84,6 +84,15 @@ def image_uri(container: str, tag: str, region: str) -> str:
     return f"{dlc_account(region)}.{ecr_domain(region)}/{REPOSITORIES[container]}:{tag}"
 
 
+def training_image_uri(training, region: str) -> str:
+    """The image training jobs run: training.image_uri, else the region's DLC of
+    training.image_repository:image_tag (a TrainingConfig; plain Python for the preflight)."""
+    if training.image_uri:
+        return training.image_uri
+    return f"{dlc_account(region)}.{ecr_domain(region)}/{training.image_repository}:" \
+           f"{training.image_tag}"
+
+
 def repository_arn(repository: str, region: str, partition: str = "aws") -> str:
     """The ARN of a DLC repository, for scoping ecr:BatchGetImage to it."""
     return f"arn:{partition}:ecr:{region}:{dlc_account(region)}:repository/{repository}"

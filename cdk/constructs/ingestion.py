@@ -1,21 +1,24 @@
-"""Ingestion: S3 ObjectCreated (tenants/) -> SQS (with a dead-letter queue) -> ingest Lambda,
-and Transcribe's "job state change" -> EventBridge -> transcription Lambda for audio uploads.
+"""Ingestion: an upload (S3 "Object Created" under tenants/*/raw/*) -> EventBridge -> SQS (with
+a dead-letter queue) -> ingest Lambda, and Transcribe's "job state change" -> EventBridge ->
+transcription Lambda for audio uploads.
+
+Why EventBridge between S3 and the queue: S3's own notifications filter by a fixed key prefix
+(and suffix) only, and the workspace comes before the kind in the key layout
+(tenants/{ws}/raw/..., tenants/{ws}/datasets/..., tenants/{ws}/models/...): the only prefix
+they could use, tenants/, would also wake the ingest function for every dataset file, model
+artifact and spot-training checkpoint. An EventBridge rule matches the key with a wildcard
+(noticebot.domain.keys.UPLOAD_KEYS, the same pattern the IAM grants use) and sends only
+uploads. The bucket sends its events to EventBridge (a property of the bucket, no custom
+resource), the rule's target is the queue (its policy admits this rule only), and events
+EventBridge cannot deliver go to the ingestion dead-letter queue.
 
 The ingest function OCRs scans and images with Amazon Textract (multi-page PDFs are staged under
 textract-staging/) and starts an Amazon Transcribe job for audio, which writes its transcript
 under transcripts/; when the job ends, the transcription function (handlers/transcription.py)
-resumes ingestion of that document. Textract and Transcribe job APIs have no resource-level
-permissions, so those grants name Resource '*' (tests/cdk/test_cdk_iam.py lists them).
-
-The notification is a property of the bucket itself (NotificationConfiguration), not CDK's
-BucketNotifications custom resource: that one deploys an extra Lambda whose role may call
-s3:PutBucketNotification on every bucket ('*'). The cycle CDK avoids with it (bucket ->
-queue ARN, queue policy -> bucket ARN) is broken here by the bucket's explicit name: the queue
-policy names the bucket ARN as a string, and the bucket depends on the queue policy, so S3's
-permission check at PutBucketNotification time finds the policy in place.
-
-S3 can filter on a prefix only, so dataset and model objects under tenants/ also arrive; the
-ingest handler ignores every key outside tenants/{ws}/raw/{doc}/{name} (IngestService.ingest_object).
+resumes ingestion of that document. Textract has no resource-level permissions, so its grant
+names Resource '*' (tests/cdk/test_cdk_iam.py lists it); Transcribe's job actions are scoped to
+this stage's job names (noticebot.domain.keys.transcription_job_prefix: the bucket's name, so
+one stage's rule, grant and adapter never see another stage's jobs).
 """
 
 from __future__ import annotations
@@ -30,19 +33,26 @@ from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from noticebot.domain.keys import TENANTS_PREFIX, TEXTRACT_STAGING_PREFIX, TRANSCRIPTS_PREFIX
+from noticebot.domain.keys import (
+    TEXTRACT_STAGING_PREFIX,
+    TRANSCRIPTS_PREFIX,
+    UPLOAD_KEYS,
+    transcription_job_prefix,
+)
 from noticebot.functions import INGEST, TRANSCRIPTION
 
 from cdk.config import StageConfig
 from cdk.constructs.function import ServiceFunction
 from cdk.constructs.storage import Storage
+from cdk.nag import acknowledge_wildcard
 
+TRANSCRIBE_WILDCARD_REASON = (
+    "Transcribe jobs are named per document at run time ({bucket}-tx-{document id}); the grant "
+    "covers this stage's job-name prefix only (noticebot.domain.keys.transcription_job_prefix).")
 MAX_RECEIVE_COUNT = 3  # deliveries before a message moves to the dead-letter queue
 # AWS's guidance for SQS event sources: visibility timeout >= 6x the function timeout, so a
 # message is not redelivered while a retried batch is still running.
 VISIBILITY_FACTOR = 6
-# Transcribe job names the ingest function uses (noticebot.adapters.aws.transcribe.JOB_PREFIX).
-TRANSCRIBE_JOB_PREFIX = "noticebot-"
 TEXTRACT_ACTIONS = ["textract:DetectDocumentText", "textract:StartDocumentTextDetection",
                     "textract:GetDocumentTextDetection"]
 TRANSCRIBE_ACTIONS = ["transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob",
@@ -51,7 +61,7 @@ TRANSCRIBE_ACTIONS = ["transcribe:StartTranscriptionJob", "transcribe:GetTranscr
 
 class Ingestion(Construct):
     """Exposes `queue`, `dead_letter_queue`, `function` and `transcription` (ServiceFunctions),
-    `transcription_rule`."""
+    `upload_rule`, `transcription_rule`, `transcribe_job_prefix`."""
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, storage: Storage,
                  code: lambda_.Code, environment: dict[str, str],
@@ -72,23 +82,21 @@ class Ingestion(Construct):
             dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue,
                                                   max_receive_count=MAX_RECEIVE_COUNT))
 
-        # S3 may send to this queue only on behalf of this stage's bucket in this account.
-        bucket_arn = stack.format_arn(service="s3", region="", account="",
-                                      resource=storage.bucket_physical_name)
-        self.queue.add_to_resource_policy(iam.PolicyStatement(
-            sid="S3UploadNotifications", principals=[iam.ServicePrincipal("s3.amazonaws.com")],
-            actions=["sqs:SendMessage"], resources=[self.queue.queue_arn],
-            conditions={"ArnEquals": {"aws:SourceArn": bucket_arn},
-                        "StringEquals": {"aws:SourceAccount": stack.account}}))
+        # The bucket sends every event to EventBridge; this rule picks the uploads.
         cfn_bucket: s3.CfnBucket = storage.bucket.node.default_child
         cfn_bucket.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
-            queue_configurations=[s3.CfnBucket.QueueConfigurationProperty(
-                event="s3:ObjectCreated:*", queue=self.queue.queue_arn,
-                filter=s3.CfnBucket.NotificationFilterProperty(
-                    s3_key=s3.CfnBucket.S3KeyFilterProperty(rules=[
-                        s3.CfnBucket.FilterRuleProperty(name="prefix", value=TENANTS_PREFIX)])))])
-        queue_policy = self.queue.node.find_child("Policy")
-        cfn_bucket.add_resource_dependency(queue_policy.node.default_child)
+            event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(
+                event_bridge_enabled=True))
+        self.upload_rule = events.Rule(
+            self, "UploadCreated",
+            description=f"{config.prefix}: an upload (tenants/*/raw/*) -> the ingest queue",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"], detail_type=["Object Created"],
+                detail={"bucket": {"name": [storage.bucket_physical_name]},
+                        "object": {"key": [{"wildcard": UPLOAD_KEYS}]}}))
+        self.upload_rule.add_target(targets.SqsQueue(
+            self.queue, dead_letter_queue=self.dead_letter_queue, retry_attempts=8,
+            max_event_age=cdk.Duration.hours(24)))
 
         self.function = ServiceFunction(
             self, "Ingest", config=config, spec=INGEST, code=code,
@@ -96,8 +104,7 @@ class Ingestion(Construct):
             # Presigned uploads may be up to presigned_max_bytes; parsing needs room in /tmp.
             ephemeral_storage_mb=max(512, min(10240, 2 * fn_cfg.presigned_max_bytes // 2**20)),
             environment=environment,
-            star_actions="Amazon Textract (DetectDocumentText, Start/GetDocumentTextDetection) "
-                         "and Amazon Transcribe job actions (Start/Get/DeleteTranscriptionJob)")
+            star_actions="Amazon Textract (DetectDocumentText, Start/GetDocumentTextDetection)")
         self.function.function.add_event_source(sources.SqsEventSource(
             self.queue, batch_size=fn_cfg.ingest_batch_size,
             max_concurrency=fn_cfg.ingest_max_concurrency,
@@ -109,8 +116,12 @@ class Ingestion(Construct):
         ingest_role = self.function.role
         ingest_role.add_to_policy(iam.PolicyStatement(
             sid="Textract", actions=TEXTRACT_ACTIONS, resources=["*"]))
+        self.transcribe_job_prefix = transcription_job_prefix(storage.bucket_physical_name)
+        jobs = stack.format_arn(service="transcribe", resource="transcription-job",
+                                resource_name=f"{self.transcribe_job_prefix}*")
         ingest_role.add_to_policy(iam.PolicyStatement(
-            sid="TranscribeJobs", actions=TRANSCRIBE_ACTIONS, resources=["*"]))
+            sid="TranscribeJobs", actions=TRANSCRIBE_ACTIONS, resources=[jobs]))
+        acknowledge_wildcard(ingest_role, jobs, TRANSCRIBE_WILDCARD_REASON)
         storage.grant_objects(ingest_role, "TextractStaging", TEXTRACT_STAGING_PREFIX,
                               ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"])
         # Transcribe reads the upload and writes the transcript with the caller's permissions.
@@ -120,8 +131,7 @@ class Ingestion(Construct):
         self.transcription = ServiceFunction(
             self, "Transcription", config=config, spec=TRANSCRIPTION, code=transcription_code,
             memory_mb=fn_cfg.ingest_memory_mb, timeout_s=fn_cfg.ingest_timeout_s,
-            environment=transcription_environment,
-            star_actions="transcribe:GetTranscriptionJob")
+            environment=transcription_environment)
         transcription_fn = self.transcription.function
         # Asynchronous invocations (EventBridge): two retries, then the event is kept in the
         # ingestion dead-letter queue, whose alarm pages.
@@ -129,7 +139,8 @@ class Ingestion(Construct):
             retry_attempts=2, max_event_age=cdk.Duration.hours(6),
             on_failure=destinations.SqsDestination(self.dead_letter_queue))
         self.transcription.role.add_to_policy(iam.PolicyStatement(
-            sid="TranscribeJobs", actions=["transcribe:GetTranscriptionJob"], resources=["*"]))
+            sid="TranscribeJobs", actions=["transcribe:GetTranscriptionJob"], resources=[jobs]))
+        acknowledge_wildcard(self.transcription.role, jobs, TRANSCRIBE_WILDCARD_REASON)
         storage.grant_objects(self.transcription.role, "Transcripts", TRANSCRIPTS_PREFIX,
                               ["s3:GetObject"])
         self.transcription_rule = events.Rule(
@@ -137,7 +148,7 @@ class Ingestion(Construct):
             description=f"{config.prefix}: a Transcribe job of an audio upload ended",
             event_pattern=events.EventPattern(
                 source=["aws.transcribe"], detail_type=["Transcribe Job State Change"],
-                detail={"TranscriptionJobName": [{"prefix": TRANSCRIBE_JOB_PREFIX}],
+                detail={"TranscriptionJobName": [{"prefix": self.transcribe_job_prefix}],
                         "TranscriptionJobStatus": ["COMPLETED", "FAILED"]}))
         self.transcription_rule.add_target(targets.LambdaFunction(
             transcription_fn, retry_attempts=4, max_event_age=cdk.Duration.hours(6),

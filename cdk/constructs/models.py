@@ -30,6 +30,7 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
+from noticebot.domain.tuning import MAX_LORA_RANK
 
 from cdk import images
 from cdk.config import StageConfig
@@ -48,6 +49,11 @@ def _family(instance_type: str) -> str:
     return instance_type.split(".")[1]
 
 
+def staged_weights_uri(config: StageConfig, stack: cdk.Stack) -> str:
+    """model.weights_s3_uri for this stack ({account} / {region} filled), "" if not staged."""
+    return config.model.weights_uri(account=stack.account, region=stack.region)
+
+
 def container_environment(config: StageConfig) -> dict[str, str]:
     m = config.model
     model_ref = "/opt/ml/model" if m.weights_s3_uri else m.model_id
@@ -61,7 +67,8 @@ def container_environment(config: StageConfig) -> dict[str, str]:
             # Adapters (adapter inference components) share the base model's GPU.
             "OPTION_ENABLE_LORA": "true",
             "OPTION_MAX_LORAS": str(m.max_loras),
-            "OPTION_MAX_LORA_RANK": str(m.max_lora_rank),
+            # The one limit training also keeps (noticebot.domain.tuning.MAX_LORA_RANK).
+            "OPTION_MAX_LORA_RANK": str(MAX_LORA_RANK),
             "OPTION_MAX_CPU_LORAS": str(4 * m.max_loras),
             "SERVING_FAIL_FAST": "true",
         }
@@ -126,8 +133,9 @@ class Models(Construct):
         role.add_to_policy(iam.PolicyStatement(
             sid="DecryptAdapters", actions=["kms:Decrypt"], resources=[storage.key.key_arn]))
         weights_source = None
-        if m.weights_s3_uri:
-            bucket, prefix = re.fullmatch(r"s3://([^/]+)/(.*)", m.weights_s3_uri).groups()
+        weights_uri = staged_weights_uri(config, stack)
+        if weights_uri:
+            bucket, prefix = re.fullmatch(r"s3://([^/]+)/(.*)", weights_uri).groups()
             role.add_to_policy(iam.PolicyStatement(
                 sid="ReadBaseWeights", actions=["s3:GetObject"],
                 resources=[f"arn:{stack.partition}:s3:::{bucket}/{prefix}*"]))
@@ -137,7 +145,7 @@ class Models(Construct):
                 conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}}))
             weights_source = sagemaker.CfnModel.ModelDataSourceProperty(
                 s3_data_source=sagemaker.CfnModel.S3DataSourceProperty(
-                    s3_uri=m.weights_s3_uri, s3_data_type="S3Prefix", compression_type="None"))
+                    s3_uri=weights_uri, s3_data_type="S3Prefix", compression_type="None"))
 
         # ---- model, endpoint config, endpoint, base inference component -----------------------
         self.model = sagemaker.CfnModel(
@@ -146,7 +154,7 @@ class Models(Construct):
                 image=self.image_uri, environment=container_environment(config),
                 model_data_source=weights_source),
             # Weights from S3: the container needs no internet. From the hub: it must download.
-            enable_network_isolation=bool(m.weights_s3_uri))
+            enable_network_isolation=bool(weights_uri))
         # SageMaker checks the role's permissions when the model and config are created: wait
         # for the role's policy (the role itself is already implied by the GetAtt).
         role_policy = role.node.find_child("DefaultPolicy").node.default_child
@@ -235,8 +243,7 @@ class Models(Construct):
         acknowledge_wildcard(role, f"{endpoint_logs}:*",
                              "The log streams of this endpoint's own log group are named by "
                              "SageMaker per instance and component; the grant names one log group.")
-        if m.weights_s3_uri:
-            bucket, prefix = re.fullmatch(r"s3://([^/]+)/(.*)", m.weights_s3_uri).groups()
+        if weights_uri:
             acknowledge_wildcard(role, f"arn:{stack.partition}:s3:::{bucket}/{prefix}*",
                                  "The base model's weights are many files under one S3 prefix "
                                  "(read-only).")

@@ -3,6 +3,7 @@
 Alarms (each -> topic; OK transitions too, so a page closes itself):
     ingest dead-letter queue holds a message          (an upload failed 3 times)
     fine-tune deploy dead-letter queue holds a message (a finished job was not deployed)
+    notify dead-letter queue holds a message           (a notice's pushes failed 5 times)
     upload queue backlog older than 15 minutes        (ingest is stuck or throttled)
     API 5xx responses                                  (> 5 in 5 minutes)
     API p99 latency                                    (config api.latency_alarm_ms)
@@ -38,7 +39,8 @@ class Monitoring(Construct):
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, key: kms.IKey, api: Api,
                  ingestion: Ingestion, functions: list[ServiceFunction], models: Models,
-                 search: Search, deploy_dead_letters: sqs.IQueue | None = None) -> None:
+                 search: Search, deploy_dead_letters: sqs.IQueue | None = None,
+                 notify_dead_letters: sqs.IQueue | None = None) -> None:
         super().__init__(scope, id)
         self.topic = sns.Topic(self, "Alarms", topic_name=f"{config.prefix}-alarms",
                                display_name=f"{config.prefix} alarms", master_key=key,
@@ -75,6 +77,12 @@ class Monitoring(Construct):
                       period=FIVE_MIN, statistic="Maximum"),
                   1, "A finished fine-tune's event was not handled (deploy function failed "
                      "after retries, or the event could not be delivered)")
+        if notify_dead_letters is not None:
+            alarm("notify-dead-letters",
+                  notify_dead_letters.metric_approximate_number_of_messages_visible(
+                      period=FIVE_MIN, statistic="Maximum"),
+                  1, "A notice event failed its pushes 5 times (Expo unreachable or refusing, "
+                     "or the Expo token secret unreadable) and sits in the dead-letter queue")
         alarm("ingest-backlog",
               queue.metric_approximate_age_of_oldest_message(period=FIVE_MIN, statistic="Maximum"),
               900, "Uploads have waited over 15 minutes for ingestion")

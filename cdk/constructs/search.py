@@ -2,25 +2,40 @@
 
 Both modes: encrypted with the stage's KMS key, HTTPS only, reachable only with SigV4-signed
 requests from the roles granted here, and scoped to the configured index (name prefix, so
-versioned indices such as noticebot-chunks-v2 and aliases work):
+versioned indices such as noticebot-chunks-v2 and aliases work).
 
-    domain     domain access policy + identity policy on domain/NAME/INDEX*, INDEX*/*, the
-               index's template (_index_template/INDEX*) and search pipelines; nothing at the
-               root. The adapter sends `POST /INDEX/_bulk` and `POST /INDEX/_msearch` with no
-               index in the body lines, and the domain sets
-               rest.action.multi.allow_explicit_index=false: IAM sees only the path, so without
-               that setting a body line could name any index behind a path granted here.
-    serverless data access policy on index/COLLECTION/INDEX* + aoss:APIAccessAll on the collection
+What each role may do is derived from one table, ``INDEX_REQUESTS``: every request the
+OpenSearch adapter (noticebot.adapters.aws.opensearch_index) sends, with what authorizes it on
+a domain (an IAM action on the request's path) and on a Serverless collection (a data access
+policy permission on the index or the collection). tests/cdk/test_cdk_opensearch_permissions.py
+records the adapter's requests in both modes and checks each one against the table, and the
+table against the synthesized policies; a new kind of request without a row fails there.
+
+    domain     domain access policy + identity policies: the verbs of the table on the paths
+               of the table (INDEX*, INDEX*/_bulk, ..., _index_template/INDEX*), nothing at
+               the root and no DELETE at all: the adapter deletes documents with
+               POST INDEX/_delete_by_query (domain) or delete lines in POST INDEX/_bulk, so
+               no role can send DELETE /INDEX (drop the index) or DELETE INDEX/_doc/ID.
+               What IAM cannot scope: it sees the path, not the body, so a role that may
+               POST INDEX/_bulk or INDEX/_delete_by_query may delete any document of the
+               index; that every query and write names the caller's workspace is the
+               adapter's guarantee (its port cannot express a request without one). The
+               domain sets rest.action.multi.allow_explicit_index=false, so a _bulk or
+               _msearch body cannot name another index than the signed path.
+    serverless data access policy: the table's index permissions on index/COLLECTION/INDEX*
+               and its collection permissions (the index template: aoss:CreateCollectionItems
+               to create it, aoss:UpdateCollectionItems to replace it) on the collection,
+               which Serverless does not scope below the collection; aoss:APIAccessAll on the
+               collection in the identity policy (how Serverless admits data-plane calls).
 
 A role that only searches (the chat function: its searches are `POST /INDEX/_msearch`, and a
-missing index reads as empty, so it never creates one) gets `grant_index_search`: GET/POST on
-INDEX*/_search and INDEX*/_msearch (domain), aoss:ReadDocument (serverless).
-
-The index (mapping: k-NN HNSW vector + BM25 text + workspace keyword) is created by the
-OpenSearch adapter on first use; the grants include index creation for that reason.
+missing index reads as empty, so it never creates one) gets `grant_index_search`: the rows
+marked for searchers only.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -34,13 +49,73 @@ from cdk.constructs.function import retention
 from cdk.constructs.storage import Storage
 from cdk.nag import acknowledge, acknowledge_wildcard
 
-ES_HTTP_ACTIONS = ["es:ESHttpGet", "es:ESHttpHead", "es:ESHttpPost", "es:ESHttpPut",
-                   "es:ESHttpDelete"]
-ES_SEARCH_ACTIONS = ["es:ESHttpGet", "es:ESHttpPost"]
-SEARCH_APIS = ("_search", "_msearch")
-AOSS_INDEX_PERMISSIONS = ["aoss:CreateIndex", "aoss:DescribeIndex", "aoss:UpdateIndex",
-                          "aoss:ReadDocument", "aoss:WriteDocument"]
 TLS_POLICY = "Policy-Min-TLS-1-2-PFS-2023-10"
+
+
+@dataclass(frozen=True)
+class IndexRequest:
+    """One kind of request the adapter sends. ``path`` is relative to the domain, with
+    ``{index}`` for the index name; ``aoss_on`` says whether Serverless checks the permission
+    on the index or on the collection; ``search`` marks what a search-only role may send;
+    ``modes`` where the adapter sends it ("es": a domain, "aoss": a collection)."""
+
+    method: str
+    path: str
+    aoss_permission: str
+    aoss_on: str = "index"
+    search: bool = False
+    modes: tuple[str, ...] = ("es", "aoss")  # where the adapter sends it (domain, Serverless)
+
+    @property
+    def es_action(self) -> str:
+        return "es:ESHttp" + self.method.title()
+
+    def matches(self, method: str, path: str, index: str) -> bool:
+        return method == self.method and path == self.path.format(index=index)
+
+
+# The adapter's requests (see the module docstring). Serverless rows follow its
+# supported-operations table.
+INDEX_REQUESTS = (
+    IndexRequest("HEAD", "/{index}", "aoss:DescribeIndex"),  # does the index exist?
+    IndexRequest("PUT", "/_index_template/{index}", "aoss:CreateCollectionItems",
+                 aoss_on="collection"),
+    IndexRequest("PUT", "/_index_template/{index}", "aoss:UpdateCollectionItems",
+                 aoss_on="collection"),  # a template left by an earlier index is replaced
+    IndexRequest("PUT", "/{index}", "aoss:CreateIndex"),
+    IndexRequest("POST", "/{index}/_bulk", "aoss:WriteDocument"),  # index and delete chunks
+    # A document's chunks: by query on a domain; on a collection, found with _search and
+    # deleted by id in a _bulk (Serverless has no _delete_by_query).
+    IndexRequest("POST", "/{index}/_delete_by_query", "aoss:WriteDocument", modes=("es",)),
+    IndexRequest("POST", "/{index}/_search", "aoss:ReadDocument", modes=("aoss",)),
+    IndexRequest("POST", "/{index}/_msearch", "aoss:ReadDocument", search=True),
+    IndexRequest("POST", "/{index}/_count", "aoss:ReadDocument"),
+)
+
+
+def es_statements(domain_arn: str, index: str, *, search_only: bool) -> list[dict]:
+    """(actions, resources) per HTTP verb for a role: each verb only on the paths the table
+    sends it to. The index name ends in * (versioned indices and aliases)."""
+    by_verb: dict[str, list[str]] = {}
+    for r in INDEX_REQUESTS:
+        if "es" not in r.modes or (search_only and not r.search):
+            continue
+        resource = domain_arn + r.path.format(index=f"{index}*")
+        if resource not in by_verb.setdefault(r.es_action, []):
+            by_verb[r.es_action].append(resource)
+    return [{"actions": [action], "resources": resources}
+            for action, resources in sorted(by_verb.items())]
+
+
+def aoss_permissions(*, search_only: bool) -> dict[str, list[str]]:
+    """Data access policy permissions by resource kind ("index", "collection")."""
+    out: dict[str, list[str]] = {}
+    for r in INDEX_REQUESTS:
+        if "aoss" not in r.modes or (search_only and not r.search):
+            continue
+        if r.aoss_permission not in out.setdefault(r.aoss_on, []):
+            out[r.aoss_on].append(r.aoss_permission)
+    return out
 
 
 class Search(Construct):
@@ -141,28 +216,23 @@ class Search(Construct):
                         "false): the index can be rebuilt from S3 uploads and notices, so an AZ "
                         "outage costs search availability, not data.")
 
-    def _domain_index_resources(self) -> list[str]:
-        base = self.domain_arn
-        return [f"{base}/{self.index}*", f"{base}/{self.index}*/*",
-                f"{base}/_index_template/{self.index}*", f"{base}/_search/pipeline/{self.index}*"]
-
-    def _domain_search_resources(self) -> list[str]:
-        return [f"{self.domain_arn}/{self.index}*/{api}" for api in SEARCH_APIS]
+    def _es_statements(self, search_only: bool) -> list[dict]:
+        return es_statements(self.domain_arn, self.index, search_only=search_only)
 
     def _domain_access_policy(self):
         if not self._principals:
             return None  # nothing granted: no resource policy, nobody gets in
         statements = [{
-            "Sid": "FunctionRolesOnTheIndex", "Effect": "Allow",
+            "Sid": f"FunctionRolesOnTheIndex{n}", "Effect": "Allow",
             "Principal": {"AWS": [r.role_arn for r in self._principals]},
-            "Action": ES_HTTP_ACTIONS,
-            "Resource": self._domain_index_resources(),
-        }]
+            "Action": st["actions"], "Resource": st["resources"],
+        } for n, st in enumerate(self._es_statements(False))]
         if self._searchers:
-            statements.append({
-                "Sid": "SearchOnlyRoles", "Effect": "Allow",
+            statements += [{
+                "Sid": f"SearchOnlyRoles{n}", "Effect": "Allow",
                 "Principal": {"AWS": [r.role_arn for r in self._searchers]},
-                "Action": ES_SEARCH_ACTIONS, "Resource": self._domain_search_resources()})
+                "Action": st["actions"], "Resource": st["resources"],
+            } for n, st in enumerate(self._es_statements(True))]
         return {"Version": "2012-10-17", "Statement": statements}
 
     # ---- OpenSearch Serverless collection -----------------------------------------------------
@@ -196,21 +266,22 @@ class Search(Construct):
         self.endpoint = self.collection.attr_collection_endpoint
         self.collection_arn = self.collection.attr_arn
 
+    def _aoss_rules(self, search_only: bool) -> list[dict]:
+        resources = {"index": [f"index/{self.name}/{self.index}*"],
+                     "collection": [f"collection/{self.name}"]}
+        return [{"ResourceType": kind, "Resource": resources[kind], "Permission": permissions}
+                for kind, permissions in sorted(aoss_permissions(search_only=search_only).items(),
+                                                reverse=True)]
+
     def _aoss_data_policy(self):
         searchers = [{
             "Description": "Search-only functions: read documents of the chunk index",
-            "Rules": [{"ResourceType": "index", "Resource": [f"index/{self.name}/{self.index}*"],
-                       "Permission": ["aoss:ReadDocument"]}],
+            "Rules": self._aoss_rules(True),
             "Principal": [r.role_arn for r in self._searchers],
         }] if self._searchers else []
         return [{
-            "Description": "API and ingest functions: documents of the chunk index",
-            "Rules": [
-                {"ResourceType": "index", "Resource": [f"index/{self.name}/{self.index}*"],
-                 "Permission": AOSS_INDEX_PERMISSIONS},
-                {"ResourceType": "collection", "Resource": [f"collection/{self.name}"],
-                 "Permission": ["aoss:DescribeCollectionItems"]},
-            ],
+            "Description": "API and ingest functions: the chunk index and its template",
+            "Rules": self._aoss_rules(False),
             "Principal": [r.role_arn for r in self._principals],
         }] + searchers
 
@@ -226,37 +297,34 @@ class Search(Construct):
 
     # ---- grants --------------------------------------------------------------------------------
     def grant_index_read_write(self, role: iam.IRole) -> None:
-        """Read, write and (on first use) create the chunk index; nothing else in the cluster."""
+        """Read, write and (on first use) create the chunk index and its template; delete
+        documents, never the index; nothing else in the cluster."""
         self._principals.append(role)
-        if self.mode == "domain":
-            role.add_to_principal_policy(iam.PolicyStatement(
-                sid="SearchIndex", actions=ES_HTTP_ACTIONS,
-                resources=self._domain_index_resources()))
-            for resource in self._domain_index_resources():
-                acknowledge_wildcard(role, resource,
-                                     "Paths of the one chunk index: the trailing * covers "
-                                     "versioned names/aliases (INDEX-v2), the index's own APIs "
-                                     "(/INDEX/_search, /INDEX/_doc/ID, _delete_by_query) and its "
-                                     "template and search pipelines; nothing else in the domain.")
-        else:
-            # Serverless authorizes data-plane calls with aoss:APIAccessAll on the collection
-            # plus the data access policy above, which is where the index scoping lives.
-            role.add_to_principal_policy(iam.PolicyStatement(
-                sid="SearchCollection", actions=["aoss:APIAccessAll"],
-                resources=[self.collection_arn]))
+        self._grant(role, search_only=False)
 
     def grant_index_search(self, role: iam.IRole) -> None:
         """Search the chunk index, nothing else: no writes, no index creation."""
         self._searchers.append(role)
-        if self.mode == "domain":
-            role.add_to_principal_policy(iam.PolicyStatement(
-                sid="SearchIndexReadOnly", actions=ES_SEARCH_ACTIONS,
-                resources=self._domain_search_resources()))
-            for resource in self._domain_search_resources():
-                acknowledge_wildcard(role, resource,
-                                     "The search APIs of the one chunk index; the * covers "
-                                     "versioned names and aliases (INDEX-v2).")
-        else:
+        self._grant(role, search_only=True)
+
+    def _grant(self, role: iam.IRole, *, search_only: bool) -> None:
+        if self.mode != "domain":
+            # Serverless authorizes data-plane calls with aoss:APIAccessAll on the collection
+            # plus the data access policy, which is where the index scoping lives.
             role.add_to_principal_policy(iam.PolicyStatement(
                 sid="SearchCollection", actions=["aoss:APIAccessAll"],
                 resources=[self.collection_arn]))
+            return
+        statements = self._es_statements(search_only)
+        for st in statements:
+            sid = "SearchIndexReadOnly" if search_only else "SearchIndex"
+            if len(statements) > 1:  # one statement per verb: SearchIndexHead, ...Post, ...Put
+                sid += st["actions"][0].split(":ESHttp")[1]
+            role.add_to_principal_policy(iam.PolicyStatement(
+                sid=sid, actions=st["actions"], resources=st["resources"]))
+            for resource in st["resources"]:
+                acknowledge_wildcard(role, resource,
+                                     "The one chunk index's own paths, each verb only where the "
+                                     "adapter sends it (cdk/constructs/search.py INDEX_REQUESTS); "
+                                     "the * after the index name covers versioned names and "
+                                     "aliases (INDEX-v2). Nothing else in the domain.")

@@ -29,6 +29,12 @@ RAW_KEYS = objects_of_every_workspace(RAW)
 DATASET_KEYS = objects_of_every_workspace(DATASETS)
 MODEL_KEYS = objects_of_every_workspace(MODELS)
 TTL_ATTRIBUTE = "ttl"
+# What the metadata adapter may do on the table (noticebot.adapters.aws.dynamodb_*): item reads
+# and writes, never Scan.
+TABLE_ITEM_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
+                      "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                      "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
+                      "dynamodb:DescribeTable")
 # The one secondary index the DynamoDB adapter queries (noticebot.adapters.aws.dynamodb_items
 # .TABLE_SCHEMA): documents/jobs by a second key, still per workspace in its key values.
 GSI1 = "gsi1"
@@ -68,8 +74,8 @@ class Storage(Construct):
             cors.append(s3.CorsRule(allowed_methods=[s3.HttpMethods.POST],
                                     allowed_origins=list(config.storage.cors_origins),
                                     allowed_headers=["*"], max_age=600))
-        # An explicit name lets the S3 -> SQS notification be a plain bucket property (see
-        # Ingestion): the queue policy names the bucket ARN without referring to the bucket.
+        # An explicit name: the upload rule matches it (see Ingestion), and it is the stage's
+        # Transcribe job prefix (noticebot.domain.keys.transcription_job_prefix).
         self.bucket_physical_name = f"{config.prefix}-data-{stack.account}-{stack.region}"
         self.bucket = s3.Bucket(
             self, "Data", bucket_name=self.bucket_physical_name,
@@ -185,17 +191,23 @@ class Storage(Construct):
             sid="ListRawUploads", actions=["s3:ListBucket"], resources=[self.bucket.bucket_arn],
             conditions={"StringLike": {"s3:prefix": [RAW_KEYS]}}))
 
+    def grant_table_items(self, grantee: iam.IGrantable, actions: list[str]) -> None:
+        """Some item actions on the table itself (no index, no Scan): for a function whose
+        adapter calls are few and known. The table key: Decrypt (DynamoDB unwraps the table's
+        key for the caller) and DescribeKey, nothing that makes new keys."""
+        unknown = set(actions) - set(TABLE_ITEM_ACTIONS)
+        if unknown:
+            raise ValueError(f"not table item actions: {sorted(unknown)}")
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
+            sid="TableItems", actions=list(actions), resources=[self.table.table_arn]))
+        self._key_use(grantee, "TableKey", ["kms:Decrypt", "kms:DescribeKey"])
+
     def grant_table(self, grantee: iam.IGrantable) -> None:
         """Item reads and writes on this table and its gsi1 only. No Scan: every access is a
         key lookup or a Query on one workspace's partition, never a sweep of all tenants."""
         gsi = f"{self.table.table_arn}/index/{GSI1}"
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
-            sid="TableItems",
-            actions=["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query",
-                     "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                     "dynamodb:BatchWriteItem", "dynamodb:ConditionCheckItem",
-                     "dynamodb:DescribeTable"],
-            resources=[self.table.table_arn]))
+            sid="TableItems", actions=list(TABLE_ITEM_ACTIONS), resources=[self.table.table_arn]))
         grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement(
             sid="TableIndexQueries", actions=["dynamodb:Query"], resources=[gsi]))
         self._key_use(grantee, "TableKey", ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt",

@@ -37,6 +37,7 @@ from noticebot.environment import EnvVar
 from cdk import images
 from cdk.assets import training_source_archive
 from cdk.config import StageConfig
+from cdk.constructs.models import staged_weights_uri
 from cdk.constructs.storage import DATASET_KEYS, MODEL_KEYS, Storage
 from cdk.nag import acknowledge, acknowledge_wildcard
 
@@ -45,11 +46,7 @@ FINAL_STATES = ["Completed", "Failed", "Stopped"]
 
 def training_image_uri(config: StageConfig) -> str:
     """The image training jobs run: training.image_uri, else the region's DLC."""
-    t = config.training
-    if t.image_uri:
-        return t.image_uri
-    return (f"{images.dlc_account(config.region)}.{images.ecr_domain(config.region)}/"
-            f"{t.image_repository}:{t.image_tag}")
+    return images.training_image_uri(config.training, config.region)
 
 
 class Training(Construct):
@@ -153,10 +150,9 @@ class Training(Construct):
                              "grant is limited to this stage's job-name prefix in the training "
                              "log group.")
 
-    @staticmethod
-    def _weights(config: StageConfig) -> tuple[str, str] | None:
+    def _weights(self, config: StageConfig) -> tuple[str, str] | None:
         """(bucket, prefix) of model.weights_s3_uri, or None when the weights are not staged."""
-        uri = config.model.weights_s3_uri
+        uri = staged_weights_uri(config, cdk.Stack.of(self))
         if not uri:
             return None
         bucket, _, prefix = uri[len("s3://"):].partition("/")
@@ -182,8 +178,9 @@ class Training(Construct):
             EnvVar.MODEL_PACKAGE_GROUP: self.model_package_group_name,
             EnvVar.ADAPTER_IMAGE: adapter_image,
         }
-        if m.weights_s3_uri:
-            env[EnvVar.BASE_MODEL_S3] = m.weights_s3_uri
+        weights_uri = staged_weights_uri(self._config, cdk.Stack.of(self))
+        if weights_uri:
+            env[EnvVar.BASE_MODEL_S3] = weights_uri
         return env
 
     @property

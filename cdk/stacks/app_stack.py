@@ -8,7 +8,9 @@ Grants (least privilege; what each principal may reach):
                      invoke the embed function (query and notice vectors, reranking);
                      fine-tunes: datasets tenants/*/datasets/* (put), this stage's training jobs
                      (create/describe/stop/tag) and iam:PassRole of the training role only;
-                     approve this stage's adapter packages (manual activation)
+                     approve this stage's adapter packages (manual activation); members and
+                     invitations: the user pool's users (create/get/delete/disable/sign out,
+                     the editors group, ListUsers); send to the notify queue
     deploy function  table items; adapters tenants/*/models/* (get model.tar.gz, put
                      metrics.json) + the data key; DescribeTrainingJob ({prefix}-ft-*); model
                      packages of {prefix}-adapters (create/describe/tag); adapter components
@@ -21,6 +23,10 @@ Grants (least privilege; what each principal may reach):
     chat function    POST /api/chat (streamed): table items + gsi1 queries (conversations,
                      models); search the chunk index (no writes); invoke the LLM endpoint;
                      invoke the embed function (query vector, reranking). No S3, no fine-tunes.
+    notify function  table GetItem/Query/DeleteItem (no index, no writes but removing devices
+                     Expo reports gone) + Decrypt/DescribeKey of the data key; its queue
+                     (receive/delete); GetSecretValue of the Expo token secret + Decrypt of its
+                     key through Secrets Manager
     embed function   nothing but its own logs: texts in, vectors out, passages in, scores out
                      (the API, chat and transcription functions may invoke its `live` alias;
                      nobody else)
@@ -41,6 +47,7 @@ from noticebot.functions import (
     EMBED,
     EMBED_MODEL_DIR,
     INGEST,
+    NOTIFY,
     TRANSCRIPTION,
     LambdaFunction,
 )
@@ -53,9 +60,14 @@ from cdk.constructs.function import ServiceFunction
 from cdk.constructs.ingestion import MAX_RECEIVE_COUNT, Ingestion
 from cdk.constructs.models import Models
 from cdk.constructs.monitoring import Monitoring
+from cdk.constructs.notifications import Notifications
 from cdk.constructs.search import Search
 from cdk.constructs.storage import DATASET_KEYS, MODEL_KEYS, Storage
 from cdk.constructs.training import Training
+
+# What the notify function's metadata calls are (noticebot.services.notifications.deliver:
+# get_notice, list_inboxes / list_members / list_devices, delete_device), and nothing more.
+NOTIFY_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem"]
 
 
 def stage_environment(config: StageConfig, storage: Storage, search: Search,
@@ -118,6 +130,12 @@ class NoticebotStack(cdk.Stack):
         def code(spec: LambdaFunction):
             return lambda_code(self, spec.name, assets_root)
 
+        # Before the API: its function is given the notify queue's URL.
+        self.notifications = Notifications(
+            self, "Notifications", config=config, key=self.storage.key, code=code(NOTIFY),
+            environment=env(NOTIFY))
+        values[EnvVar.NOTIFY_QUEUE_URL] = self.notifications.queue.queue_url
+
         self.ingestion = Ingestion(
             self, "Ingestion", config=config, storage=self.storage,
             code=code(INGEST), environment=env(INGEST),
@@ -142,6 +160,9 @@ class NoticebotStack(cdk.Stack):
         self.search.grant_index_read_write(api_fn.role)
         self.models.grant_invoke(api_fn.role)
         self.embedding.grant_invoke(api_fn.role)
+        # Members and invitations (the stage's Cognito users); posts and new pins announced.
+        self.api.grant_manage_users(api_fn.role)
+        self.notifications.grant_publish(api_fn.role)
         # Ingest: metadata (document status), read uploads, write chunks. Its queue grant comes
         # with the event source.
         self.storage.grant_table(ingest_fn.role)
@@ -156,6 +177,9 @@ class NoticebotStack(cdk.Stack):
         self.search.grant_index_search(chat_fn.role)
         self.models.grant_invoke(chat_fn.role)
         self.embedding.grant_invoke(chat_fn.role)
+        # Notify: the notice, the roster, mutes and devices (GetItem, Query), and devices Expo
+        # reports gone (DeleteItem); its queue and token grants come with the construct.
+        self.storage.grant_table_items(self.notifications.function.role, NOTIFY_TABLE_ACTIONS)
         self.search.finalize_access()  # the deploy function never touches the index
         # Fine-tunes, API side: write the dataset, then start (watch, stop) the training job.
         self.storage.grant_tenant_objects(
@@ -179,14 +203,18 @@ class NoticebotStack(cdk.Stack):
         self.monitoring = Monitoring(
             self, "Monitoring", config=config, key=self.storage.key, api=self.api,
             ingestion=self.ingestion, functions=[api_fn, chat_fn, ingest_fn, transcription_fn,
-                                          deploy_fn, self.embedding.function],
+                                          deploy_fn, self.embedding.function,
+                                          self.notifications.function],
             models=self.models, search=self.search,
-            deploy_dead_letters=self.deploy_dead_letters)
+            deploy_dead_letters=self.deploy_dead_letters,
+            notify_dead_letters=self.notifications.dead_letter_queue)
 
         for name, value, description in (
             ("ApiUrl", f"{self.api.url}api/", "Base URL of the /api routes"),
             ("UserPoolId", self.api.user_pool.user_pool_id, "Cognito user pool"),
             ("UserPoolClientId", self.api.client.user_pool_client_id, "Mobile app client"),
+            ("HostedUiDomain", cdk.Fn.select(2, cdk.Fn.split("/", self.api.domain.base_url())),
+             "Cognito hosted sign-in domain (the app's EXPO_PUBLIC_COGNITO_DOMAIN)"),
             ("BucketName", self.storage.bucket.bucket_name, "Tenant data bucket"),
             ("TableName", self.storage.table.table_name, "Metadata table"),
             ("SearchEndpoint", self.search.endpoint, "OpenSearch endpoint"),
@@ -197,6 +225,8 @@ class NoticebotStack(cdk.Stack):
             ("TrainingSource", self.training.source.s3_object_url,
              "Training jobs' source (sourcedir.tar.gz)"),
             ("AlarmTopicArn", self.monitoring.topic.topic_arn, "Alarm notifications"),
+            ("ExpoTokenSecret", self.notifications.token_secret_name,
+             "Secrets Manager secret for the Expo access token (set outside CDK)"),
         ):
             cdk.CfnOutput(self, name, value=value, description=description)
 

@@ -1,6 +1,7 @@
 """The release pipeline (CDK Pipelines on CodePipeline V2).
 
-    Source   the repository behind the CodeConnections connection (pipeline.connection_arn)
+    Source   the repository behind the CodeConnections connection (pipeline.connection_arn, or
+             one this stack creates when it is "": pending until approved in the console)
     Build    installs, runs the project's tests (`make test`, which includes tests/cdk: cdk-nag
              and cfn-lint) and `npx cdk synth` (the pinned CLI from package-lock.json)
     Update   self-mutation: the pipeline updates itself from the new cloud assembly
@@ -11,6 +12,18 @@
 Stages are the same NoticebotStage class the operators deploy by hand; they differ only by their
 config. The stacks keep their names ({prefix}-app), so `cdk deploy -c stage=dev` and the pipeline
 manage the same CloudFormation stack.
+
+Artifacts: CodePipeline hands the whole cloud assembly (templates and every asset, about
+190 MB zipped today, mostly the Lambda bundles) to the CloudFormation deploy actions, whose
+input artifacts may not exceed 256 MB; tests/cdk/test_cdk_pipeline_artifact.py measures the
+zipped assembly of the real bundles against a budget below that (cdk/README.md says what to
+do when it grows).
+
+Resource '*': CDK Pipelines writes two of its generated grants with Resource '*'. Both can be
+named, so `_scope_generated_grants` narrows them after the pipeline is built: self-mutation's
+cloudformation:DescribeStacks to the pipeline stack and the CDK bootstrap stack, its
+s3:ListBucket to the bootstrap bucket; the asset publishing role's CodeBuild actions to the
+asset publishing projects.
 """
 
 from __future__ import annotations
@@ -20,6 +33,8 @@ from pathlib import Path
 
 import aws_cdk as cdk
 from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_codestarconnections as connections
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
@@ -53,10 +68,15 @@ INSTALL_COMMANDS = [
     "/opt/uv/bin/uv python install 3.12",
     'ln -sf "$(/opt/uv/bin/uv python find 3.12)" /usr/local/bin/python3.12',
 ]
+# The assembly the deploy actions receive, measured against their 256 MB input limit (the
+# test synthesizes its own when no assembly is named; here it measures the one just built).
+ARTIFACT_CHECK = ("NOTICEBOT_ASSEMBLY=cdk.out .venv/bin/python -m pytest -q "
+                  "tests/cdk/test_cdk_pipeline_artifact.py -k zipped")
 SYNTH_COMMANDS = [
     "npm ci",
     "make test",  # the whole suite, tests/cdk included (cdk-nag, cfn-lint, assertions)
     "npx cdk synth --no-notices",  # the pinned CLI; cdk.json builds the Lambda bundles first
+    ARTIFACT_CHECK,
 ]
 
 
@@ -68,8 +88,21 @@ class PipelineStack(cdk.Stack):
         super().__init__(scope, id, env=env,
                          description=f"{config.project}: release pipeline (tests, synth, deploy)",
                          **kwargs)
+        self.connection = None
+        connection_arn = p.connection_arn
+        if not connection_arn:
+            # Created PENDING: someone with access to the repository approves it once in the
+            # console (Developer Tools > Settings > Connections > Update pending connection);
+            # until then the pipeline's source stage fails and nothing is deployed.
+            self.connection = connections.CfnConnection(
+                self, "SourceConnection", connection_name=f"{config.project}-source",
+                provider_type=p.connection_provider)
+            connection_arn = self.connection.attr_connection_arn
+            cdk.CfnOutput(self, "SourceConnectionArn", value=connection_arn,
+                          description="Approve this connection in the console before the "
+                                      "pipeline can read the repository (it starts PENDING)")
         source = pipelines.CodePipelineSource.connection(
-            p.repository, p.branch, connection_arn=p.connection_arn, trigger_on_push=True)
+            p.repository, p.branch, connection_arn=connection_arn, trigger_on_push=True)
         synth = pipelines.CodeBuildStep(
             "Build", input=source, install_commands=INSTALL_COMMANDS, commands=SYNTH_COMMANDS,
             primary_output_directory="cdk.out",
@@ -118,7 +151,52 @@ class PipelineStack(cdk.Stack):
             self.pipeline.add_stage(stage, pre=pre)
             self.stages[name] = stage
         self.pipeline.build_pipeline()
+        self._scope_generated_grants()
         self._acknowledge_pipeline_internals()
+
+    def _scope_generated_grants(self) -> None:
+        """Replaces the Resource '*' of CDK Pipelines' two generated grants that AWS lets us
+        scope (see the module docstring). Each override is found by its action set in the
+        resolved policy, so a CDK upgrade that moves or changes them fails the IAM test
+        (tests/cdk/test_cdk_iam.py) instead of silently keeping the '*'."""
+        stack = cdk.Stack.of(self)
+        qualifier = self.synthesizer.bootstrap_qualifier or \
+            cdk.DefaultStackSynthesizer.DEFAULT_QUALIFIER
+        stacks = [stack.format_arn(service="cloudformation", resource="stack",
+                                   resource_name=f"{name}/*")
+                  for name in (self.stack_name, "CDKToolkit")]
+        bootstrap_bucket = (f"arn:{stack.partition}:s3:::cdk-{qualifier}-assets-"
+                            f"{stack.account}-{stack.region}")
+        mutation = self.pipeline.self_mutation_project.role
+        self._override_star(mutation, {"cloudformation:DescribeStacks", "s3:ListBucket"},
+                            stacks + [bootstrap_bucket])
+        assets = self.pipeline.node.find_child("Assets")
+        projects = [c.project_arn for c in assets.node.find_all()
+                    if isinstance(c, codebuild.Project)]
+        file_role = assets.node.find_child("FileRole")
+        self._override_star(file_role, {"codebuild:BatchGetBuilds", "codebuild:StartBuild",
+                                        "codebuild:StopBuild"}, projects)
+        self.scoped_generated_grants = {"self-mutation": stacks + [bootstrap_bucket],
+                                        "asset-publishing": projects}
+
+    @staticmethod
+    def _override_star(role: iam.IRole, actions: set[str], resources: list[str]) -> None:
+        """Writes the role's default policy back with the one statement of ``actions`` on
+        Resource '*' naming ``resources``. The whole document is replaced (not a property
+        override) so that what cdk-nag checks is what the template says; the pipeline is
+        built by then, so nothing adds to the policy afterwards."""
+        policy = role.node.find_child("DefaultPolicy").node.default_child
+        stack = cdk.Stack.of(role)
+        document = stack.resolve(policy.policy_document)
+        for statement in document["Statement"]:
+            found = statement["Action"]
+            found = {found} if isinstance(found, str) else set(found)
+            if found == actions and statement.get("Resource") == "*":
+                statement["Resource"] = stack.resolve(resources)
+                policy.policy_document = document
+                return
+        raise ValueError(f"no Resource '*' statement of {sorted(actions)} in {role.node.path}: "
+                         "CDK Pipelines changed its grants; review _scope_generated_grants")
 
     def _acknowledge_pipeline_internals(self) -> None:
         """CDK Pipelines generates these roles and policies; each wildcard below is scoped by CDK
@@ -158,20 +236,18 @@ class PipelineStack(cdk.Stack):
                     "Ubuntu, where chromium is a snap stub. The image is the Docker official "
                     "node:20-bookworm from the public ECR mirror.")
         mutation = pipeline.self_mutation_project
-        acknowledge(mutation, "AwsSolutions-IAM5[Resource::*]",
-                    "Self-mutation runs `cdk deploy` of the pipeline stack: cloudformation:"
-                    "DescribeStacks and s3:ListBucket are called before the target stack and "
-                    "bootstrap bucket are known (the CDK CLI's documented needs for CDK Pipelines).")
+        for arn in self.scoped_generated_grants["self-mutation"]:
+            if "*" in str(stack.resolve(arn)):
+                acknowledge_wildcard(mutation, arn,
+                                     "Self-mutation's `cdk deploy` describes the pipeline stack "
+                                     "and the CDK bootstrap stack; CloudFormation stack ARNs end "
+                                     "in a generated id, so each names the stack with a * id.")
         acknowledge(mutation, "AwsSolutions-IAM5[Resource::arn:*:iam::<AWS::AccountId>:role/*]",
                     "Self-mutation may assume only the CDK bootstrap roles: the statement is "
                     "conditioned on iam:ResourceTag/aws-cdk:bootstrap-role in (deploy, "
                     "file-publishing, image-publishing), whose names carry the bootstrap qualifier.")
         assets = pipeline.node.find_child("Assets")
         file_role = assets.node.find_child("FileRole")
-        acknowledge(file_role, "AwsSolutions-IAM5[Resource::*]",
-                    "The shared asset-publishing role starts and watches its CodeBuild publishing "
-                    "projects, which CDK Pipelines creates per asset batch (codebuild:StartBuild/"
-                    "BatchGetBuilds/StopBuild); the role has no other '*' action.")
         acknowledge_wildcard(
             file_role, stack.format_arn(service="logs", resource="log-group",
                                         resource_name="/aws/codebuild/*",

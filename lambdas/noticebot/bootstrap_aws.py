@@ -14,7 +14,12 @@ NOTICEBOT_PRESIGNED_MAX_BYTES, NOTICEBOT_CONVERSATION_TTL_DAYS, AWS_REGION; fine
 NOTICEBOT_TRAINING_ROLE_ARN, NOTICEBOT_TRAINING_JOB_PREFIX, NOTICEBOT_TRAINING_IMAGE (or
 NOTICEBOT_TRAINING_IMAGE_TAG), NOTICEBOT_TRAINING_INSTANCE_TYPE, NOTICEBOT_TRAINING_SOURCE,
 NOTICEBOT_TRAINING_SPOT, NOTICEBOT_TRAINING_MAX_RUNTIME_S, NOTICEBOT_TRAINING_MAX_WAIT_S,
-NOTICEBOT_BASE_MODEL(_S3), NOTICEBOT_MODEL_PACKAGE_GROUP, NOTICEBOT_ADAPTER_IMAGE.
+NOTICEBOT_BASE_MODEL(_S3), NOTICEBOT_MODEL_PACKAGE_GROUP, NOTICEBOT_ADAPTER_IMAGE; members:
+NOTICEBOT_USER_POOL_ID (the Cognito user pool invitations create users in; without it
+membership still works and invitations answer 503); pushes: NOTICEBOT_NOTIFY_QUEUE_URL
+(where the API function announces posts and new pins; without it nothing is announced),
+NOTICEBOT_PUSH_URL (default Expo's) and NOTICEBOT_PUSH_TOKEN_SECRET (the Secrets Manager
+secret with the Expo access token, read on the first push; empty: no token sent).
 
 The embedder is the local one (bge-small ONNX, 384 dimensions, batch 1): the same
 model and the same vectors as a laptop's index. The ingest function runs it in process,
@@ -52,7 +57,8 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
                   index: VectorIndex | None = None, metadata: MetadataStore | None = None,
                   blobs: BlobStore | None = None, engines=None,
                   transcription_jobs=None, launcher=None, registry=None,
-                  reranker: Reranker | None = None) -> Container:
+                  reranker: Reranker | None = None, directory=None, notifier=None,
+                  notice_events=None) -> Container:
     """Builds the container for AWS. Any port can be overridden (tests pass fakes; the
     moto integration test passes the local index, since no OpenSearch runs there).
     ``engines`` / ``transcription_jobs`` (OCR, speech to text) go to the ingest service
@@ -91,21 +97,42 @@ def bootstrap_aws(settings: Settings | None = None, *, clients: AwsClients | Non
     if chat_model is None:
         from noticebot.adapters.aws.sagemaker_endpoint import SageMakerEndpoint
         from noticebot.adapters.endpoint_chat_model import EndpointChatModel
-        from noticebot.llm.content_handlers import Llama3ContentHandler
+        from noticebot.llm.content_handlers import LmiLlama3ContentHandler
 
         endpoint = SageMakerEndpoint(settings.chat_endpoint, clients.provider("sagemaker-runtime"),
                                      base_component=settings.chat_component)
-        chat_model = EndpointChatModel(endpoint, Llama3ContentHandler(),
+        chat_model = EndpointChatModel(endpoint, LmiLlama3ContentHandler(),
                                        settings.chat_component or settings.chat_endpoint or "llama3")
     launcher = launcher or _training_launcher(settings, clients)
     registry = registry or _model_registry(settings, clients, blobs)
+    if directory is None and settings.user_pool_id:
+        from noticebot.adapters.aws.cognito_directory import CognitoDirectory
+
+        directory = CognitoDirectory(settings.user_pool_id, clients.provider("cognito-idp"))
+    notifier, notice_events = _pushes(settings, clients, notifier, notice_events)
     return Container(
         settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
         chat_model=chat_model,
         **wire_services(settings, metadata, blobs, index, embedder, chat_model, engines,
                         transcription_jobs, launcher=launcher, registry=registry,
-                        reranker=reranker),
+                        reranker=reranker, directory=directory, notifier=notifier,
+                        notice_events=notice_events),
     )
+
+
+def _pushes(settings: Settings, clients: AwsClients, notifier, notice_events):
+    """(Expo's push API with the token from Secrets Manager, the notify queue); neither
+    builds a client before its first use."""
+    if notifier is None:
+        from noticebot.adapters.aws.expo_push_notifier import expo_push_notifier
+
+        notifier = expo_push_notifier(settings.push_url, settings.push_token_secret,
+                                      clients.provider("secretsmanager"))
+    if notice_events is None and settings.notify_queue_url:
+        from noticebot.adapters.aws.sqs_notice_events import SqsNoticeEvents
+
+        notice_events = SqsNoticeEvents(settings.notify_queue_url, clients.provider("sqs"))
+    return notifier, notice_events
 
 
 def aws_engines(clients: AwsClients, bucket: str, *, language_code: str | None = "en-US"):

@@ -1,4 +1,9 @@
-"""The composition root's local mode: a folder, SQLite, the embedded index, the local models.
+"""The composition root's local mode: a folder, SQLite, the embedded index, the local models,
+and local password accounts as the identity provider (``<data>/accounts.sqlite3``; the JWT
+authority signs with ``<data>/jwt-secret`` and keeps signed-out token ids in the same file).
+Pushes are recorded in ``<data>/push-outbox.jsonl`` and posted to ``NOTICEBOT_PUSH_URL`` when
+it is set; notice events go through the ``noticebot-notify`` queue in ``queue.sqlite3``,
+whose worker starts on the first event.
 
 Builds the adapters and the services over them; nothing runs at import, and tests pass fakes
 for any port. What flows between the parts at run time (the queue's messages to the ingest
@@ -21,6 +26,10 @@ INGEST_QUEUE = "noticebot-ingest"
 # AWS's guidance for SQS event sources, which cdk/constructs/ingestion.py follows too: a
 # visibility timeout of at least 6x the function timeout.
 VISIBILITY_FACTOR = 6
+# Notice events: deliveries before one is dead-lettered, and how long one push attempt may
+# hold its event (the HTTP timeout, a few requests of 100 messages).
+NOTIFY_MAX_RECEIVES = 5
+NOTIFY_VISIBILITY_S = 120
 
 
 def local_engines() -> Engines:
@@ -36,18 +45,24 @@ def local_engines() -> Engines:
 def bootstrap_local(settings: Settings | None = None, *, embedder: Embedder | None = None,
                     chat_model: ChatModel | None = None, index: VectorIndex | None = None,
                     metadata: MetadataStore | None = None, engines: Engines | None = None,
-                    launcher=None, registry=None, reranker: Reranker | None = None) -> Container:
+                    launcher=None, registry=None, reranker: Reranker | None = None,
+                    directory=None, notifier=None, notice_events=None) -> Container:
     """``reranker``: default the ms-marco cross-encoder (loaded on the first search) when the
     embedder is the local model too; a caller that passes its own embedder (a fake, a proxy)
     gets no reranker unless it passes one, so a test's ranking never depends on a model it
     did not ask for. ``engines``: OCR / speech to text for ingestion (default Tesseract and
     Whisper tiny.en, loaded on the first image or recording). ``launcher`` / ``registry``: fine-tuning (default
     train.py in a subprocess, adapters on disk registered with the local model server).
+    ``directory``: the identity provider's accounts (default the local password accounts).
+    ``notifier`` / ``notice_events``: the push service (default the outbox, posting to
+    ``settings.push_url`` when set) and where notice events go (default the notify queue,
+    delivered to the container's notification service).
 
     The queue worker it returns has no consumer yet and is not started."""
     from noticebot.adapters.local.events import s3_object_created
     from noticebot.adapters.local.folder_blob_store import FolderBlobStore
-    from noticebot.adapters.local.jwt_auth import LocalJwtAuthority
+    from noticebot.adapters.local.jwt_auth import LocalJwtAuthority, TokenRevocations
+    from noticebot.adapters.local.local_accounts import LocalAccounts
     from noticebot.adapters.local.queue_worker import QueueWorker
     from noticebot.adapters.local.sqlite_metadata_store import SqliteMetadataStore
     from noticebot.adapters.local.sqlite_queue import SqliteQueue
@@ -85,12 +100,40 @@ def bootstrap_local(settings: Settings | None = None, *, embedder: Embedder | No
         engines = local_engines()  # cheap: tesseract / Whisper load on first use
     settings = _local_base_model(settings, chat_model)
     launcher, registry = _local_tuning(settings, blobs, chat_model, launcher, registry)
-    return Container(
+    auth = LocalJwtAuthority(data / "jwt-secret",
+                             revocations=TokenRevocations(data / "accounts.sqlite3"))
+    if directory is None:
+        directory = LocalAccounts(data / "accounts.sqlite3", auth,
+                                  session_ttl_s=settings.session_ttl_s)
+    notifier = notifier or _local_notifier(settings)
+    if notice_events is None:
+        from noticebot.adapters.local.notifier_queue import NOTIFY_QUEUE, QueuedNoticeEvents
+
+        notice_events = QueuedNoticeEvents(SqliteQueue(
+            data / "queue.sqlite3", name=NOTIFY_QUEUE, visibility_timeout_s=NOTIFY_VISIBILITY_S,
+            max_receives=NOTIFY_MAX_RECEIVES))
+    container = Container(
         settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
-        chat_model=chat_model, queue=queue, auth=LocalJwtAuthority(data / "jwt-secret"),
+        chat_model=chat_model, queue=queue, auth=auth,
         **wire_services(settings, metadata, blobs, index, embedder, chat_model, engines,
-                        launcher=launcher, registry=registry, reranker=reranker),
+                        launcher=launcher, registry=registry, reranker=reranker,
+                        directory=directory, notifier=notifier, notice_events=notice_events),
     )
+    # Events given without a consumer (a test's queue it drains itself) get this one too.
+    if getattr(notice_events, "deliver", False) is None:
+        notice_events.deliver = container.notifications.deliver
+    return container
+
+
+def _local_notifier(settings: Settings):
+    from noticebot.adapters.local.outbox_notifier import OutboxNotifier
+
+    forward = None
+    if settings.push_url:
+        from noticebot.adapters.local.http_push_notifier import HttpPushNotifier
+
+        forward = HttpPushNotifier(settings.push_url)
+    return OutboxNotifier(settings.data_dir / "push-outbox.jsonl", forward=forward)
 
 
 def _local_tuning(settings: Settings, blobs, chat_model, launcher, registry):

@@ -57,14 +57,24 @@ class Settings:
     presigned_max_bytes: int = 100 * 1024 * 1024  # presigned uploads go straight to S3
     upload_url_ttl_s: int = 900
     conversation_ttl_days: int = 90
+    # members: how long an invitation stays open (at most the Cognito pool's temporary
+    # password validity, 7 days), and how long a local sign-in's token lives
+    invitation_ttl_days: int = 7
+    session_ttl_s: int = 12 * 3600
+    user_pool_id: str = ""  # aws: the Cognito user pool invitations create users in
+    # pushes: the push service's URL (local: empty = record to <data>/push-outbox.jsonl only;
+    # aws: empty = Expo's), the notify queue (aws), the Expo access token's secret (aws)
+    push_url: str = ""
+    notify_queue_url: str = ""
+    push_token_secret: str = ""
     # fine-tuning (issue 6). Local: train.py runs as a subprocess; aws: SageMaker training jobs.
     base_model: str = ""  # model_name_or_path for train.py; "" = train.py's own default
     training_chat_template: str = ""  # "llama3" / "chatml"; "" = train.py's default (llama3)
     train_script: str = ""  # local: path of train.py; "" = <repo>/sagemaker/training/train.py
     training_job_prefix: str = "noticebot-ft-"  # the EventBridge rule matches this prefix
     training_role_arn: str = ""
-    training_image: str = ""  # full image URI; "" = the regional Hugging Face PyTorch DLC
-    training_image_tag: str = "2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04"
+    training_image: str = ""  # full image URI; "" = the regional PyTorch training DLC
+    training_image_tag: str = "2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker"
     training_instance_type: str = "ml.g5.2xlarge"
     training_source: str = ""  # s3://.../sourcedir.tar.gz holding train.py (+ requirements.txt)
     base_model_s3: str = ""  # s3:// prefix of the base weights, mounted as channel "model"
@@ -102,6 +112,10 @@ class Settings:
             presigned_max_bytes=_int(EnvVar.PRESIGNED_MAX_BYTES, cls.presigned_max_bytes),
             conversation_ttl_days=_int(EnvVar.CONVERSATION_TTL_DAYS,
                                        cls.conversation_ttl_days),
+            user_pool_id=os.environ.get(EnvVar.USER_POOL_ID, ""),
+            push_url=os.environ.get(EnvVar.PUSH_URL, ""),
+            notify_queue_url=os.environ.get(EnvVar.NOTIFY_QUEUE_URL, ""),
+            push_token_secret=os.environ.get(EnvVar.PUSH_TOKEN_SECRET, ""),
             **_training_from_env(cls),
         )
 

@@ -35,6 +35,14 @@ class EnvVar:
     CHAT_COMPONENT = "NOTICEBOT_CHAT_COMPONENT"
     EMBED_MODEL_DIR = "NOTICEBOT_EMBED_MODEL_DIR"
     EMBED_FUNCTION = "NOTICEBOT_EMBED_FUNCTION"  # set: vectors come from the embed function
+    # The Cognito user pool the API function invites users into and manages (its id).
+    USER_POOL_ID = "NOTICEBOT_USER_POOL_ID"
+    # Pushes: the push service's URL (aws: default Expo's; local: empty records to the
+    # outbox only), the queue notice events go to (the API function sends, the notify
+    # function consumes), and the Secrets Manager secret holding the Expo access token.
+    PUSH_URL = "NOTICEBOT_PUSH_URL"
+    NOTIFY_QUEUE_URL = "NOTICEBOT_NOTIFY_QUEUE_URL"
+    PUSH_TOKEN_SECRET = "NOTICEBOT_PUSH_TOKEN_SECRET"
     # Fine-tuning.
     BASE_MODEL = "NOTICEBOT_BASE_MODEL"
     BASE_MODEL_S3 = "NOTICEBOT_BASE_MODEL_S3"

@@ -100,8 +100,13 @@ _FUNCTIONS = (
         extras=("aws",), exclude=PARSER_DISTS + MODEL_RUNTIME_DISTS, embedder="tokenizer",
         smoke_imports=("noticebot.handlers.api.app", "opensearchpy",
                        "noticebot.adapters.aws.lambda_embedder",
-                       "noticebot.adapters.aws.lambda_reranker"),
-        environment=CONTAINER_ENVIRONMENT | FINE_TUNE_ENVIRONMENT | {EnvVar.EMBED_FUNCTION},
+                       "noticebot.adapters.aws.lambda_reranker",
+                       "noticebot.adapters.aws.cognito_directory",
+                       "noticebot.adapters.aws.sqs_notice_events"),
+        # Members and invitations manage the stage's Cognito users; posts and new pins are
+        # announced on the notify queue.
+        environment=CONTAINER_ENVIRONMENT | FINE_TUNE_ENVIRONMENT | {
+            EnvVar.EMBED_FUNCTION, EnvVar.USER_POOL_ID, EnvVar.NOTIFY_QUEUE_URL},
         optional_environment=FINE_TUNE_OPTIONAL_ENVIRONMENT),
     # Detect, parse (every format; scans and images via Textract, which needs the `ocr` extra
     # to decode and render pages), clean, chunk, embed in process, bulk index.
@@ -160,6 +165,17 @@ _FUNCTIONS = (
                        "noticebot.adapters.aws.lambda_reranker"),
         environment=CONTAINER_ENVIRONMENT | {EnvVar.EMBED_FUNCTION},
         exec_wrapper=STREAM_WRAPPER),
+    # Notice events (SQS, from the API function) -> members' devices through Expo's push API,
+    # the access token from Secrets Manager. Reads the table only: no model, no parsing.
+    LambdaFunction(
+        name="notify", handler="noticebot.handlers.notify.handler",
+        description="Pushes new and newly pinned notices to members' devices (Expo)",
+        extras=("aws",), exclude=PARSER_DISTS + MODEL_RUNTIME_DISTS + ("tokenizers",),
+        embedder=None,
+        smoke_imports=("noticebot.handlers.notify", "noticebot.adapters.aws.expo_push_notifier",
+                       "noticebot.services.notifications"),
+        environment=CONTAINER_ENVIRONMENT | {EnvVar.PUSH_TOKEN_SECRET},
+        optional_environment=frozenset({EnvVar.PUSH_URL})),
 )
 FUNCTIONS: dict[str, LambdaFunction] = {f.name: f for f in _FUNCTIONS}
-API, INGEST, TRANSCRIPTION, DEPLOY, EMBED, CHAT = _FUNCTIONS
+API, INGEST, TRANSCRIPTION, DEPLOY, EMBED, CHAT, NOTIFY = _FUNCTIONS

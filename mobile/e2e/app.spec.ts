@@ -36,6 +36,7 @@ test("sign in, post, upload, wait for indexed, ask and see the citation", async 
   await expect(page).toHaveURL(/\/sign-in$/);
   await expect(page.getByRole("heading", { name: "Sign in", exact: true })).toBeVisible();
   await shot(page, "01-sign-in");
+  await page.getByRole("button", { name: "Developer: sign in with a token" }).click();
   await page.getByLabel("Dev token").fill("not-a-token");
   await page.getByRole("button", { name: "Sign in with token" }).click();
   await expect(page.getByText(/not a valid token/)).toBeVisible();
@@ -158,6 +159,7 @@ test("sign in, post, upload, wait for indexed, ask and see the citation", async 
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
   const phonePage = await phone.newPage();
   await phonePage.goto(base + "/sign-in");
+  await phonePage.getByRole("button", { name: "Developer: sign in with a token" }).click();
   await phonePage.getByLabel("Dev token").fill(token);
   await phonePage.getByRole("button", { name: "Sign in with token" }).click();
   await expect(phonePage.getByRole("tablist", { name: "Main navigation" })).toBeVisible();

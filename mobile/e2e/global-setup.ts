@@ -4,6 +4,7 @@
  * on another. Tests read E2E_BASE_URL and E2E_TOKEN. Returns the teardown.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import http from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
@@ -64,15 +65,47 @@ async function waitForHealth(url: string, timeoutMs: number) {
   throw new Error(`${url} did not answer in ${timeoutMs} ms`);
 }
 
+/**
+ * A stand-in for the Expo push API on 127.0.0.1: records every POST body (a JSON array of
+ * `{to, title, body, data, sound}`) and answers as Expo does; `GET /records` lists them.
+ */
+function startFakePushServer(port: number): Promise<http.Server> {
+  const records: unknown[] = [];
+  const server = http.createServer((req, res) => {
+    if (req.method === "GET" && req.url === "/records") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify(records));
+      return;
+    }
+    let body = "";
+    req.on("data", (c: Buffer) => (body += c.toString()));
+    req.on("end", () => {
+      let messages: unknown;
+      try {
+        messages = JSON.parse(body);
+      } catch {
+        messages = body;
+      }
+      records.push({ path: req.url, messages });
+      const count = Array.isArray(messages) ? messages.length : 1;
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ data: Array.from({ length: count }, (_, i) => ({ status: "ok", id: `ticket-${records.length}-${i}` })) }));
+    });
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve(server)));
+}
+
 export default async function globalSetup() {
   const noticebot = process.env.NOTICEBOT_BIN || path.join(REPO, ".venv", "bin", "noticebot");
   const dataDir = mkdtempSync(path.join(os.tmpdir(), "noticebot-e2e-"));
   const apiPort = await freePort();
   const webPort = await freePort();
+  const pushPort = await freePort();
+  const push = await startFakePushServer(pushPort);
 
   const api = spawn(noticebot, ["--data", dataDir, "serve", "--host", "127.0.0.1", "--port", String(apiPort), "--no-sample"], {
     cwd: REPO,
-    env: { ...process.env, HF_HUB_OFFLINE: "1", PYTHONUNBUFFERED: "1" },
+    env: { ...process.env, HF_HUB_OFFLINE: "1", PYTHONUNBUFFERED: "1", NOTICEBOT_PUSH_URL: `http://127.0.0.1:${pushPort}/--/api/v2/push/send` },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const token = await waitForLine(
@@ -92,6 +125,10 @@ export default async function globalSetup() {
   process.env.E2E_BASE_URL = `http://127.0.0.1:${webPort}`;
   process.env.E2E_API_URL = `http://127.0.0.1:${apiPort}`;
   process.env.E2E_TOKEN = token;
+  // For the members test: the CLI invites the first editor into the same data folder.
+  process.env.E2E_NOTICEBOT_BIN = noticebot;
+  process.env.E2E_DATA_DIR = dataDir;
+  process.env.E2E_PUSH_RECORDS = `http://127.0.0.1:${pushPort}/records`;
   console.log(`e2e: API http://127.0.0.1:${apiPort} (data ${dataDir}), web ${process.env.E2E_BASE_URL}`);
 
   return async () => {
@@ -110,6 +147,7 @@ export default async function globalSetup() {
         });
       }
     }
+    await new Promise<void>((resolve) => push.close(() => resolve()));
     rmSync(dataDir, { recursive: true, force: true });
   };
 }

@@ -2,7 +2,8 @@ import { render, type RenderOptions } from "@testing-library/react-native";
 import type { ReactElement } from "react";
 
 import { AppProviders } from "../app/context/AuthContext";
-import type { ApiClient, ApiResult, ChatAnswer, ChatRequest, ChatStreamOptions, DocumentInfo, FineTuneJob, ModelList, ModelVersion, Notice } from "../app/services/api";
+import type { ApiClient, ApiResult, ChatAnswer, ChatRequest, ChatStreamOptions, DocumentInfo, FineTuneJob, Invitation, Me, Member, ModelList, ModelVersion, Notice, SignedIn } from "../app/services/api";
+import type { PushTokenSource } from "../app/services/push/types";
 import { type Session, sessionFromToken } from "../app/services/auth/jwt";
 import { type KeyValueStorage, memoryStorage } from "../app/services/auth/storageTypes";
 
@@ -121,6 +122,47 @@ export function modelList(models: ModelVersion[] = [], over: Partial<ModelList> 
   return { models, active_model_id: models.find((m) => m.active)?.model_id ?? null, base_model: "SmolLM2", ...over };
 }
 
+export function me(over: Partial<Me> = {}): Me {
+  return {
+    user_id: "dev-editor",
+    workspace_id: "demo",
+    role: "editor",
+    email: "ed@club.test",
+    personal_workspace: false,
+    joined_at: "2026-01-01T00:00:00Z",
+    invited_by: "operator",
+    unread_notices: null,
+    push_muted: null,
+    ...over,
+  };
+}
+
+export function member(over: Partial<Member> = {}): Member {
+  return { user_id: "u2", role: "member", email: "sam@club.test", joined_at: "2026-02-01T00:00:00Z", invited_by: "dev-editor", ...over };
+}
+
+export function invitation(over: Partial<Invitation> = {}): Invitation {
+  return {
+    invitation_id: "i1",
+    email: "kim@club.test",
+    role: "member",
+    status: "pending",
+    invited_by: "dev-editor",
+    created_at: "2026-03-01T00:00:00Z",
+    expires_at: "2026-03-08T00:00:00Z",
+    accepted_at: null,
+    revoked_at: null,
+    ...over,
+  };
+}
+
+export function signedIn(over: Partial<SignedIn> = {}, claims: Record<string, unknown> = {}): SignedIn {
+  return { token: makeToken(claims), expires_at: "2026-12-31T00:00:00Z", user_id: "dev-editor", workspace_id: "demo", role: "editor", email: "ed@club.test", ...over };
+}
+
+/** The web's push source (no token): the default for rendered screens. */
+export const webPush: PushTokenSource = { platform: "web", getExpoPushToken: async () => ({ kind: "unavailable", reason: "web" }) };
+
 export type FakeApi = { [K in keyof ApiClient]: jest.Mock };
 
 /** A fake `chatStream`: sends `tokens` to `onToken`, then answers with `result`. */
@@ -136,6 +178,22 @@ export function fakeApi(over: Partial<Record<keyof ApiClient, jest.Mock>> = {}):
   const base: FakeApi = {
     setToken: jest.fn(),
     setUnauthorizedHandler: jest.fn(),
+    setForbiddenHandler: jest.fn(),
+    markNoticesSeen: jest.fn(async () => ok(null)),
+    getMe: jest.fn(async () => ok(me())),
+    signIn: jest.fn(async () => ok(signedIn())),
+    signOut: jest.fn(async () => ok(null)),
+    acceptInvitation: jest.fn(async () => ok(signedIn())),
+    listMembers: jest.fn(async () => ok([])),
+    changeRole: jest.fn(async () => ok(member())),
+    removeMember: jest.fn(async () => ok(null)),
+    invite: jest.fn(async () => ok({ ...invitation(), code: null })),
+    listInvitations: jest.fn(async () => ok([])),
+    revokeInvitation: jest.fn(async () => ok(null)),
+    setPushMuted: jest.fn(async (muted: boolean) => ok({ muted })),
+    registerDevice: jest.fn(async () => ok(null)),
+    listDevices: jest.fn(async () => ok([])),
+    removeDevice: jest.fn(async () => ok(null)),
     health: jest.fn(async () => ok({ status: "ok" })),
     listNotices: jest.fn(async () => ok([])),
     getNotice: jest.fn(async () => ok(notice())),
@@ -163,11 +221,12 @@ export interface RenderWithAppOptions extends RenderOptions {
   api?: FakeApi;
   session?: Session | null;
   storage?: KeyValueStorage;
+  pushTokens?: PushTokenSource;
 }
 
-export function renderWithApp(ui: ReactElement, { api = fakeApi(), session = editorSession(), storage = memoryStorage(), ...options }: RenderWithAppOptions = {}) {
+export function renderWithApp(ui: ReactElement, { api = fakeApi(), session = editorSession(), storage = memoryStorage(), pushTokens = webPush, ...options }: RenderWithAppOptions = {}) {
   const utils = render(
-    <AppProviders api={api} initialSession={session} storage={storage} cognito={null}>
+    <AppProviders api={api} initialSession={session} storage={storage} cognito={null} pushTokens={pushTokens}>
       {ui}
     </AppProviders>,
     options,

@@ -27,6 +27,10 @@ EXIT_BAD_HYPERPARAMETERS = 2  # train.py's exit status for a value this module r
 EXIT_BAD_DATA = 3  # ... and for a dataset with nothing to train or evaluate on
 
 DEFAULT_BASE_MODEL = "meta-llama/Meta-Llama-3-8B-Instruct"
+# The largest LoRA rank the serving endpoint loads (noticebot.domain.tuning.MAX_LORA_RANK,
+# which sets the LMI container's OPTION_MAX_LORA_RANK): an adapter trained with a larger rank
+# could never be deployed.
+MAX_LORA_RANK = 64
 CHAT_TEMPLATES = ("llama3", "chatml")
 
 # One float in a log line: "train_loss=1.234567;". ``\b`` keeps "eval_loss" from matching
@@ -66,7 +70,8 @@ SCHEMA: dict[str, Spec] = {
         f"(SM_CHANNEL_MODEL) if there is one, else {DEFAULT_BASE_MODEL}"),
     "epochs": Spec(int, 3, 1, 20, help="passes over the training split"),
     "learning_rate": Spec(float, 2e-4, 1e-6, 1e-2, help="peak learning rate (AdamW)"),
-    "lora_r": Spec(int, 16, 1, 256, help="LoRA rank"),
+    "lora_r": Spec(int, 16, 1, MAX_LORA_RANK,
+                   help=f"LoRA rank (at most {MAX_LORA_RANK}: what the endpoint loads)"),
     "lora_alpha": Spec(int, 32, 1, 1024, help="LoRA scaling numerator (scale = alpha / r)"),
     "lora_dropout": Spec(float, 0.05, 0.0, 0.5, help="dropout on the LoRA input"),
     "lora_target_modules": Spec(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cdk_testlib import only, render, resources
+from cdk_testlib import as_list, only, render, resources
 
 PUBLIC = {("GET", "/api/health"), ("GET", "/api/openapi.json")}
 SIGNED_IN = {("ANY", "/api/{proxy+}"), ("POST", "/api/chat"), ("ANY", "/api/chat")}
@@ -126,11 +126,11 @@ def test_the_chat_function_reaches_only_what_a_chat_turn_needs(dev):
     by_sid = {s.get("Sid"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
     assert set(by_sid) == {"OwnLogGroup", None, "TableItems", "TableIndexQueries", "TableKey",
                            "SearchIndexReadOnly", "InvokeChatModel", "InvokeEmbedder"}
-    # Searches only: GET/POST on the index's _search and _msearch, no writes, no creation.
+    # Searches only: POST on the index's _search and _msearch, no writes, no creation.
     search = by_sid["SearchIndexReadOnly"]
-    assert sorted(search["Action"]) == ["es:ESHttpGet", "es:ESHttpPost"]
-    assert sorted(render(r).split(":domain/noticebot-dev/")[1] for r in search["Resource"]) \
-        == ["noticebot-chunks*/_msearch", "noticebot-chunks*/_search"]
+    assert search["Action"] == "es:ESHttpPost"
+    assert [render(r).split(":domain/noticebot-dev/")[1] for r in as_list(search["Resource"])] \
+        == ["noticebot-chunks*/_msearch"]
     text = json.dumps(policy)
     assert "s3:" not in text and "sagemaker:CreateTrainingJob" not in text
     assert set(by_sid["InvokeChatModel"]["Action"]) == {
@@ -193,8 +193,109 @@ def test_prod_has_waf_and_threat_protection_dev_does_not(dev, prod):
     _, acl = only(prod, "AWS::WAFv2::WebACL")
     names = [r["Name"] for r in acl["Properties"]["Rules"]]
     assert names == ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
-                     "PerIpRateLimit"]
+                     "PerCallerRateLimit", "PerIpRateLimit"]
     _, assoc = only(prod, "AWS::WAFv2::WebACLAssociation")
     assert "restapis" in json.dumps(assoc["Properties"]["ResourceArn"])
     _, pool = only(prod, "AWS::Cognito::UserPool")
     assert pool["Properties"]["UserPoolTier"] == "PLUS"
+
+
+def test_waf_counts_each_signed_in_caller_and_keeps_a_higher_ip_ceiling(prod, config):
+    """Members behind one carrier NAT share an IP: the tight limit is per caller (the bearer
+    token), the per-IP one only a ceiling for a whole network and for requests without one."""
+    _, acl = only(prod, "AWS::WAFv2::WebACL")
+    rules = {r["Name"]: r for r in acl["Properties"]["Rules"]}
+    api = config.stage("prod").api
+    caller = rules["PerCallerRateLimit"]["Statement"]["RateBasedStatement"]
+    assert caller["AggregateKeyType"] == "CUSTOM_KEYS"
+    (key,) = caller["CustomKeys"]
+    assert key["Header"]["Name"].lower() == "authorization"
+    assert caller["Limit"] == api.waf_caller_limit
+    ip = rules["PerIpRateLimit"]["Statement"]["RateBasedStatement"]
+    assert ip["AggregateKeyType"] == "IP"
+    assert ip["Limit"] == api.waf_ip_limit >= 10 * api.waf_caller_limit
+    for rule in (caller, ip):
+        assert rule["EvaluationWindowSec"] == 300
+    for name in ("PerCallerRateLimit", "PerIpRateLimit"):
+        assert rules[name]["Action"] == {"Block": {}}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_stage_sets_the_accounts_api_gateway_logging_role(request, stage):
+    """Access logs need the account's CloudWatch role; a new account has none and the stage
+    would fail to deploy. The role and the setting outlive the stack (another stage in the
+    account logs through them too) and the stage is created after the setting."""
+    t = request.getfixturevalue(stage)
+    account_id, account = only(t, "AWS::ApiGateway::Account")
+    assert account["DeletionPolicy"] == "Retain"
+    role_ref = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    role = resources(t, "AWS::IAM::Role")[role_ref]
+    assert role["DeletionPolicy"] == "Retain"
+    assert role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {
+        "Service": "apigateway.amazonaws.com"}
+    assert "AmazonAPIGatewayPushToCloudWatchLogs" in json.dumps(role["Properties"])
+    _, stage_resource = only(t, "AWS::ApiGateway::Stage")
+    assert "AccessLogSetting" in stage_resource["Properties"]
+    assert account_id in json.dumps(stage_resource.get("DependsOn", [])) or any(
+        account_id in json.dumps(r.get("DependsOn", []))
+        for r in resources(t, "AWS::ApiGateway::Deployment").values())
+
+
+def test_an_account_with_its_own_logging_role_gets_none_from_the_stack():
+    from aws_cdk import assertions
+    from cdk_testlib import cdk_json_context, make_app, synthesize
+
+    raw = cdk_json_context()["noticebot"]
+    raw["stages"]["dev"]["api"]["account_logging_role"] = False
+    result = synthesize(make_app(noticebot=raw, stage="dev", **{"noticebot:nag": "false"}))
+    assert result.assembly is not None, result.error
+    nested = result.assembly.get_nested_assembly("assembly-noticebot-dev")
+    t = assertions.Template.from_json(nested.get_stack_by_name("noticebot-dev-app").template)
+    assert not resources(t, "AWS::ApiGateway::Account")
+    _, api = only(t, "AWS::ApiGateway::RestApi")
+    assert "CloudWatchRole" not in json.dumps(api)
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_app_signs_in_through_the_hosted_ui_with_code_and_pkce(request, config, stage):
+    """mobile/app/services/auth/cognito.ts sends the user to https://{domain}/oauth2/authorize
+    with response_type=code, a PKCE challenge, scopes openid email profile and its
+    noticebot://auth/callback: the pool needs a domain, the client that flow."""
+    t = request.getfixturevalue(stage)
+    auth = config.stage(stage).auth
+    _, domain = only(t, "AWS::Cognito::UserPoolDomain")
+    prefix = json.dumps(domain["Properties"]["Domain"])
+    # Unique per region across accounts: the stage prefix and the account id.
+    assert f"noticebot-{stage}-" in prefix and "AWS::AccountId" in prefix
+    assert domain["Properties"].get("ManagedLoginVersion", 1) == 1  # the classic hosted UI
+    _, client = only(t, "AWS::Cognito::UserPoolClient")
+    c = client["Properties"]
+    assert c["AllowedOAuthFlowsUserPoolClient"] is True
+    assert c["AllowedOAuthFlows"] == ["code"]  # no implicit flow
+    assert set(c["AllowedOAuthScopes"]) == {"openid", "email", "profile"}
+    assert c["CallbackURLs"] == list(auth.callback_urls)
+    assert "noticebot://auth/callback" in c["CallbackURLs"]
+    assert c["SupportedIdentityProviders"] == ["COGNITO"]
+    assert c["GenerateSecret"] is False  # PKCE, a public client
+    outputs = t.to_json()["Outputs"]
+    assert "HostedUiDomain" in outputs
+
+
+def test_a_configured_domain_prefix_is_used_as_it_is_and_checked():
+    from cdk.config import ConfigError, config_from_dict
+    from cdk_testlib import cdk_json_context
+
+    raw = cdk_json_context()["noticebot"]
+    raw["stages"]["dev"]["auth"]["domain_prefix"] = "club-board-dev"
+    assert config_from_dict(raw).stage("dev").auth.domain_prefix == "club-board-dev"
+    for bad in ("Club", "my-cognito-login", "-x"):
+        raw["stages"]["dev"]["auth"]["domain_prefix"] = bad
+        with pytest.raises(ConfigError, match="domain_prefix"):
+            config_from_dict(raw)
+    raw["stages"]["dev"]["auth"]["domain_prefix"] = ""
+    raw["stages"]["dev"]["auth"]["callback_urls"] = ["http://example.org/auth/callback"]
+    with pytest.raises(ConfigError, match="callback_urls"):
+        config_from_dict(raw)
+    raw["stages"]["dev"]["auth"]["callback_urls"] = []
+    with pytest.raises(ConfigError, match="callback_urls"):
+        config_from_dict(raw)

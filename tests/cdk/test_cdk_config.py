@@ -103,3 +103,80 @@ def test_dev_model_uses_the_regional_lmi_image(dev, config):
     m = config.stage("dev").model
     assert model["Properties"]["PrimaryContainer"]["Image"] == images.image_uri(
         "lmi", m.image_tag, config.stage("dev").region)
+
+
+# ---- what a first real deployment needs, refused at synth rather than minutes into a deploy --
+def test_a_gated_model_without_staged_weights_fails_the_synth_naming_the_setting(raw):
+    """Neither the endpoint nor the training jobs carry a hub token: the LMI container would
+    retry the gated download until the inference component's start-up timeout (an hour), then
+    the stack rolls back."""
+    raw["stages"]["dev"]["model"]["weights_s3_uri"] = ""
+    with pytest.raises(ConfigError, match=r"noticebot\.stages\.dev\.model\.weights_s3_uri: "
+                                          r"required for meta-llama/"):
+        config_from_dict(raw)
+    raw["stages"]["dev"]["model"]["model_id"] = "TinyLlama/TinyLlama-1.1B-Chat-v1.0"
+    assert config_from_dict(raw).stage("dev").model.weights_s3_uri == ""  # an open model
+
+
+def test_cdk_json_stages_stage_weights_with_account_and_region_filled_per_stack(raw):
+    for name in ("dev", "prod"):
+        m = config_from_dict(raw).stage(name).model
+        assert m.weights_s3_uri.startswith("s3://noticebot-weights-{account}-{region}/")
+        assert m.weights_uri(account="123456789012", region="eu-west-1") == (
+            "s3://noticebot-weights-123456789012-eu-west-1/meta-llama/Meta-Llama-3-8B-Instruct/")
+    raw["stages"]["dev"]["model"]["weights_s3_uri"] = "s3://w-{acount}/x/"
+    with pytest.raises(ConfigError, match="placeholders"):
+        config_from_dict(raw)
+
+
+@pytest.mark.parametrize("arn", [
+    "arn:aws:codeconnections:us-east-1:111111111111:connection/"
+    "00000000-0000-0000-0000-000000000000",
+    "arn:aws:codestar-connections:eu-west-1:123456789012:connection/"
+    "00000000-0000-0000-0000-000000000000",
+])
+def test_the_example_connection_arn_is_refused_with_what_to_do(raw, arn):
+    raw["pipeline"]["connection_arn"] = arn
+    with pytest.raises(ConfigError, match=r"pipeline\.connection_arn: is the example placeholder"):
+        config_from_dict(raw)
+
+
+def test_a_real_connection_arn_or_none_is_accepted(raw):
+    assert config_from_dict(raw).pipeline.connection_arn == ""  # the stack creates one
+    raw["pipeline"]["connection_arn"] = (
+        "arn:aws:codeconnections:us-east-1:210987654321:connection/"
+        "4f2b8c1e-9a7d-4e3b-8f61-2c5d9e0a7b34")
+    assert config_from_dict(raw).pipeline.connection_arn.endswith("7b34")
+
+
+def test_function_timeouts_must_fit_their_slowest_blocking_path(raw):
+    """The API function's slowest request (an embedding, two searches, a rerank) and a whole
+    chat answer (with the model's read timeout and its retry) must end before the function
+    does; the numbers are the clients' (noticebot.adapters.aws.clients)."""
+    from noticebot.adapters.aws.clients import blocking_path_s, worst_case_s
+
+    from cdk.config import FUNCTION_MARGIN_S
+
+    assert blocking_path_s("api") + FUNCTION_MARGIN_S <= 29  # API Gateway's limit
+    assert worst_case_s("sagemaker-runtime") > 29  # the model has more than the API had
+    for stage in ("dev", "prod"):
+        f = config_from_dict(raw).stage(stage).functions
+        assert f.api_timeout_s >= blocking_path_s("api") + FUNCTION_MARGIN_S
+        assert f.chat_timeout_s >= blocking_path_s("chat") + FUNCTION_MARGIN_S
+    raw["stages"]["dev"]["functions"]["chat_timeout_s"] = 60
+    with pytest.raises(ConfigError, match="chat_timeout_s: >= "):
+        config_from_dict(raw)
+    raw["stages"]["dev"]["functions"]["chat_timeout_s"] = 120
+    raw["stages"]["dev"]["functions"]["api_timeout_s"] = 20
+    with pytest.raises(ConfigError, match="api_timeout_s: >= "):
+        config_from_dict(raw)
+
+
+def test_gpu_instance_types_are_per_stage_settings(raw):
+    """New accounts often have a quota of 0 for ml.g5 endpoints and spot training: a stage can
+    move to a type it has quota for without a code change (`make preflight` checks)."""
+    raw["stages"]["dev"]["model"]["instance_type"] = "ml.g6.2xlarge"
+    raw["stages"]["dev"]["training"]["instance_type"] = "ml.g6.xlarge"
+    dev = config_from_dict(raw).stage("dev")
+    assert (dev.model.instance_type, dev.training.instance_type) == ("ml.g6.2xlarge",
+                                                                      "ml.g6.xlarge")

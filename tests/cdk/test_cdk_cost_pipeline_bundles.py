@@ -37,7 +37,7 @@ PRICES = json.loads((ROOT / "cost" / "prices.json").read_text())
 # ---- cost -------------------------------------------------------------------------------------
 def test_dev_idle_cost_prices_search_and_a_scaled_to_zero_endpoint(synth, config):
     lines, usage, unknown = idle_cost.idle_lines(synth.template("dev"), PRICES)
-    assert unknown == []
+    assert unknown == []  # every resource type is priced or known to cost nothing at idle
     by_item = {}
     for line in lines:
         by_item.setdefault(line.item, []).append(line)
@@ -52,6 +52,11 @@ def test_dev_idle_cost_prices_search_and_a_scaled_to_zero_endpoint(synth, config
     assert "NAT gateway" not in by_item  # no VPC, no NAT
     assert "AWS::Lambda::Function" in usage
     assert "Lambda provisioned concurrency" not in by_item  # dev keeps no warm embedder
+    # The Expo access token's secret is billed per month; the notify queues are not.
+    (secret,) = by_item["Secrets Manager secret"]
+    assert secret.monthly == PRICES["secrets_manager_secret_month"]
+    alarms = {line.detail for line in by_item["CloudWatch alarm"]}
+    assert "noticebot-dev-notify-dead-letters" in alarms
     text = idle_cost.report(synth.template("dev"), PRICES, "stage dev")
     assert "TOTAL at idle" in text
 
@@ -114,6 +119,9 @@ def test_pipeline_build_runs_the_tests_and_the_pinned_cli(pipeline):
     assert "make test" in commands
     assert "npx cdk synth --no-notices" in commands
     assert commands.index("make test") < commands.index("npx cdk synth --no-notices")
+    # Then the assembly just built is measured against CloudFormation actions' input limit.
+    assert commands[-1].startswith("NOTICEBOT_ASSEMBLY=cdk.out ")
+    assert "tests/cdk/test_cdk_pipeline_artifact.py" in commands[-1]
     env = {e["Name"]: e["Value"] for p in projects.values()
            for e in p["Properties"]["Environment"].get("EnvironmentVariables", [])}
     assert env.get("CDK_DISABLE_CLI_TELEMETRY") == "true"
@@ -159,7 +167,10 @@ def test_bundle_requirements_per_function():
     assert FUNCTIONS["embed"].embedder == FUNCTIONS["ingest"].embedder == "model"
     assert EMBEDDER_FILES["tokenizer"] == ("tokenizer.json", "config.json")
     assert "model.onnx" in FUNCTIONS["embed"].embedder_files
-    assert "boto3" in bundler.RUNTIME_PROVIDED  # removed after install (in the runtime)
+    # The SDK ships with the functions that call AWS (tests/cdk/test_cdk_bundle_sdk.py).
+    for f in ("api", "ingest", "transcription"):
+        assert "boto3" in names[f], f
+    assert "boto3" not in names["embed"]
 
 
 def test_deploy_bundle_has_the_package_and_aws_extra_without_parsers_or_embedder():

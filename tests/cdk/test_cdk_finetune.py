@@ -236,10 +236,20 @@ def test_an_image_override_moves_the_pull_grant_with_it():
     env = stack.resolve(training.environment(adapter_image="img"))
     assert env[EnvVar.TRAINING_IMAGE] == image
     assert env[EnvVar.TRAINING_SPOT] == "false"
-    assert EnvVar.BASE_MODEL_S3 not in env
     t = assertions.Template.from_stack(stack)
     pull = sid(policy_of(t, "TrainingExecutionRole"), "PullTrainingImage")
     assert pull["Resource"] == "arn:aws:ecr:us-east-1:111111111111:repository/my-trainer"
+
+
+def test_the_weights_placeholders_are_filled_per_stack():
+    stack, training = _training_stack(
+        model={"weights_s3_uri": "s3://weights-{account}-{region}/llama3/8b/"})
+    env = stack.resolve(training.environment(adapter_image="img"))
+    assert env[EnvVar.BASE_MODEL_S3] == {"Fn::Join": ["", [
+        "s3://weights-", {"Ref": "AWS::AccountId"}, "-us-east-1/llama3/8b/"]]}
+    t = assertions.Template.from_stack(stack)
+    read = sid(policy_of(t, "TrainingExecutionRole"), "ReadBaseWeights")
+    assert "{account}" not in json.dumps(read) and "AWS::AccountId" in json.dumps(read)
 
 
 def test_staged_base_weights_become_the_jobs_model_channel():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
-from cdk_testlib import make_app, only, resources
+from cdk_testlib import as_list, make_app, only, resources
 
 from cdk.config import load_config
 
@@ -19,11 +19,12 @@ def role_ids_of_functions(t, *, exclude_handlers=()) -> list[str]:
 CHAT_HANDLER = "noticebot.handlers.chat_function.handler"
 
 
-# The functions that read and write the chunk index (the deploy function never does; the chat
-# function only searches it).
+# The functions that read and write the chunk index (the deploy and notify functions never do;
+# the chat function only searches it).
 def role_ids_of_index_users(t) -> list[str]:
     return role_ids_of_functions(t, exclude_handlers=("noticebot.handlers.deploy.handler",
                                                       "noticebot.handlers.embed.handler",
+                                                      "noticebot.handlers.notify.handler",
                                                       CHAT_HANDLER))
 
 
@@ -50,31 +51,46 @@ def test_dev_search_is_an_encrypted_https_only_domain_open_to_the_index_users(de
     assert p["DomainEndpointOptions"]["TLSSecurityPolicy"].startswith("Policy-Min-TLS-1-2")
     assert set(p["LogPublishingOptions"]) == {"SEARCH_SLOW_LOGS", "INDEX_SLOW_LOGS",
                                               "ES_APPLICATION_LOGS"}
-    statement, searchers = p["AccessPolicies"]["Statement"]
-    principals = sorted(a["Fn::GetAtt"][0] for a in statement["Principal"]["AWS"])
-    assert principals == role_ids_of_index_users(dev)
-    assert len(principals) == len(role_ids_of_functions(dev)) - 3  # not deploy, embed, chat
+    statements = p["AccessPolicies"]["Statement"]
+    writers = [st for st in statements if st["Sid"].startswith("FunctionRolesOnTheIndex")]
+    (searchers,) = [st for st in statements if st["Sid"].startswith("SearchOnlyRoles")]
+    for statement in writers:
+        principals = sorted(a["Fn::GetAtt"][0] for a in statement["Principal"]["AWS"])
+        assert principals == role_ids_of_index_users(dev)
+    # not deploy, embed, chat, notify
+    assert len(principals) == len(role_ids_of_functions(dev)) - 4
     # The chat function searches and nothing more.
     assert [a["Fn::GetAtt"][0] for a in searchers["Principal"]["AWS"]] == [
         role_id_of(dev, CHAT_HANDLER)]
-    assert sorted(searchers["Action"]) == ["es:ESHttpGet", "es:ESHttpPost"]
-    assert sorted(json.dumps(r).split(":domain/noticebot-dev/")[1].split('"')[0]
-                  for r in searchers["Resource"]) == ["noticebot-chunks*/_msearch",
-                                                      "noticebot-chunks*/_search"]
-    paths = sorted(json.dumps(r).split(":domain/noticebot-dev/")[1].split('"')[0]
-                   for r in statement["Resource"])
-    # Index paths only, no root /_bulk: the adapter sends /INDEX/_bulk and /INDEX/_msearch,
-    # and the domain refuses an index named inside their body lines.
-    assert paths == ["_index_template/noticebot-chunks*",
-                     "_search/pipeline/noticebot-chunks*", "noticebot-chunks*",
-                     "noticebot-chunks*/*"]
+    assert searchers["Action"] == ["es:ESHttpPost"]
+    assert [json.dumps(r).split(":domain/noticebot-dev/")[1].split('"')[0]
+            for r in as_list(searchers["Resource"])] == ["noticebot-chunks*/_msearch"]
+
+    def paths(statement):
+        return sorted(json.dumps(r).split(":domain/noticebot-dev/")[1].split('"')[0]
+                      for r in as_list(statement["Resource"]))
+
+    by_verb = {st["Action"][0]: paths(st) for st in writers}
+    # Each verb only where the adapter sends it; no DELETE at all (documents are deleted by
+    # _delete_by_query and _bulk, never the index); no root /_bulk: the adapter sends
+    # /INDEX/_bulk and /INDEX/_msearch and the domain refuses an index named in their bodies.
+    assert by_verb == {
+        "es:ESHttpHead": ["noticebot-chunks*"],
+        "es:ESHttpPut": ["_index_template/noticebot-chunks*", "noticebot-chunks*"],
+        "es:ESHttpPost": ["noticebot-chunks*/_bulk", "noticebot-chunks*/_count",
+                          "noticebot-chunks*/_delete_by_query", "noticebot-chunks*/_msearch"],
+    }
+    assert "ESHttpDelete" not in json.dumps(p["AccessPolicies"])
     assert p["AdvancedOptions"] == {"rest.action.multi.allow_explicit_index": "false"}
     for role_id in role_ids_of_index_users(dev):
         grants = [s for policy in resources(dev, "AWS::IAM::Policy").values()
                   if {"Ref": role_id} in policy["Properties"]["Roles"]
                   for s in policy["Properties"]["PolicyDocument"]["Statement"]
-                  if s.get("Sid") == "SearchIndex"]
-        assert len(grants) == 1 and "/_bulk" not in json.dumps(grants[0]["Resource"]), role_id
+                  if s.get("Sid", "").startswith("SearchIndex")]
+        assert sorted(g["Action"] for g in grants) == sorted(by_verb), role_id
+        assert "ESHttpDelete" not in json.dumps(grants), role_id
+        assert not any(json.dumps(r).endswith(':domain/noticebot-dev/_bulk"]]}')
+                       for g in grants for r in g["Resource"]), role_id
     _, logs_policy = only(dev, "AWS::Logs::ResourcePolicy")
     assert "es.amazonaws.com" in json.dumps(logs_policy["Properties"]["PolicyDocument"])
 
@@ -112,10 +128,19 @@ def test_prod_search_is_a_serverless_vector_collection_with_policies(prod):
 def test_llm_endpoint_hosts_a_lora_enabled_base_component(dev, config):
     m = config.stage("dev").model
     _, model = only(dev, "AWS::SageMaker::Model")
-    env = model["Properties"]["PrimaryContainer"]["Environment"]
-    assert env["HF_MODEL_ID"] == m.model_id
+    container = model["Properties"]["PrimaryContainer"]
+    env = container["Environment"]
+    # Gated weights come staged from S3, never from the hub (no token); no internet needed.
+    assert env["HF_MODEL_ID"] == "/opt/ml/model"
+    source = container["ModelDataSource"]["S3DataSource"]
+    assert json.dumps(source["S3Uri"]).count("AWS::AccountId") == 1
+    assert "noticebot-weights-" in json.dumps(source["S3Uri"])
+    assert model["Properties"]["EnableNetworkIsolation"] is True
     assert env["OPTION_ENABLE_LORA"] == "true"
     assert env["OPTION_MAX_LORAS"] == str(m.max_loras)
+    # The largest adapter it loads is the largest training may produce (one number).
+    from noticebot.domain.tuning import MAX_LORA_RANK
+    assert env["OPTION_MAX_LORA_RANK"] == str(MAX_LORA_RANK)
     _, endpoint_config = only(dev, "AWS::SageMaker::EndpointConfig")
     variant, = endpoint_config["Properties"]["ProductionVariants"]
     assert "ModelName" not in variant  # models are inference components

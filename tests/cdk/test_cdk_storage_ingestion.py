@@ -3,8 +3,10 @@ environment contract."""
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
-from aws_cdk.assertions import Match
 from cdk_testlib import only, resources
 from noticebot.environment import POWERTOOLS_VARS, SETTINGS_VARS, EnvVar, PowertoolsEnv
 from noticebot.functions import (
@@ -107,28 +109,55 @@ def test_table_matches_what_the_dynamodb_adapter_declares(dev):
     assert p["TimeToLiveSpecification"]["AttributeName"] == items.TTL_ATTRIBUTE
 
 
-def test_upload_notification_goes_to_the_queue(dev):
+def test_only_uploads_reach_the_ingest_queue(dev):
+    """S3 notifications filter by a fixed prefix, and tenants/ also holds datasets, adapters and
+    spot checkpoints; the bucket sends its events to EventBridge, where a rule matches upload
+    keys only (tenants/*/raw/*) and delivers them to the queue."""
     bucket_id, bucket = data_bucket(dev)
-    queue_id = [k for k in resources(dev, "AWS::SQS::Queue") if "Uploads" in k][0]
-    config = bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"]
-    assert config == [{
-        "Event": "s3:ObjectCreated:*",
-        "Queue": {"Fn::GetAtt": [queue_id, "Arn"]},
-        "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": "tenants/"}]}},
-    }]
+    queue_id = [k for k in resources(dev, "AWS::SQS::Queue") if k.startswith("IngestionUploads")
+                and "Created" not in k][0]
+    notification = bucket["Properties"]["NotificationConfiguration"]
+    assert notification == {"EventBridgeConfiguration": {"EventBridgeEnabled": True}}
     # No BucketNotifications custom resource (and no Lambda with s3:PutBucketNotification on *).
     assert not resources(dev, "Custom::S3BucketNotifications")
-    # S3 checks the queue policy when the notification is put: the bucket waits for it.
-    policy_id, policy = [(k, v) for k, v in resources(dev, "AWS::SQS::QueuePolicy").items()
-                         if "Uploads" in k][0]
-    assert policy_id in bucket["DependsOn"]
-    statement = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
-                 if s.get("Sid") == "S3UploadNotifications"][0]
-    assert statement["Principal"] == {"Service": "s3.amazonaws.com"}
-    assert statement["Action"] == "sqs:SendMessage"
-    assert "ArnEquals" in statement["Condition"] and "StringEquals" in statement["Condition"]
-    source = str(statement["Condition"]["ArnEquals"]["aws:SourceArn"])
-    assert "noticebot-dev-data-" in source
+    (rule_id, rule), = [(k, v) for k, v in resources(dev, "AWS::Events::Rule").items()
+                        if k.startswith("IngestionUploadCreated")]
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern["source"] == ["aws.s3"] and pattern["detail-type"] == ["Object Created"]
+    assert pattern["detail"]["object"] == {"key": [{"wildcard": "tenants/*/raw/*"}]}
+    assert "noticebot-dev-data-" in json.dumps(pattern["detail"]["bucket"]["name"])
+    (target,) = rule["Properties"]["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
+    dlq_id = [k for k in resources(dev, "AWS::SQS::Queue")
+              if k.startswith("IngestionDeadLetters")][0]
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_id, "Arn"]}}
+    # The queue admits this rule only: EventBridge, on behalf of this rule's ARN.
+    policy = [v for k, v in resources(dev, "AWS::SQS::QueuePolicy").items()
+              if {"Ref": queue_id} in v["Properties"]["Queues"]][0]
+    senders = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+               if s["Effect"] == "Allow" and "sqs:SendMessage" in json.dumps(s["Action"])]
+    assert senders and all(s["Principal"] == {"Service": "events.amazonaws.com"}
+                           for s in senders)
+    assert all(json.dumps(s["Condition"]).count(rule_id) == 1 for s in senders)
+
+
+@pytest.mark.parametrize("key,matches", [
+    ("tenants/ws1/raw/doc-1/notes.pdf", True),
+    ("tenants/ws1/raw/doc-1/dir/with spaces.txt", True),
+    ("tenants/ws1/datasets/job/train/train.jsonl", False),
+    ("tenants/ws1/models/noticebot-dev-ft-1/output/model.tar.gz", False),
+    ("tenants/ws1/models/noticebot-dev-ft-1/checkpoints/adapter_model.safetensors", False),
+    ("textract-staging/x.pdf", False),
+    ("transcripts/noticebot-dev-data-1-us-east-1-tx-doc.json", False),
+])
+def test_the_upload_pattern_selects_uploads_and_nothing_else(key, matches):
+    """EventBridge's wildcard: * matches any characters, / included."""
+    from noticebot.domain.keys import UPLOAD_KEYS, raw_key, workspace_of_raw_key
+
+    regex = "^" + ".*".join(re.escape(part) for part in UPLOAD_KEYS.split("*")) + "$"
+    assert bool(re.match(regex, key)) is matches
+    assert (workspace_of_raw_key(key) is not None) is matches
+    assert re.match(regex, raw_key("ws", "doc", "a.pdf"))
 
 
 def test_queue_dead_letters_and_visibility_longer_than_the_function(dev, config):
@@ -152,9 +181,9 @@ def test_queue_dead_letters_and_visibility_longer_than_the_function(dev, config)
 
 def test_queue_feeds_the_ingest_function(dev, config):
     fn_cfg = config.stage("dev").functions
-    _, esm = only(dev, "AWS::Lambda::EventSourceMapping")
-    p = esm["Properties"]
     queue_id = [k for k in resources(dev, "AWS::SQS::Queue") if "Uploads" in k][0]
+    (p,) = [m["Properties"] for m in resources(dev, "AWS::Lambda::EventSourceMapping").values()
+            if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}]
     ingest_id = [k for k, v in resources(dev, "AWS::Lambda::Function").items()
                  if v["Properties"]["Handler"] == "noticebot.handlers.ingest.handler"][0]
     assert p["EventSourceArn"] == {"Fn::GetAtt": [queue_id, "Arn"]}
@@ -237,8 +266,10 @@ def test_fine_tune_environment_matches_the_training_resources(request, stage, co
     assert env[EnvVar.ADAPTER_IMAGE] == model["Properties"]["PrimaryContainer"]["Image"]
     assert env[EnvVar.BASE_MODEL] == c.model.model_id
     assert env[EnvVar.TRAINING_IMAGE] == (
-        f"763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:"
+        f"763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:"
         f"{c.training.image_tag}")
+    # Gated base weights are staged in S3 and mounted as the jobs' model channel.
+    assert "noticebot-weights-" in json.dumps(env[EnvVar.BASE_MODEL_S3])
     assert env[EnvVar.TRAINING_INSTANCE_TYPE] == c.training.instance_type
     assert env[EnvVar.TRAINING_SPOT] == "true"
     assert env[EnvVar.TRAINING_MAX_RUNTIME_S] == str(c.training.max_runtime_s)
@@ -254,7 +285,9 @@ def test_functions_use_their_own_roles_without_managed_policies(dev):
     for fn in resources(dev, "AWS::Lambda::Function").values():
         role_id = fn["Properties"]["Role"]["Fn::GetAtt"][0]
         assert "ManagedPolicyArns" not in roles[role_id]["Properties"]
-    dev.resource_properties_count_is("AWS::IAM::Role", {"ManagedPolicyArns": Match.any_value()}, 0)
+    # The one managed policy: the account's API Gateway logging role (AWS's policy for it).
+    managed = [k for k, r in roles.items() if "ManagedPolicyArns" in r["Properties"]]
+    assert [k for k in managed if not k.startswith("ApiRestCloudWatchRole")] == []
 
 
 def test_transcribe_completion_reaches_the_transcription_function(dev):
@@ -262,10 +295,15 @@ def test_transcribe_completion_reaches_the_transcription_function(dev):
              if "TranscriptionDone" in k}
     assert len(rules) == 1
     rule = next(iter(rules.values()))["Properties"]
-    assert rule["EventPattern"] == {
-        "source": ["aws.transcribe"], "detail-type": ["Transcribe Job State Change"],
-        "detail": {"TranscriptionJobName": [{"prefix": "noticebot-"}],
-                   "TranscriptionJobStatus": ["COMPLETED", "FAILED"]}}
+    pattern = rule["EventPattern"]
+    assert pattern["source"] == ["aws.transcribe"]
+    assert pattern["detail-type"] == ["Transcribe Job State Change"]
+    assert pattern["detail"]["TranscriptionJobStatus"] == ["COMPLETED", "FAILED"]
+    # This stage's jobs only: the prefix is the stage's bucket name (one source with the
+    # adapter, noticebot.domain.keys.transcription_job_prefix).
+    (prefix,) = pattern["detail"]["TranscriptionJobName"]
+    assert json.dumps(prefix["prefix"]).startswith('{"Fn::Join": ["", ["noticebot-dev-data-"')
+    assert json.dumps(prefix["prefix"]).endswith('"-us-east-1-tx-"]]}')
     fn_id = [k for k, v in resources(dev, "AWS::Lambda::Function").items()
              if v["Properties"]["Handler"] == "noticebot.handlers.transcription.handler"][0]
     target, = rule["Targets"]

@@ -1,5 +1,6 @@
-"""The MetadataStore conformance suite. Every adapter (SQLite now, DynamoDB next) runs it
-by subclassing and providing a ``store`` fixture."""
+"""The MetadataStore conformance suite. Every adapter (SQLite, DynamoDB) runs it by
+subclassing and providing a ``store`` fixture. ``MetadataStoreContract`` carries the members
+and invitations part (``MembersStoreContract``) with it."""
 
 from __future__ import annotations
 
@@ -25,7 +26,239 @@ def make_doc(ws="ws1", doc_id="d1", sha="abc", status=DocumentStatus.QUEUED, sou
                     metadata={"k": "v"}, uploaded_by="u1")
 
 
-class MetadataStoreContract:
+# ------------------------------------------------------------ members and invitations
+T0 = datetime(2026, 5, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def make_member(ws="ws1", user="u1", role=None, email="", joined_at=None):
+    from noticebot.domain.members import Role, new_member
+
+    return new_member(ws, user, role or Role.MEMBER, email=email or f"{user}@example.org",
+                      now=joined_at or T0)
+
+
+def make_invitation(ws="ws1", invitation_id="i1", email="new@example.org", role=None,
+                    user_id="", created_at=None, expires_at=None):
+    from noticebot.domain.members import Invitation, Role
+
+    created = created_at or T0
+    return Invitation(workspace_id=ws, invitation_id=invitation_id, email=email,
+                      role=role or Role.MEMBER, invited_by="boss", user_id=user_id,
+                      created_at=created, expires_at=expires_at or created + timedelta(days=7))
+
+
+class MembersStoreContract:
+    def test_a_member_round_trips_and_is_scoped_to_its_workspace(self, store):
+        from noticebot.domain.members import JoinResult, MemberStatus, Role
+
+        assert store.join_member(make_member(role=Role.EDITOR, email="ann@example.org")) \
+            == JoinResult.JOINED
+        got = store.get_member("ws1", "u1")
+        assert (got.role, got.status, got.email, got.joined_at) == (
+            Role.EDITOR, MemberStatus.ACTIVE, "ann@example.org", T0)
+        assert got.invited_by is None and got.sessions_not_before is None
+        assert store.get_member("ws2", "u1") is None and store.list_members("ws2") == []
+        assert store.remove_member("ws2", "u1", removed_by="x").value == "not_found"
+        assert store.change_member_role("ws2", "u1", Role.MEMBER).value == "not_found"
+        assert store.get_member("ws1", "u1").role == Role.EDITOR
+
+    def test_joining_twice_is_refused_and_members_list_by_join_time(self, store):
+        from noticebot.domain.members import JoinResult
+
+        store.join_member(make_member(user="b", joined_at=T0 + timedelta(hours=1)))
+        store.join_member(make_member(user="a", joined_at=T0 + timedelta(hours=2)))
+        store.join_member(make_member(user="c", joined_at=T0))
+        assert store.join_member(make_member(user="a")) == JoinResult.ALREADY_MEMBER
+        assert [m.user_id for m in store.list_members("ws1")] == ["c", "b", "a"]
+
+    def test_the_last_editor_can_be_neither_demoted_nor_removed(self, store):
+        from noticebot.domain.members import MemberChange, Role
+
+        store.join_member(make_member(user="ed", role=Role.EDITOR))
+        store.join_member(make_member(user="mem"))
+        assert store.change_member_role("ws1", "ed", Role.MEMBER) == MemberChange.LAST_EDITOR
+        assert store.remove_member("ws1", "ed", removed_by="ed") == MemberChange.LAST_EDITOR
+        assert store.get_member("ws1", "ed").is_editor
+        # a second editor makes either change possible, once
+        assert store.change_member_role("ws1", "mem", Role.EDITOR) == MemberChange.DONE
+        assert store.change_member_role("ws1", "mem", Role.EDITOR) == MemberChange.UNCHANGED
+        assert store.change_member_role("ws1", "ed", Role.MEMBER) == MemberChange.DONE
+        assert store.remove_member("ws1", "mem", removed_by="mem") == MemberChange.LAST_EDITOR
+        assert store.change_member_role("ws1", "mem", Role.MEMBER) == MemberChange.LAST_EDITOR
+        assert store.get_member("ws1", "mem").is_editor
+        assert not store.get_member("ws1", "ed").is_editor
+
+    def test_removal_leaves_a_tombstone_that_a_new_join_replaces(self, store):
+        from noticebot.domain.members import JoinResult, MemberChange, MemberStatus, Role
+
+        store.join_member(make_member(user="ed", role=Role.EDITOR))
+        store.join_member(make_member(user="sam"))
+        assert store.remove_member("ws1", "sam", removed_by="ed", now=T0) == MemberChange.DONE
+        gone = store.get_member("ws1", "sam")
+        assert (gone.status, gone.removed_by, gone.removed_at) == (MemberStatus.REMOVED, "ed", T0)
+        assert not gone.active
+        assert store.remove_member("ws1", "sam", removed_by="ed") == MemberChange.NOT_FOUND
+        assert store.change_member_role("ws1", "sam", Role.EDITOR) == MemberChange.NOT_FOUND
+        assert store.join_member(make_member(user="sam", role=Role.EDITOR)) == JoinResult.JOINED
+        back = store.get_member("ws1", "sam")
+        assert back.active and back.role == Role.EDITOR and back.removed_at is None
+        # two editors again: the first may now go
+        assert store.remove_member("ws1", "ed", removed_by="ed") == MemberChange.DONE
+
+    def test_removing_a_member_never_counts_against_the_editors(self, store):
+        from noticebot.domain.members import MemberChange, Role
+
+        store.join_member(make_member(user="ed", role=Role.EDITOR))
+        store.join_member(make_member(user="m1"))
+        assert store.remove_member("ws1", "m1", removed_by="ed") == MemberChange.DONE
+        store.join_member(make_member(user="ed2", role=Role.EDITOR))
+        assert store.remove_member("ws1", "ed", removed_by="ed2") == MemberChange.DONE
+        assert store.remove_member("ws1", "ed2", removed_by="ed2") == MemberChange.LAST_EDITOR
+
+    def test_session_cutoff_only_moves_forward_and_needs_an_active_member(self, store):
+        store.join_member(make_member(user="sam"))
+        assert store.end_member_sessions("ws1", "sam", 2000)
+        assert store.end_member_sessions("ws1", "sam", 1000)  # an earlier one changes nothing
+        assert store.get_member("ws1", "sam").sessions_not_before == 2000
+        assert not store.end_member_sessions("ws1", "ghost", 3000)
+        assert not store.end_member_sessions("ws2", "sam", 3000)
+        assert store.get_member("ws1", "ghost") is None
+
+    def test_invitations_round_trip_newest_first_and_scoped(self, store):
+        from noticebot.domain.members import InvitationStatus, Role
+
+        store.put_invitation(make_invitation(invitation_id="old", role=Role.EDITOR))
+        store.put_invitation(make_invitation(invitation_id="new", email="b@example.org",
+                                             created_at=T0 + timedelta(hours=1)))
+        assert [i.invitation_id for i in store.list_invitations("ws1")] == ["new", "old"]
+        got = store.get_invitation("ws1", "old")
+        assert (got.role, got.status, got.invited_by, got.expires_at) == (
+            Role.EDITOR, InvitationStatus.PENDING, "boss", T0 + timedelta(days=7))
+        assert store.get_invitation("ws2", "old") is None and store.list_invitations("ws2") == []
+
+    def test_an_invitation_update_is_conditional_on_its_status(self, store):
+        from dataclasses import replace
+
+        from noticebot.domain.members import InvitationStatus as S
+
+        invitation = make_invitation(user_id="u9")
+        store.put_invitation(invitation)
+        revoked = replace(invitation, status=S.REVOKED, revoked_by="boss", revoked_at=T0)
+        assert store.update_invitation(revoked, allowed_from=(S.PENDING,))
+        assert not store.update_invitation(replace(invitation, status=S.ACCEPTED),
+                                           allowed_from=(S.PENDING,))
+        got = store.get_invitation("ws1", "i1")
+        assert (got.status, got.revoked_by, got.revoked_at, got.user_id) == (
+            S.REVOKED, "boss", T0, "u9")
+        assert not store.update_invitation(make_invitation(invitation_id="ghost"),
+                                           allowed_from=(S.PENDING,))
+        assert store.get_invitation("ws1", "ghost") is None
+
+    def test_joining_accepts_the_invitation_in_the_same_write(self, store):
+        from noticebot.domain.members import InvitationStatus, JoinResult, Role, new_member
+
+        invitation = make_invitation(user_id="newbie", role=Role.EDITOR)
+        store.put_invitation(invitation)
+        now = T0 + timedelta(days=1)
+        member = new_member("ws1", "newbie", Role.EDITOR, email=invitation.email,
+                            invitation=invitation, now=now)
+        assert store.join_member(member, accepting=invitation, now=now) == JoinResult.JOINED
+        got = store.get_invitation("ws1", "i1")
+        assert (got.status, got.accepted_at) == (InvitationStatus.ACCEPTED, now)
+        assert store.get_member("ws1", "newbie").invited_by == "boss"
+        # accepted once: a second acceptance (another device, a replay) writes nothing
+        other = new_member("ws1", "someone", Role.EDITOR, invitation=invitation, now=now)
+        assert store.join_member(other, accepting=invitation, now=now) \
+            == JoinResult.INVITATION_GONE
+        assert store.get_member("ws1", "someone") is None
+
+    def test_an_expired_or_revoked_invitation_cannot_be_accepted(self, store):
+        from dataclasses import replace
+
+        from noticebot.domain.members import InvitationStatus, JoinResult, Role, new_member
+
+        invitation = make_invitation(user_id="late")
+        store.put_invitation(invitation)
+        after = invitation.expires_at + timedelta(seconds=1)
+        member = new_member("ws1", "late", Role.MEMBER, invitation=invitation, now=after)
+        assert store.join_member(member, accepting=invitation, now=after) \
+            == JoinResult.INVITATION_GONE
+        assert store.get_member("ws1", "late") is None
+        assert store.get_invitation("ws1", "i1").status == InvitationStatus.PENDING
+        store.update_invitation(replace(invitation, status=InvitationStatus.REVOKED),
+                                allowed_from=(InvitationStatus.PENDING,))
+        assert store.join_member(member, accepting=invitation, now=T0) \
+            == JoinResult.INVITATION_GONE
+        assert store.get_member("ws1", "late") is None
+
+
+def make_device(ws="ws1", user="u1", token="ExponentPushToken[abc]", platform="ios",
+                created_at=None):
+    from noticebot.domain.notifications import Device, Platform, device_id_for
+
+    return Device(workspace_id=ws, device_id=device_id_for(ws, token), user_id=user,
+                  token=token, platform=Platform(platform), created_at=created_at or T0)
+
+
+class InboxStoreContract:
+    def test_seen_only_moves_forward_and_is_scoped(self, store):
+        assert store.get_inbox("ws1", "u1") is None
+        store.mark_seen("ws1", "u1", T0 + timedelta(hours=2))
+        store.mark_seen("ws1", "u1", T0 + timedelta(hours=1))  # a slower device: ignored
+        assert store.get_inbox("ws1", "u1").seen_at == T0 + timedelta(hours=2)
+        assert store.get_inbox("ws1", "u1").push_muted is False
+        assert store.get_inbox("ws2", "u1") is None and store.list_inboxes("ws2") == []
+
+    def test_mute_keeps_the_seen_instant_and_lists_per_workspace(self, store):
+        store.mark_seen("ws1", "u1", T0)
+        store.set_push_muted("ws1", "u1", True)
+        store.set_push_muted("ws1", "u2", True)
+        store.set_push_muted("ws1", "u2", False)
+        store.set_push_muted("ws2", "u3", True)
+        inbox = store.get_inbox("ws1", "u1")
+        assert (inbox.seen_at, inbox.push_muted) == (T0, True)
+        assert [(i.user_id, i.push_muted) for i in store.list_inboxes("ws1")] == [
+            ("u1", True), ("u2", False)]
+        store.mark_seen("ws1", "u1", T0 + timedelta(minutes=1))
+        assert store.get_inbox("ws1", "u1").push_muted is True
+
+    def test_a_token_is_one_device_per_workspace_and_moves_to_its_new_user(self, store):
+        first = store.register_device(make_device(user="ann", platform="ios"))
+        again = store.register_device(make_device(user="ann", platform="android",
+                                                  created_at=T0 + timedelta(days=1)))
+        assert (again.device_id, again.created_at, again.platform.value) == (
+            first.device_id, T0, "android")
+        moved = store.register_device(make_device(user="bob", created_at=T0 + timedelta(days=2)))
+        assert (moved.user_id, moved.created_at) == ("bob", T0 + timedelta(days=2))
+        assert [d.user_id for d in store.list_devices("ws1")] == ["bob"]
+        assert store.list_devices("ws1", "ann") == []
+        other = store.register_device(make_device(ws="ws2", user="ann"))
+        assert other.device_id != first.device_id
+        assert [d.workspace_id for d in store.list_devices("ws2")] == ["ws2"]
+
+    def test_devices_list_oldest_first_and_delete_only_the_owners(self, store):
+        store.register_device(make_device(user="ann", token="ExponentPushToken[b]",
+                                          created_at=T0 + timedelta(hours=1)))
+        store.register_device(make_device(user="ann", token="ExponentPushToken[a]"))
+        store.register_device(make_device(user="bob", token="ExponentPushToken[c]"))
+        ann = store.list_devices("ws1", "ann")
+        assert [d.token for d in ann] == ["ExponentPushToken[a]", "ExponentPushToken[b]"]
+        assert not store.delete_device("ws1", ann[0].device_id, "bob")
+        assert not store.delete_device("ws2", ann[0].device_id)
+        assert store.delete_device("ws1", ann[0].device_id, "ann")
+        assert not store.delete_device("ws1", ann[0].device_id, "ann")
+        assert store.delete_device("ws1", ann[1].device_id)  # no owner given: any
+        assert [d.user_id for d in store.list_devices("ws1")] == ["bob"]
+
+    def test_a_notice_keeps_when_it_was_pinned(self, store):
+        store.put_notice(Notice("ws1", "n1", "t", "b", "u1", pinned=True, created_at=T0,
+                                pinned_at=T0 + timedelta(hours=3)))
+        store.put_notice(Notice("ws1", "n2", "t", "b", "u1", created_at=T0))
+        assert store.get_notice("ws1", "n1").pinned_at == T0 + timedelta(hours=3)
+        assert store.get_notice("ws1", "n2").pinned_at is None
+
+
+class MetadataStoreContract(MembersStoreContract, InboxStoreContract):
     def test_document_round_trip(self, store):
         doc = make_doc()
         store.put_document(doc)

@@ -67,3 +67,19 @@ class UnreadableDocument(NoticebotError):
 def error_body(code: str, message: str) -> dict:
     """The API's one error shape, wherever an error is answered (handler or local gateway)."""
     return {"error": {"code": code, "message": message}}
+
+
+class TooManyRequests(NoticebotError):
+    """Throttled: ``retry_after`` (seconds) goes out as the Retry-After header."""
+
+    code = "too_many_requests"
+    status = 429
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = max(1, int(retry_after))
+
+
+class IdentityProviderUnavailable(NoticebotError):
+    code = "identity_provider_unavailable"
+    status = 503

@@ -25,8 +25,23 @@ TRANSCRIPTS_PREFIX = "transcripts/"  # Transcribe's JSON output
 
 def objects_of_every_workspace(kind: str) -> str:
     """The IAM resource pattern of one kind (RAW, DATASETS, MODELS) across workspaces, which
-    are created at run time: tenants/*/{kind}/*."""
+    are created at run time: tenants/*/{kind}/*. The same string is the EventBridge wildcard
+    pattern that selects uploads (and nothing else under tenants/) for ingestion: S3's own
+    notification filters take a fixed prefix only, and the workspace comes before the kind."""
     return f"{TENANTS_PREFIX}*/{kind}/*"
+
+
+UPLOAD_KEYS = objects_of_every_workspace(RAW)  # what ingestion is notified of
+
+
+def transcription_job_prefix(bucket: str) -> str:
+    """Transcribe job names of the deployment whose data bucket is ``bucket``.
+
+    Transcribe jobs and their EventBridge events are account-wide, so the name must tell one
+    stage's jobs from another's; the bucket name is per stage, per account and region, and
+    every function that starts or resumes a job already knows it. The adapter names jobs with
+    this prefix and the stage's rule and IAM grant match it."""
+    return f"{bucket}-tx-"
 
 
 def raw_prefix(workspace_id: str) -> str:

@@ -66,6 +66,9 @@ class Notice:
     expires_at: datetime | None = None
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
+    # When it was last pinned (None: not pinned): a notice pinned again comes back to the
+    # members' attention as if new (``domain.notifications.surfaced_at``).
+    pinned_at: datetime | None = None
 
     def is_expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or utcnow())

@@ -36,6 +36,14 @@ class ModelStatus(str, enum.Enum):
 
 BASE_MODEL_ID = "base"  # POST /api/models/base/activate rolls a workspace back to the base model
 
+# The largest LoRA rank a workspace adapter may have: the serving container reserves adapter
+# memory for this rank (LMI's OPTION_MAX_LORA_RANK, cdk/constructs/models.py) and refuses to
+# load a larger one, so training accepts no larger ``lora_r`` (the API's range and
+# sagemaker/training/hyperparameters.py, which cannot import this package, state the same
+# number; tests/unit/training/test_lora_rank_contract.py holds the three together). One of
+# vLLM's supported maximum ranks (8, 16, 32, 64, 128, 256, ...).
+MAX_LORA_RANK = 64
+
 
 def _ts(value: datetime | None) -> str | None:
     return value.isoformat() if value else None

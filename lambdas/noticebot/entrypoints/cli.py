@@ -1,4 +1,5 @@
-"""The `noticebot` command: serve the local stack, issue dev tokens, ingest, search, ask."""
+"""The `noticebot` command: serve the local stack, issue dev tokens, invite people (local
+password accounts), ingest, search, ask."""
 
 from __future__ import annotations
 
@@ -33,6 +34,42 @@ def cmd_token(args) -> int:
     return 0
 
 
+def cmd_invite(args) -> int:
+    """An operator's invitation: what an editor's ``POST /api/invitations`` does, for a
+    workspace that has no editor with an account yet. Prints the one-time code."""
+    from noticebot.adapters.local.jwt_auth import LocalJwtAuthority, TokenRevocations
+    from noticebot.adapters.local.local_accounts import LocalAccounts
+    from noticebot.adapters.local.sqlite_metadata_store import SqliteMetadataStore
+    from noticebot.domain.errors import NoticebotError
+    from noticebot.domain.members import Role
+    from noticebot.services.members import MembersService
+
+    settings = Settings.from_env() if not args.data else Settings(data_dir=Path(args.data))
+    data = settings.data_dir
+    accounts = data / "accounts.sqlite3"
+    authority = LocalJwtAuthority(data / "jwt-secret", revocations=TokenRevocations(accounts))
+    members = MembersService(SqliteMetadataStore(data / "metadata.sqlite3"),
+                             LocalAccounts(accounts, authority))
+    operator = Principal(args.by, args.workspace, is_editor=True)
+    try:
+        invitation, code = members.invite(operator, args.email,
+                                          Role.EDITOR if args.editor else Role.MEMBER)
+    except NoticebotError as exc:
+        print(f"noticebot invite: {exc.message}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"invitation_id": invitation.invitation_id, "email": invitation.email,
+                          "role": invitation.role.value, "code": code,
+                          "expires_at": invitation.expires_at.isoformat()}))
+    else:
+        print(f"invited {invitation.email} to '{invitation.workspace_id}' as "
+              f"{invitation.role.value} (until {invitation.expires_at:%Y-%m-%d %H:%M} UTC)")
+        print(f"one-time code (shown once): {code}")
+        print("accept: POST /api/invitations/accept with "
+              f'{{"code": "{code}", "password": "<at least 12 characters>"}}')
+    return 0
+
+
 def cmd_serve(args) -> int:
     from noticebot.entrypoints.sample_board import seed_sample_board
     from noticebot.entrypoints.server import LocalServer
@@ -47,6 +84,8 @@ def cmd_serve(args) -> int:
     url = server.url
     print(f"noticebot is serving {url}/api  (OpenAPI: {url}/api/openapi.json)")
     print(f"dev token (editor of workspace '{DEV_WORKSPACE}'):\n{token}")
+    print("invite people with accounts: POST /api/invitations with this token (the answer "
+          "carries the code they accept with), or `noticebot invite EMAIL --workspace WS`")
     print(f'try: curl -s -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" '
           f"-d '{{\"query\": \"When is the summer party?\"}}' {url}/api/chat")
     sys.stdout.flush()
@@ -134,6 +173,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--editor", action="store_true")
     p.add_argument("--ttl", type=int, default=12 * 3600, help="seconds")
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("invite", help="invite an e-mail address to a workspace (local accounts)")
+    p.add_argument("email")
+    p.add_argument("--workspace", required=True)
+    p.add_argument("--editor", action="store_true")
+    p.add_argument("--by", default="operator", help="recorded as the inviter")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_invite)
 
     for name, func, helptext in (("ingest", cmd_ingest, "upload and index files"),
                                  ("search", cmd_search, "ranked passages"),

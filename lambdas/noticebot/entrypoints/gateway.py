@@ -26,11 +26,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 from noticebot.domain.errors import NoticebotError, error_body
 from noticebot.entrypoints.apigw_events import build_event, response_parts
+# The paths a caller reaches without a token (the API's own list): health, the OpenAPI
+# document, and the two a caller signs in through.
+from noticebot.handlers.api.app import PUBLIC_PATHS
 from noticebot.handlers.api.chat_stream import StreamedResponse, wants_stream
 
 logger = logging.getLogger(__name__)
 
-PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json"})
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload cap
 # Any other method (TRACE, CONNECT, WebDAV's, QUERY...) is a 405 naming these.
 API_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")

@@ -18,6 +18,7 @@ from __future__ import annotations
 from noticebot.handlers.api import chat_stream
 from noticebot.handlers.api.app import handle
 from noticebot.handlers.lambda_container import lambda_container
+from noticebot.handlers.lambda_logging import lambda_entry
 
 
 def respond(event: dict, container, context=None):
@@ -27,5 +28,6 @@ def respond(event: dict, container, context=None):
     return handle(event, container, context)
 
 
+@lambda_entry(correlation_id_path="requestContext.requestId")
 def handler(event: dict, context):
     return respond(event, lambda_container(), context)

@@ -23,6 +23,7 @@ import logging
 from noticebot.domain.keys import workspace_of_models_path
 from noticebot.domain.tuning import TrainingOutcome, TrainingState
 from noticebot.handlers.lambda_container import lambda_container
+from noticebot.handlers.lambda_logging import add_metric, lambda_entry
 from noticebot.ports.training_launcher import JOB_TAG, WORKSPACE_TAG
 
 logger = logging.getLogger(__name__)
@@ -79,5 +80,10 @@ def handle(event: dict, container) -> dict:
     return result
 
 
+@lambda_entry()
 def handler(event: dict, context) -> dict:
-    return handle(event, lambda_container())
+    result = handle(event, lambda_container())
+    status = str(result.get("status", ""))
+    if status in ("completed", "failed", "stopped"):
+        add_metric(f"FineTunes{status.title()}")
+    return result

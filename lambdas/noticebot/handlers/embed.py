@@ -32,6 +32,7 @@ from noticebot.adapters.embedding_wire import (
     validate_rerank,
 )
 from noticebot.functions import RERANKER_DIR
+from noticebot.handlers.lambda_logging import lambda_entry
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ def rerank(query: str, passages: list[str], reranker) -> dict:
     return {"model_id": reranker.model_id, "scores": [float(s) for s in scores]}
 
 
+@lambda_entry()
 def handler(event, context) -> dict:
     # Only the model the request needs is loaded.
     if isinstance(event, dict) and event.get("kind") == RERANK:

@@ -88,16 +88,45 @@ class ChatMLContentHandler(ContentHandler):
 
 
 class Llama3ContentHandler(ContentHandler):
-    """Meta LLaMA 3 Instruct, the SageMaker endpoint's model."""
+    """Meta LLaMA 3 Instruct in the contract's own form (the local model server)."""
 
     template = contract.TEMPLATES["llama3"]
 
 
-HANDLERS = {"chatml": ChatMLContentHandler, "llama3": Llama3ContentHandler}
+class LmiLlama3ContentHandler(Llama3ContentHandler):
+    """Meta LLaMA 3 Instruct on the SageMaker endpoint's LMI container (vLLM / lmi-dist).
+
+    Two differences from the contract's form, both LMI's:
+    - the prompt starts at the first header, without ``<|begin_of_text|>``: LMI tokenizes
+      ``inputs`` with the model's tokenizer, which adds the BOS token itself, and a second one
+      puts the prompt outside what the model was trained on;
+    - stop strings go in ``stop_sequences``, the parameter LMI's schema documents (``stop`` is
+      not part of it).
+    The replies (``generated_text`` / streamed ``token`` lines) are the contract's.
+    """
+
+    BOS = "<|begin_of_text|>"
+
+    def format_prompt(self, messages: Sequence[Message]) -> str:
+        prompt = super().format_prompt(messages)
+        return prompt[len(self.BOS):] if prompt.startswith(self.BOS) else prompt
+
+    def build_payload(
+        self, messages: Sequence[Message], params: GenerationParams, *, stream: bool = False
+    ) -> dict:
+        payload = super().build_payload(messages, params, stream=stream)
+        parameters = payload["parameters"]
+        parameters["stop_sequences"] = parameters.pop("stop")
+        return payload
+
+
+HANDLERS = {"chatml": ChatMLContentHandler, "llama3": Llama3ContentHandler,
+            "llama3-lmi": LmiLlama3ContentHandler}
 
 
 def get_content_handler(name: str) -> ContentHandler:
-    """By config name ("chatml" for SmolLM2 locally, "llama3" for the SageMaker model)."""
+    """By config name ("chatml" for SmolLM2 locally, "llama3" for the contract's LLaMA 3 form,
+    "llama3-lmi" for the SageMaker endpoint's LMI container)."""
     try:
         return HANDLERS[name]()
     except KeyError:

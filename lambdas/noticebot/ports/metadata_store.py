@@ -1,5 +1,5 @@
-"""MetadataStore: documents, notices, conversations, fine-tune jobs, model versions and each
-workspace's active model. DynamoDB in AWS, SQLite locally.
+"""MetadataStore: documents, notices, conversations, fine-tune jobs, model versions, each
+workspace's active model, and its members and invitations. DynamoDB in AWS, SQLite locally.
 
 Every read and write names the workspace; rows of one workspace are invisible to another.
 """
@@ -16,6 +16,15 @@ from noticebot.domain.models import (
     DocumentStatus,
     Notice,
 )
+from noticebot.domain.members import (
+    Invitation,
+    InvitationStatus,
+    JoinResult,
+    Member,
+    MemberChange,
+    Role,
+)
+from noticebot.domain.notifications import Device, MemberInbox
 from noticebot.domain.tuning import FineTuneJob, JobStatus, ModelVersion
 
 
@@ -143,3 +152,84 @@ class MetadataStore(ABC):
 
     @abstractmethod
     def set_active_model(self, workspace_id: str, model_id: str | None) -> None: ...
+
+    # members and invitations. The store keeps the one invariant no caller can check and then
+    # write safely on its own: a workspace that has an editor keeps one.
+    @abstractmethod
+    def get_member(self, workspace_id: str, user_id: str) -> Member | None:
+        """One keyed, strongly consistent read: every request's membership check. Removed
+        members are returned too (status ``removed``)."""
+
+    @abstractmethod
+    def list_members(self, workspace_id: str) -> list[Member]:
+        """Active and removed, by join time then user id."""
+
+    @abstractmethod
+    def join_member(self, member: Member, *, accepting: Invitation | None = None,
+                    now: datetime | None = None) -> JoinResult:
+        """Makes ``member`` an active member, where the user has no record or a removed one.
+        With ``accepting``, in the same atomic write, that invitation moves from pending (and
+        unexpired at ``now``) to accepted; when it no longer can, nothing is written."""
+
+    @abstractmethod
+    def change_member_role(self, workspace_id: str, user_id: str, role: Role, *,
+                           now: datetime | None = None) -> MemberChange:
+        """Conditional: refuses (LAST_EDITOR) to demote the workspace's last active editor."""
+
+    @abstractmethod
+    def remove_member(self, workspace_id: str, user_id: str, *, removed_by: str,
+                      now: datetime | None = None) -> MemberChange:
+        """Leaves a tombstone (status removed); refuses (LAST_EDITOR) to remove the last
+        active editor."""
+
+    @abstractmethod
+    def end_member_sessions(self, workspace_id: str, user_id: str, not_before: int) -> bool:
+        """Sign-out: tokens issued before ``not_before`` (epoch seconds) are refused from now
+        on. Only moves forward; False when there is no active member."""
+
+    @abstractmethod
+    def put_invitation(self, invitation: Invitation) -> None:
+        """Creates or replaces the invitation."""
+
+    @abstractmethod
+    def get_invitation(self, workspace_id: str, invitation_id: str) -> Invitation | None: ...
+
+    @abstractmethod
+    def list_invitations(self, workspace_id: str) -> list[Invitation]:
+        """Newest first."""
+
+    @abstractmethod
+    def update_invitation(self, invitation: Invitation, *,
+                          allowed_from: tuple[InvitationStatus, ...]) -> bool:
+        """Replaces the stored invitation only if its stored status is in ``allowed_from``
+        (two editors revoking at once, or a revoke racing the acceptance: one wins)."""
+
+    # what members have seen, whether they hear pushes, and their devices (one workspace's)
+    @abstractmethod
+    def get_inbox(self, workspace_id: str, user_id: str) -> MemberInbox | None:
+        """None: the member never marked anything seen nor muted pushes."""
+
+    @abstractmethod
+    def list_inboxes(self, workspace_id: str) -> list[MemberInbox]: ...
+
+    @abstractmethod
+    def mark_seen(self, workspace_id: str, user_id: str, at: datetime) -> None:
+        """Moves the member's seen instant forward to ``at`` (never back)."""
+
+    @abstractmethod
+    def set_push_muted(self, workspace_id: str, user_id: str, muted: bool) -> None: ...
+
+    @abstractmethod
+    def register_device(self, device: Device) -> Device:
+        """Creates the device, or takes over the stored one with the same id (same token):
+        the same user's is kept as it was (platform updated), another user's becomes
+        ``device.user_id``'s with ``device.created_at``. Returns what is stored."""
+
+    @abstractmethod
+    def list_devices(self, workspace_id: str, user_id: str | None = None) -> list[Device]:
+        """Oldest first; only ``user_id``'s when given."""
+
+    @abstractmethod
+    def delete_device(self, workspace_id: str, device_id: str,
+                      user_id: str | None = None) -> bool:
+        """Only ``user_id``'s when given; returns whether one was deleted."""

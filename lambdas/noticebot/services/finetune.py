@@ -19,6 +19,7 @@ from noticebot.domain.keys import dataset_key, dataset_prefix
 from noticebot.domain.models import Principal, utcnow
 from noticebot.domain.tuning import (
     ACTIVE_JOB_STATUSES,
+    MAX_LORA_RANK,
     FineTuneJob,
     JobStatus,
     numeric_metrics,
@@ -37,7 +38,7 @@ logger = logging.getLogger(__name__)
 HYPERPARAMETERS: dict[str, tuple[type, float, float]] = {
     "epochs": (int, 1, 20),
     "learning_rate": (float, 1e-6, 1e-2),
-    "lora_r": (int, 1, 256),
+    "lora_r": (int, 1, MAX_LORA_RANK),  # the endpoint loads adapters up to this rank
     "lora_alpha": (int, 1, 1024),
     "lora_dropout": (float, 0.0, 0.5),
     "max_seq_length": (int, 64, 8192),

@@ -1,27 +1,40 @@
-"""Notices: posted by editors, read by everyone, indexed so the chatbot can cite them."""
+"""Notices: posted by editors, read by everyone, indexed so the chatbot can cite them.
+
+A post, and a pin of a notice that was not pinned, are announced (``NoticeEvents``) once the
+notice is stored and indexed, for the members' devices to hear of it off the request path. An
+announcement that fails is logged: it never fails the notice.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from dataclasses import replace
 from datetime import datetime
 
 from noticebot.domain.errors import InvalidRequest, NotFound
 from noticebot.domain.models import Chunk, Document, DocumentStatus, Notice, Principal, utcnow
+from noticebot.domain.notifications import NoticeEvent, event_for, with_pin
 from noticebot.ingestion.chunking import chunk_sections
 from noticebot.ingestion.parsed import Section
 from noticebot.ports import Embedder, MetadataStore, VectorIndex
+from noticebot.ports.notifier import NoticeEvents
 from noticebot.services.documents import require_editor
 from noticebot.services.ingest import embed_chunks
+
+logger = logging.getLogger(__name__)
 
 UNSET = object()
 
 
 class NoticeService:
     def __init__(self, metadata: MetadataStore, index: VectorIndex, embedder: Embedder,
-                 chunk_max_tokens: int = 200, chunk_overlap_tokens: int = 40):
+                 chunk_max_tokens: int = 200, chunk_overlap_tokens: int = 40,
+                 events: NoticeEvents | None = None):
+        """``events``: where posts and new pins are announced (None: nowhere)."""
         self.metadata = metadata
+        self.events = events
         self.index = index
         self.embedder = embedder
         self.chunk_max_tokens = chunk_max_tokens
@@ -35,8 +48,10 @@ class NoticeService:
             title=_clean(title, "title", 200), body=_clean(body, "body", 20000),
             author=principal.user_id, pinned=pinned, expires_at=_future(expires_at),
         )
+        notice = with_pin(None, notice, notice.created_at)
         self.metadata.put_notice(notice)
         self._index(notice)
+        self._announce(None, notice)
         return notice
 
     def list(self, principal: Principal, include_expired: bool = False) -> list[Notice]:
@@ -65,9 +80,10 @@ class NoticeService:
             changes["pinned"] = bool(pinned)
         if expires_at is not UNSET:
             changes["expires_at"] = _future(expires_at)
-        updated = replace(notice, **changes)
+        updated = with_pin(notice, replace(notice, **changes), changes["updated_at"])
         self.metadata.put_notice(updated)
         self._index(updated)
+        self._announce(notice, updated)
         return updated
 
     def delete(self, principal: Principal, notice_id: str) -> None:
@@ -76,6 +92,17 @@ class NoticeService:
         self.index.delete_document(principal.workspace_id, notice.notice_id)
         self.metadata.delete_document(principal.workspace_id, notice.notice_id)
         self.metadata.delete_notice(principal.workspace_id, notice.notice_id)
+
+    def _announce(self, before: Notice | None, after: Notice) -> None:
+        kind = event_for(before, after)
+        if kind is None or self.events is None:
+            return
+        try:
+            self.events.publish(NoticeEvent(kind=kind, workspace_id=after.workspace_id,
+                                            notice_id=after.notice_id, author=after.author,
+                                            at=after.updated_at))
+        except Exception:  # the notice stands; its push is what is lost
+            logger.exception("could not announce notice %s (%s)", after.notice_id, kind.value)
 
     def _index(self, notice: Notice) -> None:
         """A notice is indexed like a document (document_id = notice_id), synchronously:

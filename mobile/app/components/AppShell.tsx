@@ -1,9 +1,10 @@
 import { type Href, usePathname, useRouter } from "expo-router";
-import type { ReactNode } from "react";
+import { type ReactNode, useEffect } from "react";
 import { Pressable, StyleSheet, Text, useWindowDimensions, View } from "react-native";
 import { SafeAreaView } from "react-native-safe-area-context";
 
 import { useAuth } from "../context/AuthContext";
+import { useMe } from "../context/MeContext";
 import { DESKTOP_MIN_WIDTH, colors, spacing } from "../theme";
 
 interface NavItem {
@@ -11,6 +12,7 @@ interface NavItem {
   path: string;
   label: string;
   icon: string;
+  editorsOnly?: boolean;
 }
 
 const NAV: NavItem[] = [
@@ -18,7 +20,14 @@ const NAV: NavItem[] = [
   { href: "/ask", path: "/ask", label: "Ask", icon: "?" },
   { href: "/documents", path: "/documents", label: "Documents", icon: "▭" },
   { href: "/model", path: "/model", label: "Model", icon: "◎" },
+  { href: "/members", path: "/members", label: "Members", icon: "☰", editorsOnly: true },
+  { href: "/profile", path: "/profile", label: "Profile", icon: "☺" },
 ];
+
+/** The Board tab's badge: "9+" above nine. */
+export function unreadLabel(count: number): string {
+  return count > 9 ? "9+" : String(count);
+}
 
 /**
  * The signed-in frame: a side bar on desktop-sized windows, a tab bar at the bottom on phones.
@@ -29,15 +38,24 @@ export function AppShell({ children }: { children: ReactNode }) {
   const pathname = usePathname();
   const router = useRouter();
   const { session, signOut } = useAuth();
+  const { me, reload } = useMe();
+  const editor = me ? me.role === "editor" : !!session?.isEditor;
+  const unread = me?.unread_notices ?? 0;
+
+  // The unread count (and role) is fresh on every move between screens.
+  useEffect(() => {
+    void reload();
+  }, [pathname, reload]);
 
   const isActive = (item: NavItem) => pathname === item.path || (item.path === "/board" && pathname.startsWith("/notices"));
-  const items = NAV.map((item) => {
+  const items = NAV.filter((item) => !item.editorsOnly || editor).map((item) => {
     const active = isActive(item);
+    const badge = item.path === "/board" && unread > 0 ? unread : 0;
     return (
       <Pressable
         key={item.path}
         accessibilityRole="link"
-        accessibilityLabel={item.label}
+        accessibilityLabel={badge ? `${item.label}, ${badge} unread` : item.label}
         accessibilityState={{ selected: active }}
         onPress={() => router.navigate(item.href)}
         style={[desktop ? styles.sideItem : styles.tabItem, active && (desktop ? styles.sideActive : styles.tabActive)]}
@@ -46,11 +64,16 @@ export function AppShell({ children }: { children: ReactNode }) {
           {item.icon}
         </Text>
         <Text style={[desktop ? styles.sideLabel : styles.tabLabel, active && styles.activeText]}>{item.label}</Text>
+        {badge ? (
+          <View style={styles.badge} testID="unread-badge">
+            <Text style={styles.badgeText}>{unreadLabel(badge)}</Text>
+          </View>
+        ) : null}
       </Pressable>
     );
   });
 
-  const who = session ? `${session.username} · ${session.workspace}${session.isEditor ? " · editor" : ""}` : "";
+  const who = session ? `${me?.email ?? session.username} · ${me?.workspace_id ?? session.workspace}${editor ? " · editor" : ""}` : "";
   const signOutButton = (
     <Pressable accessibilityRole="button" accessibilityLabel="Sign out" onPress={() => void signOut()} style={styles.signOut}>
       <Text style={styles.signOutText}>Sign out</Text>
@@ -116,6 +139,8 @@ const styles = StyleSheet.create({
   tabItem: { flex: 1, alignItems: "center", paddingVertical: spacing.sm, minHeight: 52, justifyContent: "center" },
   tabActive: { borderTopWidth: 2, borderTopColor: colors.primary },
   tabLabel: { fontSize: 12, color: colors.text },
+  badge: { minWidth: 20, height: 20, borderRadius: 10, paddingHorizontal: 6, backgroundColor: colors.danger, alignItems: "center", justifyContent: "center" },
+  badgeText: { color: "#fff", fontSize: 12, fontWeight: "700" },
   signOut: { paddingHorizontal: spacing.md, paddingVertical: spacing.sm, minHeight: 44, justifyContent: "center" },
   signOutText: { color: colors.primary, fontWeight: "600" },
 });

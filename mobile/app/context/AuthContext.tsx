@@ -7,14 +7,41 @@ import { createContext, type ReactNode, useCallback, useContext, useEffect, useM
 import { Platform } from "react-native";
 
 import { type CognitoConfig, config } from "../config";
-import { Api, type ApiClient, type FetchLike } from "../services/api";
+import { MeProvider } from "./MeContext";
+import { Api, type ApiClient, type ApiProblem, type FetchLike, type SignedIn } from "../services/api";
 import { cognitoHostedUi, completeCognitoSignIn, type SignInProvider } from "../services/auth/cognito";
 import { type Session, sessionFromToken } from "../services/auth/jwt";
 import { secureStorage } from "../services/auth/secureStorage";
 import { type KeyValueStorage, TOKEN_KEY } from "../services/auth/storageTypes";
+import { defaultPushTokenSource } from "../services/push/pushTokens";
+import { type PushRegistration, registerForPush } from "../services/push/registration";
+import type { PushTokenSource } from "../services/push/types";
 
 export type AuthStatus = "loading" | "signedOut" | "signedIn";
-export type SignInResult = { ok: true } | { ok: false; reason: string };
+export type SignInResult = { ok: true } | { ok: false; reason: string; retryAfterSeconds?: number };
+
+/** What a refused password sign-in or invitation acceptance tells the person. */
+export function signInProblemText(problem: ApiProblem, action: "sign-in" | "accept"): { reason: string; retryAfterSeconds?: number } {
+  if (problem.kind === "rejected" && problem.status === 429) {
+    const wait = problem.retryAfterSeconds;
+    return { reason: `Too many failed attempts. ${wait ? `Wait ${formatWait(wait)} and try again.` : "Wait a moment and try again."}`, retryAfterSeconds: wait };
+  }
+  if (action === "sign-in") {
+    if (problem.kind === "unauthorized") return { reason: "The e-mail address or the password is wrong." };
+    if (problem.kind === "forbidden") return { reason: `You cannot sign in: ${problem.message}` };
+    if (problem.kind === "not-found") return { reason: "This server does not take passwords: sign in with your organisation account." };
+  } else {
+    if (problem.kind === "not-found") return { reason: "This invitation code is not valid any more: it may have been used, revoked, or have expired. Ask an editor for a new one." };
+    if (problem.kind === "rejected" && problem.status === 409) return { reason: `${problem.message}` };
+  }
+  return { reason: problem.message };
+}
+
+export function formatWait(seconds: number): string {
+  if (seconds < 60) return `${seconds} second${seconds === 1 ? "" : "s"}`;
+  const minutes = Math.ceil(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? "" : "s"}`;
+}
 
 export interface AuthContextValue {
   status: AuthStatus;
@@ -23,9 +50,18 @@ export interface AuthContextValue {
   signOutReason: string | null;
   /** Sign-in flows besides the dev token (Cognito hosted UI when configured). */
   providers: SignInProvider[];
+  /** Local accounts (no Cognito configured): e-mail + password. */
+  passwordSignIn: boolean;
   signInWithToken(token: string): Promise<SignInResult>;
+  signInWithPassword(email: string, password: string): Promise<SignInResult>;
+  /** Redeems an invitation's one-time code with a new password, and signs in. */
+  acceptInvitation(code: string, password: string): Promise<SignInResult>;
   completeCognito(params: Record<string, string | undefined>): Promise<SignInResult>;
+  /** Signs out at the server (best effort), forgets the token, and goes to sign-in; `reason`
+   * is shown there. */
   signOut(reason?: string): Promise<void>;
+  /** The last push registration after sign-in (native only; skipped on the web). */
+  push: PushRegistration | null;
 }
 
 const AuthContext = createContext<AuthContextValue | null>(null);
@@ -40,6 +76,8 @@ export interface AppProvidersProps {
   initialSession?: Session | null;
   cognito?: CognitoConfig | null;
   fetchImpl?: FetchLike;
+  /** The device's push token (tests pass a fake). */
+  pushTokens?: PushTokenSource;
 }
 
 function defaultRedirectUri(): string {
@@ -63,6 +101,7 @@ export function AppProviders({
   initialSession,
   cognito = config.cognito,
   fetchImpl,
+  pushTokens = defaultPushTokenSource,
 }: AppProvidersProps) {
   const api = useMemo<ApiClient>(() => {
     const client = injectedApi ?? new Api({ baseUrl: config.apiUrl, timeoutMs: config.timeoutMs });
@@ -77,15 +116,29 @@ export function AppProviders({
   const statusRef = useRef(status);
   statusRef.current = status;
 
-  const signOut = useCallback(
+  const [push, setPush] = useState<PushRegistration | null>(null);
+
+  /** Forget the session here (the server already refused it, or was told). */
+  const dropSession = useCallback(
     async (reason?: string) => {
       api.setToken(null);
       setSession(null);
+      setPush(null);
       setSignOutReason(reason ?? null);
       setStatus("signedOut");
       await storage.deleteItem(TOKEN_KEY).catch(() => undefined);
     },
     [api, storage],
+  );
+
+  const signOut = useCallback(
+    async (reason?: string) => {
+      // Tell the server, so this token (and earlier ones) is refused from now; whatever it
+      // answers (offline, an older server), the token is forgotten here.
+      if (statusRef.current === "signedIn") await api.signOut().catch(() => undefined);
+      await dropSession(reason);
+    },
+    [api, dropSession],
   );
 
   // Restore a stored token at start.
@@ -117,11 +170,45 @@ export function AppProviders({
   useEffect(() => {
     api.setUnauthorizedHandler((problem) => {
       if (statusRef.current === "signedIn") {
-        void signOut(`You were signed out: ${problem.message}`);
+        void dropSession(`You were signed out: ${problem.message}`);
       }
     });
     return () => api.setUnauthorizedHandler(null);
-  }, [api, signOut]);
+  }, [api, dropSession]);
+
+  // A 403 is usually an editor's action tried by a member; but one removed from the workspace
+  // gets 403 everywhere. Ask /api/me: when that is refused too, they are no longer a member.
+  const checkingMembership = useRef(false);
+  useEffect(() => {
+    api.setForbiddenHandler(() => {
+      if (statusRef.current !== "signedIn" || checkingMembership.current) return;
+      checkingMembership.current = true;
+      void api
+        .getMe()
+        .then((me) => {
+          if (me.kind === "forbidden" && statusRef.current === "signedIn") {
+            void dropSession(`You were signed out: ${me.message}`);
+          }
+        })
+        .finally(() => {
+          checkingMembership.current = false;
+        });
+    });
+    return () => api.setForbiddenHandler(null);
+  }, [api, dropSession]);
+
+  // After sign-in on a phone: register the device's push token (skipped on the web).
+  const token = session?.token ?? null;
+  useEffect(() => {
+    if (status !== "signedIn" || !token) return;
+    let cancelled = false;
+    void registerForPush(api, pushTokens).then((r) => {
+      if (!cancelled) setPush(r);
+    });
+    return () => {
+      cancelled = true;
+    };
+  }, [api, pushTokens, status, token]);
 
   const signInWithToken = useCallback(
     async (token: string): Promise<SignInResult> => {
@@ -146,6 +233,37 @@ export function AppProviders({
     [api, storage],
   );
 
+  /** A token the server has just issued: no need to ask whether it accepts it. */
+  const adopt = useCallback(
+    async (signedIn: SignedIn): Promise<SignInResult> => {
+      const parsed = sessionFromToken(signedIn.token);
+      if (!parsed.ok) return parsed;
+      api.setToken(parsed.session.token);
+      await storage.setItem(TOKEN_KEY, parsed.session.token).catch(() => undefined);
+      setSession(parsed.session);
+      setSignOutReason(null);
+      setStatus("signedIn");
+      return { ok: true };
+    },
+    [api, storage],
+  );
+
+  const signInWithPassword = useCallback(
+    async (email: string, password: string): Promise<SignInResult> => {
+      const r = await api.signIn(email.trim(), password);
+      return r.kind === "ok" ? adopt(r.data) : { ok: false, ...signInProblemText(r, "sign-in") };
+    },
+    [api, adopt],
+  );
+
+  const acceptInvitation = useCallback(
+    async (code: string, password: string): Promise<SignInResult> => {
+      const r = await api.acceptInvitation(code.trim(), password);
+      return r.kind === "ok" ? adopt(r.data) : { ok: false, ...signInProblemText(r, "accept") };
+    },
+    [api, adopt],
+  );
+
   const providers = useMemo<SignInProvider[]>(
     () => (cognito ? [cognitoHostedUi(cognito, { storage, openUrl, defaultRedirectUri })] : []),
     [cognito, storage],
@@ -161,14 +279,17 @@ export function AppProviders({
     [cognito, storage, fetchImpl, signInWithToken],
   );
 
+  const passwordSignIn = !cognito;
   const value = useMemo<AuthContextValue>(
-    () => ({ status, session, signOutReason, providers, signInWithToken, completeCognito, signOut }),
-    [status, session, signOutReason, providers, signInWithToken, completeCognito, signOut],
+    () => ({ status, session, signOutReason, providers, passwordSignIn, signInWithToken, signInWithPassword, acceptInvitation, completeCognito, signOut, push }),
+    [status, session, signOutReason, providers, passwordSignIn, signInWithToken, signInWithPassword, acceptInvitation, completeCognito, signOut, push],
   );
 
   return (
     <ApiContext.Provider value={api}>
-      <AuthContext.Provider value={value}>{children}</AuthContext.Provider>
+      <AuthContext.Provider value={value}>
+        <MeProvider>{children}</MeProvider>
+      </AuthContext.Provider>
     </ApiContext.Provider>
   );
 }

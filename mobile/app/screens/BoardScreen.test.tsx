@@ -48,3 +48,27 @@ describe("BoardScreen", () => {
     await waitFor(() => expect(listNotices).toHaveBeenCalledTimes(3));
   });
 });
+
+describe("BoardScreen: unread notices", () => {
+  it("marks unread notices as new, then marks them seen after showing them", async () => {
+    const { me: meOf } = jest.requireActual("../../test/fixtures") as typeof import("../../test/fixtures");
+    const api = fakeApi({
+      listNotices: jest.fn(async () => ok([notice({ notice_id: "a", title: "Fresh", unread: true }), notice({ notice_id: "b", title: "Old", unread: false, created_at: "2025-01-01T00:00:00Z" })])),
+      getMe: jest.fn(async () => ok(meOf({ unread_notices: 1 }))),
+    });
+    renderWithApp(<BoardScreen />, { api, session: memberSession() });
+    expect(await screen.findByRole("button", { name: "New: Fresh" })).toBeTruthy();
+    expect(screen.getByRole("button", { name: "Old" })).toBeTruthy();
+    await waitFor(() => expect(api.markNoticesSeen).toHaveBeenCalledTimes(1));
+    // the marker stays while this list is shown
+    expect(screen.getByText("New")).toBeTruthy();
+  });
+
+  it("does not call the seen route when nothing is unread (or the server does not track it)", async () => {
+    const api = fakeApi({ listNotices: jest.fn(async () => ok([notice()])) });
+    renderWithApp(<BoardScreen />, { api });
+    await screen.findByText("Summer party");
+    await waitFor(() => expect(api.getMe).toHaveBeenCalled());
+    expect(api.markNoticesSeen).not.toHaveBeenCalled();
+  });
+});

@@ -1,4 +1,4 @@
-import { Redirect } from "expo-router";
+import { Redirect, useLocalSearchParams } from "expo-router";
 import { useState } from "react";
 import { StyleSheet, Text, View } from "react-native";
 
@@ -11,16 +11,36 @@ import { useAuth } from "../context/AuthContext";
 import { colors, spacing } from "../theme";
 
 /**
- * Two ways in: the organisation's Cognito hosted UI (when EXPO_PUBLIC_COGNITO_* is configured), and
- * a dev token for the local stack (`noticebot serve` prints one; `noticebot token` makes others).
+ * The ways in: e-mail + password for local accounts (an invitation sets the password), the
+ * organisation's Cognito hosted UI where EXPO_PUBLIC_COGNITO_* is configured, and, tucked away
+ * for developers, a dev token for the local stack (`noticebot serve` prints one).
+ * `?invite=CODE` (the link an editor shares) goes on to accepting the invitation.
  */
 export function SignInScreen() {
-  const { status, signInWithToken, providers, signOutReason } = useAuth();
+  const { status, signInWithToken, signInWithPassword, passwordSignIn, providers, signOutReason } = useAuth();
+  const params = useLocalSearchParams<{ invite?: string }>();
+  const [email, setEmail] = useState("");
+  const [password, setPassword] = useState("");
+  const [passwordError, setPasswordError] = useState<string | null>(null);
+  const [passwordBusy, setPasswordBusy] = useState(false);
+  const [showDev, setShowDev] = useState(!passwordSignIn && providers.length === 0);
   const [token, setToken] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
+  if (typeof params.invite === "string" && params.invite) {
+    return <Redirect href={{ pathname: "/accept-invite", params: { code: params.invite } }} />;
+  }
   if (status === "signedIn") return <Redirect href="/board" />;
+
+  const submitPassword = async () => {
+    if (!email.trim() || !password) return;
+    setPasswordBusy(true);
+    setPasswordError(null);
+    const result = await signInWithPassword(email, password);
+    setPasswordBusy(false);
+    if (!result.ok) setPasswordError(result.reason);
+  };
 
   const submit = async () => {
     setBusy(true);
@@ -33,7 +53,7 @@ export function SignInScreen() {
   return (
     <Screen title="Sign in" testID="sign-in-screen">
       <Text style={styles.lead}>Your group's notice board, and a chatbot that answers from it.</Text>
-      {signOutReason ? <Banner tone="warning" message={signOutReason} /> : null}
+      {signOutReason ? <Banner tone="warning" message={signOutReason} testID="sign-out-reason" /> : null}
       {providers.map((p) => (
         <Card key={p.id}>
           <AppButton
@@ -45,29 +65,68 @@ export function SignInScreen() {
           />
         </Card>
       ))}
-      <Card>
-        <Text style={styles.sectionTitle} accessibilityRole="header">
-          Sign in with a dev token
-        </Text>
-        <Text style={styles.help}>
-          For the local stack: `make run` prints a token for the editor of workspace “demo”.
-        </Text>
-        <TextField
-          label="Dev token"
-          value={token}
-          onChangeText={setToken}
-          placeholder="eyJhbGciOi…"
-          autoCapitalize="none"
-          autoCorrect={false}
-          secureTextEntry
-          error={error}
-          onSubmitEditing={() => void submit()}
-          testID="dev-token-input"
-        />
+      {passwordSignIn ? (
+        <Card>
+          <Text style={styles.sectionTitle} accessibilityRole="header">
+            Sign in with your e-mail
+          </Text>
+          <TextField
+            label="E-mail"
+            value={email}
+            onChangeText={setEmail}
+            placeholder="you@example.org"
+            autoCapitalize="none"
+            autoCorrect={false}
+            keyboardType="email-address"
+            autoComplete="email"
+            testID="email-input"
+          />
+          <TextField
+            label="Password"
+            value={password}
+            onChangeText={setPassword}
+            secureTextEntry
+            autoCapitalize="none"
+            autoCorrect={false}
+            autoComplete="current-password"
+            error={passwordError}
+            onSubmitEditing={() => void submitPassword()}
+            testID="password-input"
+          />
+          <View style={styles.row}>
+            <AppButton label="Sign in" onPress={() => void submitPassword()} busy={passwordBusy} disabled={!email.trim() || !password} />
+          </View>
+          <Text style={styles.help}>New here? Open the invitation link an editor sent you to choose your password.</Text>
+        </Card>
+      ) : null}
+      {showDev ? (
+        <Card>
+          <Text style={styles.sectionTitle} accessibilityRole="header">
+            Sign in with a dev token
+          </Text>
+          <Text style={styles.help}>For developers on the local stack: `make run` prints a token for the editor of workspace “demo”.</Text>
+          <TextField
+            label="Dev token"
+            value={token}
+            onChangeText={setToken}
+            placeholder="eyJhbGciOi…"
+            autoCapitalize="none"
+            autoCorrect={false}
+            secureTextEntry
+            error={error}
+            onSubmitEditing={() => void submit()}
+            testID="dev-token-input"
+          />
+          <View style={styles.row}>
+            <AppButton label="Sign in" accessibilityLabel="Sign in with token" onPress={() => void submit()} busy={busy} disabled={!token.trim()} />
+          </View>
+        </Card>
+      ) : (
         <View style={styles.row}>
-          <AppButton label="Sign in" accessibilityLabel="Sign in with token" onPress={() => void submit()} busy={busy} disabled={!token.trim()} />
+          <AppButton label="Developer: sign in with a token" variant="link" onPress={() => setShowDev(true)} />
         </View>
-      </Card>
+      )}
+      {!showDev && error ? <Banner message={error} /> : null}
     </Screen>
   );
 }
@@ -75,6 +134,6 @@ export function SignInScreen() {
 const styles = StyleSheet.create({
   lead: { fontSize: 16, color: colors.muted, marginBottom: spacing.lg },
   sectionTitle: { fontSize: 18, fontWeight: "700", color: colors.text, marginBottom: spacing.xs },
-  help: { fontSize: 14, color: colors.muted, marginBottom: spacing.md },
+  help: { fontSize: 14, color: colors.muted, marginTop: spacing.sm, marginBottom: spacing.md },
   row: { flexDirection: "row", justifyContent: "flex-end" },
 });

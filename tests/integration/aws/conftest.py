@@ -1,10 +1,11 @@
 """A moto-backed AWS stack for the aws-mode flow, and the Lambda event source mapping's part.
 
 What runs for real: the API and ingest Lambda handlers, unchanged, in ``aws`` mode built
-from the CDK environment variables; S3 (SSE, presigned POST), the S3 -> SQS bucket
-notification (moto delivers the real event JSON, ``s3:TestEvent`` first), SQS with a
-redrive policy to a dead-letter queue, DynamoDB (the single table), SageMaker runtime
-(``invoke_endpoint`` answered with results queued through moto's endpoint-results API).
+from the CDK environment variables; S3 (SSE, presigned POST), the bucket's events through an
+EventBridge rule that selects uploads to SQS (moto delivers the real "Object Created" event
+JSON), SQS with a redrive policy to a dead-letter queue, DynamoDB (the single table),
+SageMaker runtime (``invoke_endpoint`` answered with results queued through moto's
+endpoint-results API).
 
 What is substituted: the VectorIndex is the local ``EmbeddedHybridIndex`` (no OpenSearch
 server can run here; the OpenSearch adapter is covered by request-body tests and the
@@ -35,6 +36,7 @@ from noticebot.adapters.local.hybrid_index import EmbeddedHybridIndex  # noqa: E
 from noticebot.adapters.tokenizer_file import installed_model_dir  # noqa: E402
 from noticebot.bootstrap import bootstrap  # noqa: E402
 from noticebot.config import Settings  # noqa: E402
+from noticebot.domain.keys import UPLOAD_KEYS  # noqa: E402
 from noticebot.handlers import embed, ingest  # noqa: E402
 from noticebot.handlers.api.app import handler_for  # noqa: E402
 
@@ -107,11 +109,17 @@ class Stack:
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
                                          "maxReceiveCount": str(MAX_RECEIVES)}),
         })["QueueUrl"]
-        self.s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={
-            "QueueConfigurations": [{
-                "QueueArn": self._arn(self.queue_url), "Events": ["s3:ObjectCreated:*"],
-                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "tenants/"}]}},
-            }]})
+        # As the ingestion construct wires it: the bucket's events go to EventBridge, whose
+        # rule sends uploads (tenants/*/raw/*, and nothing else under tenants/) to the queue.
+        self.events = boto3.client("events", region_name=REGION)
+        self.s3.put_bucket_notification_configuration(
+            Bucket=BUCKET, NotificationConfiguration={"EventBridgeConfiguration": {}})
+        self.events.put_rule(Name="noticebot-uploads", EventPattern=json.dumps({
+            "source": ["aws.s3"], "detail-type": ["Object Created"],
+            "detail": {"bucket": {"name": [BUCKET]},
+                       "object": {"key": [{"wildcard": UPLOAD_KEYS}]}}}))
+        self.events.put_targets(Rule="noticebot-uploads", Targets=[
+            {"Id": "ingest-queue", "Arn": self._arn(self.queue_url)}])
         self._deploy_endpoint()
         for key, value in {
             "NOTICEBOT_MODE": "aws", "NOTICEBOT_BUCKET": BUCKET, "NOTICEBOT_TABLE": TABLE,

@@ -5,7 +5,8 @@ import pytest
 
 from noticebot.handlers.api.identity import IDENTITY_FIELDS
 
-PUBLIC = {"/api/health"}
+# Health, and the two routes a caller without a token signs in through.
+PUBLIC = {"/api/health", "/api/auth/sign-in", "/api/invitations/accept"}
 ERROR_REF = "#/components/schemas/ErrorBody"
 
 

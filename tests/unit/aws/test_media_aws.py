@@ -186,7 +186,9 @@ KEY = "tenants/riverside/raw/doc123/voice memo.m4a"
 def test_start_names_the_job_after_the_document_and_reads_the_upload_in_place(transcribe, s3):
     jobs = TranscribeJobs(transcribe, s3=s3, bucket=BUCKET)
     job = jobs.start(KEY, "doc123", "voice memo.m4a")
-    assert job.name == "noticebot-doc123" and not job.finished
+    # Named after the stage's bucket: its rule and grant match this stage's jobs only.
+    assert job.name == f"{BUCKET}-tx-doc123" and not job.finished
+    assert jobs.owns(job.name) and not jobs.owns("noticebot-other-data-1-tx-doc123")
     stored = transcribe.get_transcription_job(TranscriptionJobName=job.name)["TranscriptionJob"]
     assert stored["Media"]["MediaFileUri"] == f"s3://{BUCKET}/{KEY}"
     assert stored["MediaFormat"] == "m4a" and stored["LanguageCode"] == "en-US"
@@ -198,7 +200,7 @@ def test_redelivered_upload_adopts_the_running_job(transcribe, s3):
     again = jobs.start(KEY, "doc123", "a.mp3")  # ConflictException inside
     assert again.name == first.name
     listed = transcribe.list_transcription_jobs()["TranscriptionJobSummaries"]
-    assert [j["TranscriptionJobName"] for j in listed] == ["noticebot-doc123"]
+    assert [j["TranscriptionJobName"] for j in listed] == [f"{BUCKET}-tx-doc123"]
 
 
 def test_completed_job_reads_its_transcript_from_the_output_key(transcribe, s3):

@@ -146,10 +146,20 @@ def test_throttling_is_retried_with_backoff_then_reported(monkeypatch):
 
 
 def test_clients_have_timeouts_and_adaptive_retries():
+    from noticebot.adapters.aws.clients import blocking_path_s, worst_case_s
+
     config = client_config("sagemaker-runtime")
-    assert config.connect_timeout == 2.0 and config.read_timeout == 12.0
-    # two attempts of 12 s stay inside API Gateway's 29 s even when a read timeout is retried
+    assert config.connect_timeout == 2.0 and config.read_timeout == 35.0
     assert config.retries == {"mode": "adaptive", "total_max_attempts": 2}
+    # Only the chat function calls the model (120 s by default): a whole answer's slowest
+    # path, both tries of the model included, fits it; the API function (29 s) never waits
+    # for the model, and its slowest path (an embedding, two searches, a rerank) fits 29 s.
+    assert worst_case_s("sagemaker-runtime") == 74.0
+    assert blocking_path_s("chat") + 2 <= 120
+    assert blocking_path_s("api") + 2 <= 29
+    embed = client_config("lambda")
+    assert (embed.connect_timeout, embed.read_timeout) == (1.0, 6.0)
+    assert embed.retries["total_max_attempts"] == 1  # a retried 6 s read would cost 14 s
 
 
 # ------------------------------------------------------------------ streaming

@@ -37,7 +37,7 @@ def sagemaker(aws):
 
 def launcher(sagemaker, s3=None, **kw):
     options = dict(bucket="noticebot-docs", role_arn=ROLE, region=REGION,
-                   image_uri=training_image_uri(REGION, "2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04"),
+                   image_uri=training_image_uri(REGION, "2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker"),
                    instance_type=INSTANCE, job_prefix="noticebot-dev-ft-",
                    source_uri="s3://noticebot-docs/code/training/sourcedir.tar.gz",
                    max_runtime_s=3600, max_wait_s=7200, s3_client=s3)
@@ -57,8 +57,8 @@ def test_create_training_job_request_as_moto_records_it(sagemaker):
     d = sagemaker.describe_training_job(TrainingJobName=name)
     assert d["RoleArn"] == ROLE
     assert d["AlgorithmSpecification"]["TrainingImage"] == (
-        "763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:"
-        "2.1.0-transformers4.36.0-gpu-py310-cu121-ubuntu20.04")
+        "763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:"
+        "2.6.0-gpu-py312-cu126-ubuntu22.04-sagemaker")
     assert d["HyperParameters"] == {
         "epochs": "2", "learning_rate": "0.0002", "chat_template": "llama3",
         "sagemaker_program": "train.py", "sagemaker_region": REGION,

@@ -27,7 +27,7 @@ def test_training_settings_and_aws_wiring_build_no_client(monkeypatch):
     c = bootstrap_aws(settings, clients=clients, embedder=FakeEmbedder())
     assert isinstance(c.launcher, SageMakerTrainingLauncher)
     assert c.launcher.image_uri == ("763104351884.dkr.ecr.eu-west-1.amazonaws.com/"
-                                    f"huggingface-pytorch-training:{settings.training_image_tag}")
+                                    f"pytorch-training:{settings.training_image_tag}")
     assert (c.launcher.role_arn, c.launcher.instance_type, c.launcher.spot) == (
         "arn:aws:iam::1:role/train", "ml.g6.2xlarge", False)
     assert isinstance(c.registry, SageMakerModelRegistry)

@@ -11,9 +11,17 @@ Why these settings:
   request with a clear error instead of running into the Lambda timeout;
 - ``adaptive`` retry mode backs off exponentially on throttling and rate-limits the
   client itself when the service keeps throttling (SageMaker endpoints, DynamoDB);
-- SageMaker's read timeout is the generation budget: botocore treats a read timeout
-  as transient and retries it, so ``read_timeout x max_attempts`` must stay below the
-  function timeout (API Gateway gives a synchronous request 29 s).
+- botocore treats a read timeout as transient and retries it, so a call's worst case is
+  ``(connect + read) x attempts``; ``BLOCKING_PATHS`` adds those up for each function's
+  slowest request, and the CDK config refuses a function timeout that the sum does not fit
+  (cdk/config.py). The API function (29 s, API Gateway's limit) never calls the model: its
+  slowest request is a search (an embedding, two searches, a rerank). The model is called by
+  the chat function only, whose timeout is ``functions.chat_timeout_s`` (120 s: a streamed
+  answer may run long), so the model's read timeout is the time to a whole unstreamed
+  answer, and for a streamed one the longest pause between two parts.
+- The embed function is called once per step with no retry: it answers in ~20 ms warm and
+  a few seconds cold; a retry after a 6 s read timeout would cost the whole budget, and a
+  failed rerank degrades to the fused order anyway.
 """
 
 from __future__ import annotations
@@ -47,12 +55,49 @@ CLIENT_SETTINGS: dict[str, tuple[float, float, int, str]] = {
     "s3": (2.0, 10.0, 3, "standard"),
     "dynamodb": (2.0, 5.0, 4, "adaptive"),
     "sqs": (2.0, 10.0, 3, "standard"),
-    "sagemaker-runtime": (2.0, 12.0, 2, "adaptive"),
+    "sagemaker-runtime": (2.0, 35.0, 2, "adaptive"),
     "sagemaker": (2.0, 10.0, 3, "standard"),
-    # The embedder function: ~20 ms warm, a few seconds cold; two tries stay inside API
-    # Gateway's 29 s.
-    "lambda": (2.0, 10.0, 2, "standard"),
+    "lambda": (1.0, 6.0, 1, "standard"),
 }
+# OpenSearch (opensearch-py, not botocore): per-request timeouts the index adapter passes.
+# A search (_msearch, _search, _count) and a write (_bulk with refresh=wait_for,
+# _delete_by_query), neither retried on a timeout (opensearch_client.py).
+SEARCH_REQUEST_TIMEOUT_S = 5.0
+WRITE_REQUEST_TIMEOUT_S = 12.0
+
+# Each function's slow requests, each as (step, how many in a row). A step is a botocore
+# service of CLIENT_SETTINGS or an OpenSearch request kind.
+BLOCKING_PATHS: dict[str, dict[str, tuple[tuple[str, int], ...]]] = {
+    "api": {
+        # POST /api/search: the query's vector, both retrievers' _msearch (a second one
+        # fetches exact scores for one-sided candidates), the cross-encoder's rerank.
+        "search": (("lambda", 2), ("opensearch-search", 2)),
+        # POST/PATCH /api/notices: the notice's vector, the lookup of its old chunks
+        # (Serverless), the _bulk write.
+        "notice": (("lambda", 1), ("opensearch-search", 1), ("opensearch-write", 1)),
+    },
+    "chat": {
+        # POST /api/chat answered whole: the search above, the evidence choice and the
+        # support check (two more reranks), and the model.
+        "answer": (("lambda", 4), ("opensearch-search", 2), ("sagemaker-runtime", 1)),
+    },
+}
+
+
+def worst_case_s(step: str) -> float:
+    """The longest one call of a step can take, its retries included."""
+    if step == "opensearch-search":
+        return SEARCH_REQUEST_TIMEOUT_S
+    if step == "opensearch-write":
+        return WRITE_REQUEST_TIMEOUT_S
+    connect, read, attempts, _mode = CLIENT_SETTINGS[step]
+    return (connect + read) * attempts
+
+
+def blocking_path_s(function: str) -> float:
+    """The worst case of a function's slowest request (``BLOCKING_PATHS``)."""
+    return max(sum(worst_case_s(step) * count for step, count in path)
+               for path in BLOCKING_PATHS[function].values())
 
 
 def client_config(service: str, read_timeout: float | None = None,

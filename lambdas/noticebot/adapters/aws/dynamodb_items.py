@@ -13,6 +13,9 @@ that names this one:
 | conversation  | ``CONV#{conversation_id}``           | ``turn_count`` allocates turn numbers   |
 | turn          | ``CONV#{conversation_id}#TURN#{seq:06d}`` | sorted by sk = conversation order  |
 | fine-tune job, training slot, model version, active model: see ``dynamodb_tuning``         |
+| member, the editors' roster, invitation: see ``dynamodb_members``                         |
+| inbox         | ``INBOX#{user_id}``                  | ``seen_at`` (sortable), ``push_muted`` |
+| device        | ``DEVICE#{device_id}``               | id derived from (workspace, token)      |
 
 ``ttl`` (epoch seconds) on conversations and turns: DynamoDB's TTL deletes inactive
 conversations (each append pushes the header's ttl forward; every turn keeps the ttl
@@ -32,6 +35,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from noticebot.domain.models import Citation, ConversationTurn, Document, DocumentStatus, Notice
+from noticebot.domain.notifications import Device, MemberInbox, Platform
 
 GSI1 = "gsi1"
 
@@ -146,6 +150,7 @@ def notice_item(notice: Notice) -> dict:
         "title": notice.title, "body": notice.body, "author": notice.author,
         "pinned": bool(notice.pinned), "expires_at": ts(notice.expires_at),
         "created_at": ts(notice.created_at), "updated_at": ts(notice.updated_at),
+        "pinned_at": ts(notice.pinned_at),
     })
 
 
@@ -154,8 +159,35 @@ def notice_of(item: dict) -> Notice:
         workspace_id=item["workspace_id"], notice_id=item["notice_id"], title=item["title"],
         body=item["body"], author=item.get("author", ""), pinned=bool(item.get("pinned")),
         expires_at=dt(item.get("expires_at")), created_at=dt(item["created_at"]),
-        updated_at=dt(item["updated_at"]),
+        updated_at=dt(item["updated_at"]), pinned_at=dt(item.get("pinned_at")),
     )
+
+
+# ------------------------------------------------------- inboxes and devices
+def inbox_sk(user_id: str) -> str:
+    return f"INBOX#{user_id}"
+
+
+def device_sk(device_id: str) -> str:
+    return f"DEVICE#{device_id}"
+
+
+def inbox_of(item: dict) -> MemberInbox:
+    return MemberInbox(workspace_id=item["workspace_id"], user_id=item["user_id"],
+                       seen_at=sortable_dt(item.get("seen_at")),
+                       push_muted=bool(item.get("push_muted", False)))
+
+
+def device_item(d: Device) -> dict:
+    return {"pk": ws_key(d.workspace_id), "sk": device_sk(d.device_id), "type": "device",
+            "workspace_id": d.workspace_id, "device_id": d.device_id, "user_id": d.user_id,
+            "token": d.token, "platform": d.platform.value, "created_at": ts(d.created_at)}
+
+
+def device_of(item: dict) -> Device:
+    return Device(workspace_id=item["workspace_id"], device_id=item["device_id"],
+                  user_id=item["user_id"], token=item["token"],
+                  platform=Platform(item["platform"]), created_at=dt(item["created_at"]))
 
 
 # -------------------------------------------------------------------- turns

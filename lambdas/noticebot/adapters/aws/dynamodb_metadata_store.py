@@ -18,7 +18,8 @@ Why each method is shaped as it is:
   ``find_document_by_sha256`` reads a GSI, which is eventually consistent: duplicate
   detection is best effort for two identical uploads within a second.
 
-Fine-tune jobs, model versions and the active model: ``dynamodb_tuning`` (same table).
+Fine-tune jobs, model versions and the active model: ``dynamodb_tuning``; members and
+invitations: ``dynamodb_members`` (same table).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from datetime import timedelta
 from noticebot.adapters.aws import dynamodb_document_updates as updates
 from noticebot.adapters.aws import dynamodb_items as items
 from noticebot.adapters.aws.clients import ClientSource, lazy
+from noticebot.adapters.aws.dynamodb_members import DynamoDbMembersMixin
 from noticebot.adapters.aws.dynamodb_tuning import DynamoDbTuningMixin
 from noticebot.domain.errors import NotFound
 from noticebot.domain.models import (
@@ -43,7 +45,7 @@ from noticebot.ports.metadata_store import MetadataStore
 BATCH_WRITE = 25  # BatchWriteItem's limit
 
 
-class DynamoDbMetadataStore(DynamoDbTuningMixin, MetadataStore):
+class DynamoDbMetadataStore(DynamoDbMembersMixin, DynamoDbTuningMixin, MetadataStore):
     def __init__(self, table: str, client: ClientSource, *, conversation_ttl_days: int = 90,
                  clock=utcnow):
         if not table:

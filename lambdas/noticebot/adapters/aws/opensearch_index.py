@@ -27,6 +27,10 @@ less than a refresh interval earlier is not found yet and survives as a duplicat
 until its document is deleted or re-ingested; ingestion's idempotency (an indexed
 document is never re-indexed by a redelivered message) keeps that window rare.
 
+Timeouts: each request carries its own (``request_timeout``): a search 5 s, a write or the
+index's set-up 12 s (``clients.SEARCH_REQUEST_TIMEOUT_S`` / ``WRITE_REQUEST_TIMEOUT_S``), so
+the API function's slowest request fits API Gateway's 29 s whatever the client's default.
+
 Index-scoped multi-requests: writes go to ``POST /<index>/_bulk`` with no ``_index`` in
 the action lines, searches to ``POST /<index>/_msearch`` with empty ``{}`` headers. IAM
 sees the path, not the body; with these forms the domain sets
@@ -47,7 +51,12 @@ import threading
 from collections.abc import Sequence
 
 from noticebot.adapters.aws import opensearch_queries as q
-from noticebot.adapters.aws.clients import ClientSource, lazy
+from noticebot.adapters.aws.clients import (
+    SEARCH_REQUEST_TIMEOUT_S,
+    WRITE_REQUEST_TIMEOUT_S,
+    ClientSource,
+    lazy,
+)
 from noticebot.adapters.score_fusion import best, fuse, fusion_options
 from noticebot.domain.models import Chunk, SearchHit, utcnow
 from noticebot.ports.vector_index import SEARCH_MODES, SearchQuery, VectorIndex
@@ -96,13 +105,14 @@ class OpenSearchVectorIndex(VectorIndex):
             if self._ready:
                 return
             indices = self.client.indices
-            if not indices.exists(index=self.index_name):
+            write = {"request_timeout": WRITE_REQUEST_TIMEOUT_S}
+            if not indices.exists(index=self.index_name, **write):
                 indices.put_index_template(
                     name=self.index_name,
-                    body=q.template_body(self.index_name, self.dimension, self.service))
+                    body=q.template_body(self.index_name, self.dimension, self.service), **write)
                 try:
                     indices.create(index=self.index_name,
-                                   body=q.index_body(self.dimension, self.service))
+                                   body=q.index_body(self.dimension, self.service), **write)
                 except Exception as exc:  # another function created it first
                     if "resource_already_exists" not in str(getattr(exc, "error", exc)):
                         raise
@@ -131,7 +141,8 @@ class OpenSearchVectorIndex(VectorIndex):
         try:
             result = self.client.delete_by_query(
                 index=self.index_name, refresh=True, conflicts="proceed",
-                body={"query": q.filtered(workspace_id, document_ids=[document_id])})
+                body={"query": q.filtered(workspace_id, document_ids=[document_id])},
+                request_timeout=WRITE_REQUEST_TIMEOUT_S)
         except Exception as exc:
             if _is_missing_index(exc):
                 return 0
@@ -143,7 +154,8 @@ class OpenSearchVectorIndex(VectorIndex):
         body = {"size": MAX_DOCUMENT_CHUNKS, "_source": False,
                 "query": q.filtered(workspace_id, **scope)}
         try:
-            found = self.client.search(index=self.index_name, body=body)
+            found = self.client.search(index=self.index_name, body=body,
+                                       request_timeout=SEARCH_REQUEST_TIMEOUT_S)
         except Exception as exc:
             if _is_missing_index(exc):
                 return 0
@@ -155,7 +167,8 @@ class OpenSearchVectorIndex(VectorIndex):
 
     def _bulk(self, lines: list[dict]) -> None:
         extra = {} if self.serverless else {"refresh": "wait_for"}
-        result = self.client.bulk(index=self.index_name, body=lines, **extra)
+        result = self.client.bulk(index=self.index_name, body=lines,
+                                  request_timeout=WRITE_REQUEST_TIMEOUT_S, **extra)
         if result.get("errors"):
             failed = [next(iter(i.values())) for i in result.get("items", [])]
             failed = [f for f in failed if f.get("error") and f.get("status") != 404]
@@ -175,7 +188,8 @@ class OpenSearchVectorIndex(VectorIndex):
     def count(self, workspace_id: str) -> int:
         try:
             result = self.client.count(index=self.index_name,
-                                       body={"query": q.filtered(workspace_id)})
+                                       body={"query": q.filtered(workspace_id)},
+                                       request_timeout=SEARCH_REQUEST_TIMEOUT_S)
         except Exception as exc:
             if _is_missing_index(exc):
                 return 0
@@ -255,7 +269,8 @@ class OpenSearchVectorIndex(VectorIndex):
         for body in bodies:
             lines += [{}, body]  # empty header: the path names the index
         try:
-            result = self.client.msearch(index=self.index_name, body=lines)
+            result = self.client.msearch(index=self.index_name, body=lines,
+                                         request_timeout=SEARCH_REQUEST_TIMEOUT_S)
         except Exception as exc:
             if _is_missing_index(exc):
                 return [[] for _ in bodies]

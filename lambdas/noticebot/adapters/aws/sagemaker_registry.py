@@ -10,6 +10,16 @@ by hand (``approve``: ``UpdateModelPackage`` to ``Approved`` with who and why as
 description). ``ClientToken`` = the model id makes a redelivered event's second call return
 the same package.
 
+What a package is, and is not: the registry's record of one adapter version (lineage, losses,
+approval, who activated it), with the serving image and the adapter tarball for reference. It
+is not deployable on its own: the tarball holds LoRA weights only, and the LMI image serves
+them only on top of the base model's inference component. Deploying the package as a model
+(Studio's Deploy) would start a container with no base weights. The metadata says so
+(``deploy_as``, ``base_inference_component``, ``endpoint``), and ``deploy`` below is how a
+version is served. A self-contained package (base weights as the container's model data, the
+adapter as an additional model data source) is possible but would copy nothing useful: the
+product never deploys per-tenant endpoints (cdk/README.md, finding 16).
+
 ``deploy``: ``create_inference_component`` with ``BaseInferenceComponentName`` (the base
 model's component) and ``Container.ArtifactUrl`` (the adapter's model.tar.gz): the LMI
 container loads the LoRA adapter onto the base model's GPU; nothing is copied per tenant.
@@ -30,6 +40,8 @@ from noticebot.ports.model_registry import ModelRegistry
 from noticebot.ports.training_launcher import JOB_TAG, WORKSPACE_TAG
 
 logger = logging.getLogger(__name__)
+
+DEPLOY_AS = "adapter-inference-component"
 
 
 def _code(exc: Exception) -> str:
@@ -68,13 +80,20 @@ class SageMakerModelRegistry(ModelRegistry):
         approved, reason = activation_decision(version.metrics)
         request: dict = {
             "ModelPackageGroupName": self.group_name,
-            "ModelPackageDescription": (f"LoRA adapter {version.model_id} of workspace "
-                                        f"{version.workspace_id}: {reason}")[:1024],
+            "ModelPackageDescription": (
+                f"LoRA adapter {version.model_id} of workspace {version.workspace_id}: {reason}. "
+                f"Served as an adapter inference component on {self.endpoint_name} (base "
+                f"{self.base_component}); the tarball alone is not a deployable model.")[:1024],
             "ModelApprovalStatus": "Approved" if approved else "PendingManualApproval",
             "ClientToken": version.model_id,
             "CustomerMetadataProperties": {
                 "workspace": version.workspace_id, "job_id": version.job_id,
                 "model_id": version.model_id, "base_model": version.base_model or "unknown",
+                # How the version is served; not deployable as a model of its own.
+                "deploy_as": DEPLOY_AS,
+                "endpoint": self.endpoint_name or "unknown",
+                "base_inference_component": self.base_component or "unknown",
+                "adapter_component": self.adapter_name(version),
                 **{k: f"{v:.6g}" for k, v in version.metrics.items()}},
             "Tags": [{"Key": WORKSPACE_TAG, "Value": version.workspace_id},
                      {"Key": JOB_TAG, "Value": version.job_id}],

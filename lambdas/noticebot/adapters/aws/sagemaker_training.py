@@ -1,7 +1,8 @@
 """TrainingLauncher on SageMaker training jobs (``create_training_job``, no SageMaker SDK).
 
-The job runs ``sagemaker/training/train.py`` in the Hugging Face PyTorch training Deep
-Learning Container of the region (``NOTICEBOT_TRAINING_IMAGE`` overrides): the training
+The job runs ``sagemaker/training/train.py`` in the PyTorch training Deep Learning Container
+of the region (torch 2.6 on Python 3.12, what sagemaker/training/requirements.txt is resolved
+against; ``NOTICEBOT_TRAINING_IMAGE``, which the stacks always set, overrides): the training
 toolkit fetches the source (``sagemaker_submit_directory``, an s3:// sourcedir.tar.gz holding
 train.py and its requirements.txt), decodes the hyperparameters into ``SM_HPS`` and runs
 ``sagemaker_program``. Channels ``train`` / ``validation`` come from
@@ -45,7 +46,7 @@ _FLOAT = r"([-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)"
 # base_eval_loss.
 METRIC_DEFINITIONS = [{"Name": name, "Regex": rf"\b{name}={_FLOAT};"}
                       for name in ("train_loss", "eval_loss", "base_eval_loss")]
-IMAGE_REPOSITORY = "huggingface-pytorch-training"
+IMAGE_REPOSITORY = "pytorch-training"
 _DEFAULT_DLC_ACCOUNT = "763104351884"
 # Regions whose Deep Learning Containers live in another account (cdk/images.py, the canonical
 # table the CDK app uses, is compared with this in a test).
@@ -67,8 +68,8 @@ BASE_MODEL_CHANNEL = "model"
 
 
 def training_image_uri(region: str, tag: str) -> str:
-    """The Hugging Face PyTorch training DLC for a region, e.g. us-east-1 ->
-    763104351884.dkr.ecr.us-east-1.amazonaws.com/huggingface-pytorch-training:<tag>."""
+    """The PyTorch training DLC for a region, e.g. us-east-1 ->
+    763104351884.dkr.ecr.us-east-1.amazonaws.com/pytorch-training:<tag>."""
     if not region:
         raise ValueError("a region is needed to pick the training image")
     suffix = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"

@@ -1,7 +1,9 @@
 """TranscriptionJobs on Amazon Transcribe (asynchronous), and its EventBridge completion event.
 
 Flow: the ingest function reads an audio upload's object-created event and calls ``start``:
-a job named after the document (``noticebot-<document_id>``), reading the upload where it
+a job named after the stage's bucket and the document (``<bucket>-tx-<document_id>``,
+``noticebot.domain.keys.transcription_job_prefix``: jobs and their events are account-wide,
+so each stage's EventBridge rule and IAM grant match only its own jobs), reading the upload where it
 lies (``s3://<bucket>/tenants/<ws>/raw/<doc>/<file>``) and writing its JSON transcript to
 ``<bucket>/<output_prefix><job>.json``. The document stays "processing". When the job ends,
 EventBridge delivers a "Transcribe Job State Change" event (source ``aws.transcribe``) to the
@@ -13,12 +15,13 @@ The job name is deterministic, so a redelivered upload event meets ``ConflictExc
 adopts the existing job instead of paying for a second one.
 
 Permissions the ingest function needs: ``transcribe:StartTranscriptionJob``,
-``transcribe:GetTranscriptionJob``, ``transcribe:DeleteTranscriptionJob``, ``s3:GetObject`` on
-the uploads, ``s3:PutObject`` and ``s3:GetObject`` on ``<output_prefix>*`` (Transcribe writes
-the output with the caller's permissions; with SSE-KMS also ``kms:GenerateDataKey`` /
-``kms:Decrypt``). EventBridge rule: ``{"source": ["aws.transcribe"], "detail-type":
-["Transcribe Job State Change"], "detail": {"TranscriptionJobName": [{"prefix": "noticebot-"}],
-"TranscriptionJobStatus": ["COMPLETED", "FAILED"]}}``.
+``transcribe:GetTranscriptionJob``, ``transcribe:DeleteTranscriptionJob`` on
+``transcription-job/<prefix>*``, ``s3:GetObject`` on the uploads, ``s3:PutObject`` and
+``s3:GetObject`` on ``<output_prefix>*`` (Transcribe writes the output with the caller's
+permissions; with SSE-KMS also ``kms:GenerateDataKey`` / ``kms:Decrypt``). EventBridge rule:
+``{"source": ["aws.transcribe"], "detail-type": ["Transcribe Job State Change"], "detail":
+{"TranscriptionJobName": [{"prefix": "<prefix>"}], "TranscriptionJobStatus": ["COMPLETED",
+"FAILED"]}}`` (cdk/constructs/ingestion.py).
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from noticebot.domain.keys import TRANSCRIPTS_PREFIX
+from noticebot.domain.keys import TRANSCRIPTS_PREFIX, transcription_job_prefix
 from noticebot.ports.transcriber import (
     TranscriptionJob,
     TranscriptionJobs,
@@ -39,7 +42,6 @@ from noticebot.ports.transcriber import (
     TranscriptSegment,
 )
 
-JOB_PREFIX = "noticebot-"
 EVENT_SOURCE = "aws.transcribe"
 EVENT_DETAIL_TYPE = "Transcribe Job State Change"
 # Transcribe's MediaFormat values by file extension (omitted when unknown: it then detects).
@@ -61,17 +63,24 @@ def _error_code(exc: Exception) -> str:
 
 class TranscribeJobs(TranscriptionJobs):
     def __init__(self, client: Any, *, s3: Any, bucket: str,
-                 output_prefix: str = TRANSCRIPTS_PREFIX, language_code: str | None = "en-US"):
+                 output_prefix: str = TRANSCRIPTS_PREFIX, language_code: str | None = "en-US",
+                 job_prefix: str | None = None):
         """``client`` / ``s3``: boto3 clients or zero-argument providers of them.
-        ``language_code`` None: Transcribe identifies the language itself."""
+        ``language_code`` None: Transcribe identifies the language itself. ``job_prefix``:
+        default ``transcription_job_prefix(bucket)``, which the stage's rule matches."""
         self._transcribe = _client(client)
         self._s3 = _client(s3)
         self.bucket = bucket
         self.output_prefix = output_prefix
         self.language_code = language_code
+        self.job_prefix = job_prefix if job_prefix is not None else transcription_job_prefix(bucket)
 
     def job_name(self, document_id: str) -> str:
-        return (JOB_PREFIX + _NAME_CHARS.sub("-", document_id))[:200]
+        return (self.job_prefix + _NAME_CHARS.sub("-", document_id))[:200]
+
+    def owns(self, job_name: str) -> bool:
+        """Whether a job (of an EventBridge event) is one this deployment started."""
+        return job_name.startswith(self.job_prefix)
 
     def output_key(self, job_name: str) -> str:
         return f"{self.output_prefix}{job_name}.json"

@@ -1,6 +1,8 @@
 """MetadataStore on SQLite. Schema versioned through PRAGMA user_version.
 
-Fine-tuning jobs, model versions and the active model live in ``sqlite_tuning`` (migration 2).
+Fine-tuning jobs, model versions and the active model live in ``sqlite_tuning`` (migration 2),
+members and invitations in ``sqlite_members`` (migration 4), with their reading state and
+push devices (migration 5).
 """
 
 from __future__ import annotations
@@ -19,6 +21,11 @@ from noticebot.domain.models import (
     DocumentStatus,
     Notice,
     utcnow,
+)
+from noticebot.adapters.local.sqlite_members import (
+    MEMBERS_MIGRATION,
+    NOTIFY_MIGRATION,
+    SqliteMembersMixin,
 )
 from noticebot.adapters.local.sqlite_tuning import TUNING_MIGRATION, SqliteTuningMixin
 from noticebot.ports.metadata_store import MetadataStore
@@ -65,6 +72,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX documents_unsettled ON documents (status)
         WHERE status IN ('queued', 'processing');
     """,
+    # 4: workspace members (with removed members' tombstones) and invitations
+    MEMBERS_MIGRATION,
+    # 5: when a notice was pinned, members' seen instants and mutes, push devices
+    NOTIFY_MIGRATION,
 ]
 
 DOCUMENT_COLUMNS = (
@@ -94,7 +105,7 @@ def _lease_dt(value: str | None) -> datetime | None:
 LEASE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
-class SqliteMetadataStore(SqliteTuningMixin, MetadataStore):
+class SqliteMetadataStore(SqliteMembersMixin, SqliteTuningMixin, MetadataStore):
     def __init__(self, path: Path | str):
         self.path = str(path)
         if self.path != ":memory:":
@@ -231,11 +242,11 @@ class SqliteMetadataStore(SqliteTuningMixin, MetadataStore):
     # notices
     def put_notice(self, notice: Notice) -> None:
         self._exec(
-            "INSERT OR REPLACE INTO notices VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT OR REPLACE INTO notices VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
                 notice.workspace_id, notice.notice_id, notice.title, notice.body, notice.author,
                 int(notice.pinned), _ts(notice.expires_at), _ts(notice.created_at),
-                _ts(notice.updated_at),
+                _ts(notice.updated_at), _ts(notice.pinned_at),
             ),
         )
 
@@ -245,7 +256,7 @@ class SqliteMetadataStore(SqliteTuningMixin, MetadataStore):
             workspace_id=row["workspace_id"], notice_id=row["notice_id"], title=row["title"],
             body=row["body"], author=row["author"], pinned=bool(row["pinned"]),
             expires_at=_dt(row["expires_at"]), created_at=_dt(row["created_at"]),
-            updated_at=_dt(row["updated_at"]),
+            updated_at=_dt(row["updated_at"]), pinned_at=_dt(row["pinned_at"]),
         )
 
     def get_notice(self, workspace_id: str, notice_id: str) -> Notice | None:

@@ -23,20 +23,28 @@ from noticebot.handlers.api.request_container import CONTAINER
 from noticebot.handlers.api.request_gate import install_request_gate
 from noticebot.handlers.api.resolver import RequestScopedRestResolver
 from noticebot.handlers.api.routers import (
+    auth,
     chat,
+    devices,
     documents,
     finetune,
     health,
+    invitations,
+    members,
     models,
     notices,
     search,
     uploads,
 )
 from noticebot.handlers.lambda_container import lambda_container
+from noticebot.handlers.lambda_logging import lambda_entry
 
 logger = logging.getLogger(__name__)
 
-PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json"})
+# Routes a caller reaches without a token: accepting an invitation and signing in are how one
+# gets a token (local accounts; on AWS they sit behind the authorizer and answer 404 there).
+PUBLIC_PATHS = frozenset({"/api/health", "/api/openapi.json", "/api/auth/sign-in",
+                          "/api/invitations/accept"})
 
 # Request-scoped: the local server resolves many requests at once on threads.
 app = RequestScopedRestResolver(
@@ -57,7 +65,11 @@ install_request_gate(app, PUBLIC_PATHS)
 
 @app.exception_handler(NoticebotError)
 def on_domain_error(exc: NoticebotError) -> Response:
-    return error(exc.status, exc.code, exc.message)
+    response = error(exc.status, exc.code, exc.message)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after:  # a throttled caller is told how long to wait
+        response.headers["Retry-After"] = str(retry_after)
+    return response
 
 
 @app.exception_handler(RequestValidationError)
@@ -112,6 +124,10 @@ app.include_router(search.router, prefix="/api")
 app.include_router(chat.router, prefix="/api")
 app.include_router(finetune.router, prefix="/api")
 app.include_router(models.router, prefix="/api")
+app.include_router(members.router, prefix="/api")
+app.include_router(devices.router, prefix="/api")
+app.include_router(invitations.router, prefix="/api")
+app.include_router(auth.router, prefix="/api")
 
 
 @functools.lru_cache(maxsize=1)
@@ -138,5 +154,6 @@ def handler_for(container) -> Callable[[dict, object], dict]:
     return lambda event, context=None: handle(event, container, context)
 
 
+@lambda_entry(correlation_id_path="requestContext.requestId")
 def handler(event: dict, context) -> dict:
     return handle(event, lambda_container(), context)

@@ -13,18 +13,26 @@ The workspace comes from the token only:
 
 A request body never chooses the workspace or user: a field naming either is refused (403),
 wherever it sits in the body, even when it names the caller.
+
+The role is the workspace's member record's, not the token's: the request gate admits each
+caller (``services.members``) and writes the role the record gives into the event's groups
+claim (``act_as``), so every route reads the one principal, and a role change or removal
+holds from the next request even while the caller's token still says otherwise.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 
 from noticebot.domain.errors import Forbidden, Unauthorized
+from noticebot.domain.members import PERSONAL_PREFIX
 from noticebot.domain.models import Principal
 
 EDITORS_GROUP = "editors"
-PERSONAL_PREFIX = "user-"
+# How a REST API's Cognito authorizer passes iat / exp: "Wed Nov 25 12:00:00 UTC 2026".
+AUTHORIZER_TIME = "%a %b %d %H:%M:%S UTC %Y"
 WORKSPACE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,127}")
 # Cognito subs are UUIDs; local tokens carry a user name. Neither holds spaces or controls.
 USER_ID = re.compile(r"[^\s\x00-\x1f\x7f]{1,128}")
@@ -73,7 +81,8 @@ def principal_from_claims(claims: dict | None) -> Principal:
                      is_editor=EDITORS_GROUP in _groups(claims.get("cognito:groups")))
 
 
-def principal_from_event(event: dict) -> Principal:
+def claims_from_event(event: dict) -> dict | None:
+    """The verified token's claims, as the authorizer (or the local gateway) passed them."""
     authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
     claims = authorizer.get("claims")
     if isinstance(claims, str):
@@ -81,7 +90,43 @@ def principal_from_event(event: dict) -> Principal:
             claims = json.loads(claims)
         except ValueError:
             claims = None
-    return principal_from_claims(claims)
+    return claims if isinstance(claims, dict) else None
+
+
+def principal_from_event(event: dict) -> Principal:
+    return principal_from_claims(claims_from_event(event))
+
+
+def issued_at(claims: dict | None) -> int | None:
+    """The token's ``iat`` in epoch seconds: a number in a decoded JWT, a date string from a
+    REST API authorizer. None when absent or unreadable."""
+    raw = (claims or {}).get("iat")
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        return int(raw)
+    if isinstance(raw, str):
+        if raw.strip().isdigit():
+            return int(raw.strip())
+        try:
+            return int(datetime.strptime(raw.strip(), AUTHORIZER_TIME)
+                       .replace(tzinfo=timezone.utc).timestamp())
+        except ValueError:
+            return None
+    return None
+
+
+def act_as(event: dict, is_editor: bool) -> None:
+    """Makes ``event``'s groups claim say what the caller's member record says. Replaces the
+    event's request context rather than changing the one it shares with the caller's copy."""
+    context = dict(event.get("requestContext") or {})
+    authorizer = dict(context.get("authorizer") or {})
+    claims = dict(claims_from_event(event) or {})
+    groups = _groups(claims.get("cognito:groups")) - {EDITORS_GROUP}
+    claims["cognito:groups"] = sorted(groups | ({EDITORS_GROUP} if is_editor else set()))
+    authorizer["claims"] = claims
+    context["authorizer"] = authorizer
+    event["requestContext"] = context
 
 
 def refuse_identity_fields(body) -> None:

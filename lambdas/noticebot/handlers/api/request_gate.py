@@ -1,11 +1,14 @@
-"""What every request passes before a route sees it: a signed-in caller, then a body of the
-kind its route reads, parsed strictly, naming no workspace or user.
+"""What every request passes before a route sees it: a signed-in caller who belongs to the
+workspace, then a body of the kind its route reads, parsed strictly, naming no workspace or
+user.
 
-Order matters and is fixed here: 401 (no caller) before 415 (body not of the route's media
-type) before 400 (body not well-formed) before 403 (body names a workspace or user) before
-422 (body does not fit the route's schema). A body is read only by a route that takes one,
-and only in its declared media type: JSON routes take ``application/json`` (any letter case,
-``charset=utf-8`` or none), the upload route takes ``multipart/form-data`` with a boundary.
+Order matters and is fixed here: 401 (no caller, or a token signed out) before 403 (not a
+member of the token's workspace: ``services.members`` admits the caller, with the role their
+member record gives) before 415 (body not of the route's media type) before 400 (body not
+well-formed) before 403 (body names a workspace or user) before 422 (body does not fit the
+route's schema). A body is read only by a route that takes one, and only in its declared
+media type: JSON routes take ``application/json`` (any letter case, ``charset=utf-8`` or
+none), the upload route takes ``multipart/form-data`` with a boundary.
 ``application/*+json`` types are refused: they carry their own semantics (merge-patch,
 problem details) that this API does not implement.
 
@@ -25,8 +28,15 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from noticebot.domain.errors import InvalidRequest, UnsupportedMediaType
-from noticebot.handlers.api.identity import principal_from_event, refuse_identity_fields
+from noticebot.handlers.api.identity import (
+    act_as,
+    claims_from_event,
+    issued_at,
+    principal_from_event,
+    refuse_identity_fields,
+)
 from noticebot.handlers.api.multipart_form import MalformedMultipart, header_params, parse_form
+from noticebot.handlers.api.request_container import CONTAINER
 
 JSON = "application/json"
 MULTIPART = "multipart/form-data"
@@ -106,6 +116,21 @@ def read_body(event, expected_media_type: str):
     return parsed
 
 
+def admit(event: dict, container) -> None:
+    """401 without a valid caller; 403 when the workspace's record refuses them; else the
+    event's role becomes the record's (``identity.act_as``)."""
+    principal = principal_from_event(event)
+    members = getattr(container, "members", None)
+    if members is None:  # a container without membership (a bare test double): token only
+        return
+    claims = claims_from_event(event) or {}
+    email = claims.get("email")
+    admitted = members.admit(principal, email=email if isinstance(email, str) else "",
+                             issued_at=issued_at(claims))
+    if admitted.is_editor != principal.is_editor:
+        act_as(event, admitted.is_editor)
+
+
 class RequestGate(OpenAPIRequestValidationMiddleware):
     def __init__(self, public_paths: frozenset[str]):
         super().__init__()
@@ -115,7 +140,7 @@ class RequestGate(OpenAPIRequestValidationMiddleware):
         route = app.context["_route"]
         # Preflights carry no credentials; the public routes need none.
         if app.current_event.http_method != "OPTIONS" and route.path not in self.public_paths:
-            principal_from_event(app.current_event.raw_event)
+            admit(app.current_event.raw_event, app.context.get(CONTAINER))
         return super().handler(app, next_middleware)
 
     def _get_body(self, app):

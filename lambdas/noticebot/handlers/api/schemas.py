@@ -163,12 +163,14 @@ class NoticeOut(BaseModel):
     author: str
     created_at: datetime
     updated_at: datetime
+    unread: bool = Field(description="true: posted, or pinned, after you last marked the "
+                                     "board seen (`POST /api/notices/seen`), by someone else")
 
     @classmethod
-    def of(cls, n: Notice) -> "NoticeOut":
+    def of(cls, n: Notice, *, unread: bool) -> "NoticeOut":
         return cls(notice_id=n.notice_id, title=n.title, body=n.body, pinned=n.pinned,
                    expires_at=n.expires_at, expired=n.is_expired(), author=n.author,
-                   created_at=n.created_at, updated_at=n.updated_at)
+                   created_at=n.created_at, updated_at=n.updated_at, unread=unread)
 
 
 class NoticeList(BaseModel):

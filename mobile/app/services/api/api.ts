@@ -12,12 +12,22 @@ import { fetch as expoFetch, type FetchRequestInit } from "expo/fetch";
 import type { ApiProblem, ApiResult } from "./apiProblem";
 import { problemFromResponse, problemFromStreamError } from "./apiProblem";
 import { type SseEvent, SseParser } from "./sse";
+import { parseDevice, parseDevices, parseInvitationCreated, parseInvitations, parseMe, parseMember, parseMembers, parseMuted, parseSignedIn } from "./parseMembers";
 import { parseChatAnswer, parseFineTuneJob, parseFineTuneJobs, parseFineTuneStarted, parseModelList, parseModelVersion } from "./parse";
 import type {
   ChatAnswer,
   ChatRequest,
   Conversation,
+  Device,
   DocumentInfo,
+  InvitationCreated,
+  Invitation,
+  InvitationStatus,
+  Me,
+  Member,
+  PushPlatform,
+  Role,
+  SignedIn,
   FineTuneJob,
   FineTuneParameters,
   FineTuneStarted,
@@ -54,6 +64,8 @@ interface RequestOptions {
   auth?: boolean;
   /** Statuses that are success without a JSON body. */
   empty?: boolean;
+  /** Success may come with or without a JSON body (null when without). */
+  optionalBody?: boolean;
 }
 
 const CHAT_TIMEOUT_MS = 180_000;
@@ -85,6 +97,7 @@ export class Api {
   private readonly isOnline: () => boolean;
   private token: string | null = null;
   private unauthorizedHandler: ((problem: ApiProblem) => void) | null = null;
+  private forbiddenHandler: ((problem: ApiProblem) => void) | null = null;
 
   constructor(options: ApiOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, "");
@@ -101,6 +114,12 @@ export class Api {
   /** Called on every 401 from a request that carried a token. */
   setUnauthorizedHandler(handler: ((problem: ApiProblem) => void) | null): void {
     this.unauthorizedHandler = handler;
+  }
+
+  /** Called on every 403 from a request that carried a token (the auth context asks `/api/me`
+   * whether the caller is still a member: one removed from the workspace gets 403 everywhere). */
+  setForbiddenHandler(handler: ((problem: ApiProblem) => void) | null): void {
+    this.forbiddenHandler = handler;
   }
 
   // ---- health ----
@@ -125,6 +144,75 @@ export class Api {
   }
   deleteNotice(id: string): Promise<ApiResult<null>> {
     return this.request("DELETE", `/api/notices/${encodeURIComponent(id)}`, { empty: true });
+  }
+
+  /** 204: every notice is seen by the caller now (the unread count goes to 0). */
+  markNoticesSeen(): Promise<ApiResult<null>> {
+    return this.request("POST", "/api/notices/seen", { empty: true });
+  }
+
+  // ---- the caller, accounts ----
+  async getMe(): Promise<ApiResult<Me>> {
+    return this.parsed(await this.request<unknown>("GET", "/api/me"), parseMe, "profile");
+  }
+  /** Local accounts: e-mail + password (no token). 401 wrong, 403 removed, 404 passwords live
+   * elsewhere (Cognito), 429 too many failed attempts (`retryAfterSeconds`). */
+  async signIn(email: string, password: string): Promise<ApiResult<SignedIn>> {
+    const r = await this.request<unknown>("POST", "/api/auth/sign-in", { body: { email, password }, auth: false });
+    return this.parsed(r, parseSignedIn, "sign-in");
+  }
+  /** 204: this token and every earlier one of the caller's are refused from now on. */
+  signOut(): Promise<ApiResult<null>> {
+    return this.request("POST", "/api/auth/sign-out", { empty: true });
+  }
+  /** Public: the invitation's one-time code and a new password; 404 no open invitation has it,
+   * 409 revoked/expired meanwhile, 422 password too short. */
+  async acceptInvitation(code: string, password: string): Promise<ApiResult<SignedIn>> {
+    const r = await this.request<unknown>("POST", "/api/invitations/accept", { body: { code, password }, auth: false });
+    return this.parsed(r, parseSignedIn, "sign-in");
+  }
+
+  // ---- members and invitations (editors, but anyone may list members or leave) ----
+  async listMembers(): Promise<ApiResult<Member[]>> {
+    return this.parsed(await this.request<unknown>("GET", "/api/members"), parseMembers, "members list");
+  }
+  /** 409: the workspace would have no editor left. */
+  async changeRole(userId: string, role: Role): Promise<ApiResult<Member>> {
+    const r = await this.request<unknown>("PATCH", `/api/members/${encodeURIComponent(userId)}`, { body: { role } });
+    return this.parsed(r, parseMember, "member");
+  }
+  /** 204: removed (their next request is refused); 409 the last editor. */
+  removeMember(userId: string): Promise<ApiResult<null>> {
+    return this.request("DELETE", `/api/members/${encodeURIComponent(userId)}`, { empty: true });
+  }
+  async invite(email: string, role: Role): Promise<ApiResult<InvitationCreated>> {
+    const r = await this.request<unknown>("POST", "/api/invitations", { body: { email, role } });
+    return this.parsed(r, parseInvitationCreated, "invitation");
+  }
+  async listInvitations(status?: InvitationStatus): Promise<ApiResult<Invitation[]>> {
+    const q = status ? `?status=${encodeURIComponent(status)}` : "";
+    return this.parsed(await this.request<unknown>("GET", `/api/invitations${q}`), parseInvitations, "invitations list");
+  }
+  revokeInvitation(invitationId: string): Promise<ApiResult<null>> {
+    return this.request("DELETE", `/api/invitations/${encodeURIComponent(invitationId)}`, { empty: true });
+  }
+
+  // ---- pushes ----
+  async setPushMuted(muted: boolean): Promise<ApiResult<{ muted: boolean }>> {
+    const r = await this.request<unknown>("PUT", "/api/me/notifications", { body: { muted } });
+    return this.parsed(r, parseMuted, "notification setting");
+  }
+  /** 201; the registered device when the server describes it, else null. */
+  async registerDevice(expoPushToken: string, platform: PushPlatform): Promise<ApiResult<Device | null>> {
+    const r = await this.request<unknown>("POST", "/api/devices", { body: { expo_push_token: expoPushToken, platform }, optionalBody: true });
+    if (r.kind !== "ok" || r.data === null) return r as ApiResult<Device | null>;
+    return this.parsed(r, parseDevice, "device");
+  }
+  async listDevices(): Promise<ApiResult<Device[]>> {
+    return this.parsed(await this.request<unknown>("GET", "/api/devices"), parseDevices, "devices list");
+  }
+  removeDevice(deviceId: string): Promise<ApiResult<null>> {
+    return this.request("DELETE", `/api/devices/${encodeURIComponent(deviceId)}`, { empty: true });
   }
 
   // ---- documents ----
@@ -400,11 +488,12 @@ export class Api {
 
     if (response.ok) {
       if (options.empty) return { kind: "ok", data: null as T };
-      if (json === null) return { kind: "bad-data", message: "The server's answer is empty." };
+      if (json === null) return options.optionalBody ? { kind: "ok", data: null as T } : { kind: "bad-data", message: "The server's answer is empty." };
       return { kind: "ok", data: json as T };
     }
-    const problem = problemFromResponse(response.status, json);
+    const problem = problemFromResponse(response.status, json, response.headers?.get?.("retry-after") ?? null);
     if (problem.kind === "unauthorized" && sendsToken) this.unauthorizedHandler?.(problem);
+    if (problem.kind === "forbidden" && sendsToken) this.forbiddenHandler?.(problem);
     return problem;
   }
 }
@@ -414,7 +503,23 @@ export type ApiClient = Pick<
   Api,
   | "setToken"
   | "setUnauthorizedHandler"
+  | "setForbiddenHandler"
   | "health"
+  | "markNoticesSeen"
+  | "getMe"
+  | "signIn"
+  | "signOut"
+  | "acceptInvitation"
+  | "listMembers"
+  | "changeRole"
+  | "removeMember"
+  | "invite"
+  | "listInvitations"
+  | "revokeInvitation"
+  | "setPushMuted"
+  | "registerDevice"
+  | "listDevices"
+  | "removeDevice"
   | "listNotices"
   | "getNotice"
   | "createNotice"

@@ -13,8 +13,9 @@ export type ApiProblem =
   | { kind: "forbidden"; message: string }
   /** 404: no such thing, or no such route on this server. */
   | { kind: "not-found"; message: string; code: string }
-  /** 400/409/413/422 and other 4xx: the server refused the input. */
-  | { kind: "rejected"; status: number; code: string; message: string }
+  /** 400/409/413/422/429 and other 4xx: the server refused the input. A 429 says how long to
+   * wait before trying again (its Retry-After header) in `retryAfterSeconds`. */
+  | { kind: "rejected"; status: number; code: string; message: string; retryAfterSeconds?: number }
   /** 5xx */
   | { kind: "server"; status: number; message: string }
   /** The server answered with something that is not the expected JSON. */
@@ -29,7 +30,7 @@ export interface ErrorBody {
 }
 
 /** Turn an HTTP status and the API's `{error: {code, message}}` body into a problem. */
-export function problemFromResponse(status: number, body: unknown): ApiProblem {
+export function problemFromResponse(status: number, body: unknown, retryAfter?: string | null): ApiProblem {
   const err = (body as ErrorBody | null)?.error;
   const code = typeof err?.code === "string" ? err.code : `http_${status}`;
   const serverMessage = typeof err?.message === "string" ? err.message : "";
@@ -42,9 +43,23 @@ export function problemFromResponse(status: number, body: unknown): ApiProblem {
       return { kind: "not-found", code, message: serverMessage || "Not found." };
     case status >= 500:
       return { kind: "server", status, message: serverMessage || "The server had a problem; try again." };
+    case status === 429: {
+      const wait = retryAfterSeconds(retryAfter);
+      const problem: ApiProblem = { kind: "rejected", status, code, message: serverMessage || "Too many attempts; wait a moment and try again." };
+      return wait === null ? problem : { ...problem, retryAfterSeconds: wait };
+    }
     default:
       return { kind: "rejected", status, code, message: serverMessage || `The request was refused (${status}).` };
   }
+}
+
+/** Retry-After in seconds (a number of seconds, or an HTTP date); null when absent or unreadable. */
+export function retryAfterSeconds(header: string | null | undefined, now = Date.now()): number | null {
+  if (!header) return null;
+  const trimmed = header.trim();
+  if (/^\d+$/.test(trimmed)) return Math.max(1, parseInt(trimmed, 10));
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? null : Math.max(1, Math.ceil((at - now) / 1000));
 }
 
 /** Statuses of the error codes a streamed answer can end with, which carry no HTTP status of

@@ -12,6 +12,8 @@ export interface Notice {
   author: string;
   created_at: string;
   updated_at: string;
+  /** Not yet seen by the caller (servers with unread tracking; absent on older ones). */
+  unread?: boolean;
 }
 
 export interface NoticeInput {
@@ -190,4 +192,73 @@ export interface ModelList {
   active_model_id: string | null;
   /** The shared base model's name. */
   base_model: string;
+}
+
+// ---- members, invitations, accounts, notifications (GET /api/me, /api/members, /api/invitations,
+// /api/auth/*, /api/notices/seen, /api/me/notifications, /api/devices) ----
+
+export type Role = "editor" | "member";
+
+/** `GET /api/me`: the caller as the workspace's member record sees them. */
+export interface Me {
+  user_id: string;
+  workspace_id: string;
+  role: Role;
+  email: string | null;
+  /** The user's own workspace (`user-<id>`), which has no other members. */
+  personal_workspace: boolean;
+  joined_at: string | null;
+  invited_by: string | null;
+  /** Notices the caller has not seen; null where the server does not track them. */
+  unread_notices: number | null;
+  /** Pushes muted for the caller; null where the server has no pushes. */
+  push_muted: boolean | null;
+}
+
+export interface Member {
+  user_id: string;
+  role: Role;
+  /** Shown to editors only. */
+  email: string | null;
+  joined_at: string;
+  invited_by: string | null;
+}
+
+export type InvitationStatus = "pending" | "accepted" | "revoked" | "expired";
+
+export interface Invitation {
+  invitation_id: string;
+  email: string;
+  role: Role;
+  status: InvitationStatus;
+  invited_by: string;
+  created_at: string;
+  expires_at: string;
+  accepted_at: string | null;
+  revoked_at: string | null;
+}
+
+/** `POST /api/invitations` 201: locally `code` is the one-time code, shown this once. */
+export interface InvitationCreated extends Invitation {
+  code: string | null;
+}
+
+/** `POST /api/auth/sign-in` and `/api/invitations/accept`: signed in. */
+export interface SignedIn {
+  token: string;
+  expires_at: string;
+  user_id: string;
+  workspace_id: string;
+  role: Role;
+  email: string;
+}
+
+export type PushPlatform = "ios" | "android" | "web";
+
+/** `GET /api/devices`. */
+export interface Device {
+  device_id: string;
+  platform: PushPlatform | (string & {});
+  expo_push_token: string | null;
+  created_at: string | null;
 }

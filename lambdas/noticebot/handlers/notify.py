@@ -1,0 +1,56 @@
+"""The notify Lambda: SQS records carrying notice events (``domain.notifications.NoticeEvent``,
+sent by the API function when a notice is posted or newly pinned), pushed to the members'
+devices through Expo (``services.notifications``).
+
+BatchProcessor reports failures per record (partial batch response): an event whose push
+service was unavailable (network, Expo's 429 / 5xx, the token secret unreadable) is retried
+alone after the queue's visibility timeout and dead-lettered after the queue's
+maxReceiveCount. A body that is not a notice event never will be one: it is logged and
+dropped rather than retried into the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from noticebot.domain.notifications import NoticeEvent
+from noticebot.handlers.lambda_container import lambda_container
+from noticebot.handlers.lambda_logging import add_metric, lambda_entry
+
+logger = logging.getLogger(__name__)
+
+
+def notify_record(record: SQSRecord, container) -> None:
+    try:
+        event = NoticeEvent.from_json(record.body)
+    except ValueError:
+        logger.error("dropped message %s: not a notice event", record.message_id)
+        return
+    delivery = container.notifications.deliver(event)
+    if delivery.sent:
+        add_metric("PushesSent", delivery.sent)
+    if delivery.removed_devices:
+        add_metric("PushDevicesRemoved", delivery.removed_devices)
+
+
+def handle(event: dict, container, context=None) -> dict:
+    processor = BatchProcessor(event_type=EventType.SQS)  # one per batch: it keeps its results
+    return process_partial_response(
+        event=event, record_handler=lambda record: notify_record(record, container),
+        processor=processor, context=context)
+
+
+@lambda_entry()
+def handler(event: dict, context) -> dict:
+    result = handle(event, lambda_container(), context)
+    failed = len(result.get("batchItemFailures") or [])
+    if failed:
+        add_metric("NoticeEventsFailed", failed)
+    return result

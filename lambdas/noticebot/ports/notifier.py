@@ -1,0 +1,27 @@
+"""Push notifications: two outside systems, one port each.
+
+``Notifier``: the push service (Expo's; locally an outbox that records, and posts to a URL
+when one is configured). ``NoticeEvents``: where a surfaced notice is announced so that
+sending happens off the request path (SQS on AWS; a durable local queue with a worker thread).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+from noticebot.domain.notifications import NoticeEvent, PushMessage, PushTicket
+
+
+class Notifier(ABC):
+    @abstractmethod
+    def send(self, messages: Sequence[PushMessage]) -> list[PushTicket]:
+        """One ticket per message, in order. Splits into requests of at most
+        ``MAX_PUSH_BATCH`` itself. Raises ``PushServiceUnavailable`` when the service could not
+        take them now (retry later) and ``PushRequestRefused`` when it refused the request."""
+
+
+class NoticeEvents(ABC):
+    @abstractmethod
+    def publish(self, event: NoticeEvent) -> None:
+        """Queues the event for the notifier; returns once it is durably queued."""

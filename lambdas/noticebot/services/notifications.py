@@ -1,0 +1,152 @@
+"""What members hear about new and newly pinned notices: their unread marker, their devices,
+their mute, and the push messages a surfaced notice becomes (``domain.notifications`` has
+the rules).
+
+Sending runs off the request path: ``NoticeService`` publishes a ``NoticeEvent`` once the
+notice is stored (``NoticeEvents``: SQS on AWS, a durable local queue), and the notifier
+(the notify Lambda, the local queue's worker) calls ``deliver``. ``deliver`` reads the
+notice and the roster then, so a notice deleted or a member removed meanwhile is nobody's
+push. It raises ``PushServiceUnavailable`` for the queue to retry the event; a redelivery
+sends the whole event again, so a failure after part of a large workspace was sent can
+repeat a push to that part (Expo has no idempotency key).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from noticebot.domain.errors import NotFound, Unprocessable
+from noticebot.domain.members import is_personal
+from noticebot.domain.models import Notice, Principal, utcnow
+from noticebot.domain.notifications import (
+    Device,
+    NoticeEvent,
+    Platform,
+    PushMessage,
+    PushRequestRefused,
+    device_id_for,
+    is_push_token,
+    is_unread,
+    message_for,
+)
+from noticebot.ports import MetadataStore
+from noticebot.ports.notifier import Notifier
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What ``deliver`` did with one event."""
+
+    sent: int = 0
+    failed: int = 0  # error tickets
+    removed_devices: int = 0  # DeviceNotRegistered
+    skipped: str = ""  # why nothing was sent, when nothing was
+
+
+class NotificationService:
+    def __init__(self, metadata: MetadataStore, notifier: Notifier | None = None, *,
+                 clock: Callable[[], datetime] = utcnow):
+        """``notifier``: None where no push service is configured (events are dropped)."""
+        self.metadata = metadata
+        self.notifier = notifier
+        self.clock = clock
+
+    # ------------------------------------------------------------ unread
+    def _seen_at(self, principal: Principal) -> datetime | None:
+        inbox = self.metadata.get_inbox(principal.workspace_id, principal.user_id)
+        return inbox.seen_at if inbox else None
+
+    def unread_flags(self, principal: Principal, notices: Sequence[Notice]) -> list[bool]:
+        seen_at = self._seen_at(principal)
+        return [is_unread(n, principal.user_id, seen_at) for n in notices]
+
+    def unread_count(self, principal: Principal) -> int:
+        now = self.clock()
+        board = [n for n in self.metadata.list_notices(principal.workspace_id)
+                 if not n.is_expired(now)]
+        return sum(self.unread_flags(principal, board))
+
+    def mark_seen(self, principal: Principal) -> None:
+        self.metadata.mark_seen(principal.workspace_id, principal.user_id, self.clock())
+
+    # ------------------------------------------------------------ mute
+    def push_muted(self, principal: Principal) -> bool:
+        inbox = self.metadata.get_inbox(principal.workspace_id, principal.user_id)
+        return bool(inbox and inbox.push_muted)
+
+    def set_muted(self, principal: Principal, muted: bool) -> bool:
+        self.metadata.set_push_muted(principal.workspace_id, principal.user_id, muted)
+        return muted
+
+    # ------------------------------------------------------------ devices
+    def register_device(self, principal: Principal, token: str, platform: Platform) -> Device:
+        token = token.strip()
+        if not is_push_token(token):
+            raise Unprocessable("expo_push_token: not an Expo push token "
+                                "(ExponentPushToken[...])")
+        return self.metadata.register_device(Device(
+            workspace_id=principal.workspace_id,
+            device_id=device_id_for(principal.workspace_id, token), user_id=principal.user_id,
+            token=token, platform=Platform(platform), created_at=self.clock()))
+
+    def list_devices(self, principal: Principal) -> list[Device]:
+        return self.metadata.list_devices(principal.workspace_id, principal.user_id)
+
+    def delete_device(self, principal: Principal, device_id: str) -> None:
+        if not self.metadata.delete_device(principal.workspace_id, device_id,
+                                           principal.user_id):
+            raise NotFound(f"device {device_id} not found")
+
+    # ------------------------------------------------------------ pushes
+    def recipients(self, notice: Notice) -> list[Device]:
+        """Devices of the workspace's active members, but the author's and muted members'."""
+        ws = notice.workspace_id
+        if is_personal(ws):
+            return []  # its only member is the author
+        muted = {i.user_id for i in self.metadata.list_inboxes(ws) if i.push_muted}
+        hearing = {m.user_id for m in self.metadata.list_members(ws)
+                   if m.active and m.user_id != notice.author and m.user_id not in muted}
+        return [d for d in self.metadata.list_devices(ws) if d.user_id in hearing]
+
+    def deliver(self, event: NoticeEvent) -> Delivery:
+        notice = self.metadata.get_notice(event.workspace_id, event.notice_id)
+        if notice is None:
+            return Delivery(skipped="the notice was deleted")
+        if notice.is_expired(self.clock()):
+            return Delivery(skipped="the notice has expired")
+        devices = self.recipients(notice)
+        if not devices:
+            return Delivery(skipped="no member to tell")
+        if self.notifier is None:
+            return Delivery(skipped="no push service configured")
+        messages = [message_for(notice, d.token) for d in devices]
+        try:
+            tickets = self.notifier.send(messages)
+        except PushRequestRefused as exc:  # the same request would be refused again
+            logger.error("the push service refused notice %s's messages: %s",
+                         notice.notice_id, exc)
+            return Delivery(failed=len(messages))
+        return self._settle(notice, devices, messages, tickets)
+
+    def _settle(self, notice: Notice, devices: list[Device], messages: list[PushMessage],
+                tickets) -> Delivery:
+        sent = failed = removed = 0
+        for device, ticket in zip(devices, tickets):
+            if ticket.status == "ok":
+                sent += 1
+                continue
+            failed += 1
+            if ticket.device_gone and self.metadata.delete_device(notice.workspace_id,
+                                                                  device.device_id):
+                removed += 1
+            else:
+                logger.warning("push to device %s failed: %s %s", device.device_id,
+                               ticket.error, ticket.message)
+        logger.info("notice %s pushed to %d device(s), %d failed, %d removed",
+                    notice.notice_id, sent, failed, removed)
+        return Delivery(sent=sent, failed=failed, removed_devices=removed)

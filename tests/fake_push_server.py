@@ -1,0 +1,100 @@
+"""A stand-in for Expo's push service on 127.0.0.1: it checks each request has the shape
+Expo documents (POST, JSON array of at most 100 messages with to/title/body/data/sound, the
+Accept, Accept-Encoding and Content-Type headers) and answers one ticket per message.
+Tokens listed in ``gone`` get a DeviceNotRegistered ticket; ``fail_with`` makes the next
+requests answer that HTTP status instead. A request that breaks the shape is answered 400
+and recorded in ``problems``, so a test fails on it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PATH = "/--/api/v2/push/send"
+MESSAGE_FIELDS = {"to", "title", "body", "data", "sound"}
+
+
+class FakePushServer:
+    def __init__(self, gone: set[str] | None = None, gzip_answers: bool = True):
+        self.gone = set(gone or ())
+        self.gzip_answers = gzip_answers
+        self.requests: list[dict] = []  # {"headers", "messages"}
+        self.problems: list[str] = []
+        self.fail_with: list[int] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                server._answer(self)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{PATH}"
+
+    @property
+    def messages(self) -> list[dict]:
+        return [m for r in self.requests for m in r["messages"]]
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def _check(self, request: BaseHTTPRequestHandler, body: bytes) -> list:
+        h = request.headers
+        if request.path != PATH:
+            raise ValueError(f"path {request.path}")
+        if h.get("Accept") != "application/json":
+            raise ValueError(f"Accept {h.get('Accept')!r}")
+        if h.get("Accept-Encoding") != "gzip, deflate":
+            raise ValueError(f"Accept-Encoding {h.get('Accept-Encoding')!r}")
+        if h.get("Content-Type") != "application/json":
+            raise ValueError(f"Content-Type {h.get('Content-Type')!r}")
+        messages = json.loads(body)
+        if not isinstance(messages, list) or not 1 <= len(messages) <= 100:
+            raise ValueError("not a JSON array of 1 to 100 messages")
+        for m in messages:
+            if set(m) != MESSAGE_FIELDS or m["sound"] != "default" \
+                    or not isinstance(m["data"], dict):
+                raise ValueError(f"message {m}")
+            if not (m["to"].startswith("ExponentPushToken[") and m["to"].endswith("]")):
+                raise ValueError(f"to {m['to']!r}")
+        return messages
+
+    def _answer(self, request: BaseHTTPRequestHandler) -> None:
+        body = request.rfile.read(int(request.headers.get("Content-Length") or 0))
+        if self.fail_with:
+            return self._send(request, self.fail_with.pop(0), {"errors": [{"code": "X"}]})
+        try:
+            messages = self._check(request, body)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            self.problems.append(str(exc))
+            return self._send(request, 400, {"errors": [{"message": str(exc)}]})
+        self.requests.append({"headers": dict(request.headers), "messages": messages})
+        tickets = [{"status": "error", "message": f"{m['to']} is not registered",
+                    "details": {"error": "DeviceNotRegistered"}} if m["to"] in self.gone
+                   else {"status": "ok", "id": f"receipt-{len(self.messages)}-{i}"}
+                   for i, m in enumerate(messages)]
+        self._send(request, 200, {"data": tickets})
+
+    def _send(self, request: BaseHTTPRequestHandler, status: int, answer: dict) -> None:
+        raw = json.dumps(answer).encode()
+        request.send_response(status)
+        request.send_header("Content-Type", "application/json")
+        if self.gzip_answers:
+            raw = gzip.compress(raw)
+            request.send_header("Content-Encoding", "gzip")
+        request.send_header("Content-Length", str(len(raw)))
+        request.end_headers()
+        request.wfile.write(raw)
