@@ -19,15 +19,11 @@ import json
 import logging
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from noticebot.handlers.lambda_container import lambda_container
 from noticebot.handlers.lambda_logging import add_metric, lambda_entry
+from noticebot.handlers.sqs_batch import count_failures, process_sqs_batch
 from noticebot.services.ingest import Delivery
 
 logger = logging.getLogger(__name__)
@@ -65,18 +61,9 @@ def ingest_record(record: SQSRecord, container) -> None:
 
 
 def handle(event: dict, container, context=None) -> dict:
-    # A processor per batch: it keeps the batch's successes and failures on itself, so two
-    # batches handled at once (two local stacks in one process) must not share one.
-    processor = BatchProcessor(event_type=EventType.SQS)
-    return process_partial_response(
-        event=event, record_handler=lambda record: ingest_record(record, container),
-        processor=processor, context=context)
+    return process_sqs_batch(event, lambda record: ingest_record(record, container), context)
 
 
 @lambda_entry()
 def handler(event: dict, context) -> dict:
-    result = handle(event, lambda_container(), context)
-    failed = len(result.get("batchItemFailures") or [])
-    if failed:
-        add_metric("IngestRecordsFailed", failed)
-    return result
+    return count_failures(handle(event, lambda_container(), context), "IngestRecordsFailed")

@@ -13,16 +13,12 @@ from __future__ import annotations
 
 import logging
 
-from aws_lambda_powertools.utilities.batch import (
-    BatchProcessor,
-    EventType,
-    process_partial_response,
-)
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from noticebot.domain.notifications import NoticeEvent
 from noticebot.handlers.lambda_container import lambda_container
 from noticebot.handlers.lambda_logging import add_metric, lambda_entry
+from noticebot.handlers.sqs_batch import count_failures, process_sqs_batch
 
 logger = logging.getLogger(__name__)
 
@@ -41,16 +37,9 @@ def notify_record(record: SQSRecord, container) -> None:
 
 
 def handle(event: dict, container, context=None) -> dict:
-    processor = BatchProcessor(event_type=EventType.SQS)  # one per batch: it keeps its results
-    return process_partial_response(
-        event=event, record_handler=lambda record: notify_record(record, container),
-        processor=processor, context=context)
+    return process_sqs_batch(event, lambda record: notify_record(record, container), context)
 
 
 @lambda_entry()
 def handler(event: dict, context) -> dict:
-    result = handle(event, lambda_container(), context)
-    failed = len(result.get("batchItemFailures") or [])
-    if failed:
-        add_metric("NoticeEventsFailed", failed)
-    return result
+    return count_failures(handle(event, lambda_container(), context), "NoticeEventsFailed")
