@@ -107,11 +107,11 @@ def bootstrap_local(settings: Settings | None = None, *, embedder: Embedder | No
                                   session_ttl_s=settings.session_ttl_s)
     notifier = notifier or _local_notifier(settings)
     if notice_events is None:
-        from noticebot.adapters.local.notifier_queue import NOTIFY_QUEUE, QueuedNoticeEvents
+        from noticebot.adapters.local.notifier_queue import QueuedNoticeEvents
 
-        notice_events = QueuedNoticeEvents(SqliteQueue(
-            data / "queue.sqlite3", name=NOTIFY_QUEUE, visibility_timeout_s=NOTIFY_VISIBILITY_S,
-            max_receives=NOTIFY_MAX_RECEIVES))
+        notice_events = QueuedNoticeEvents.in_folder(
+            data / "queue.sqlite3", visibility_timeout_s=NOTIFY_VISIBILITY_S,
+            max_receives=NOTIFY_MAX_RECEIVES)
     container = Container(
         settings=settings, metadata=metadata, blobs=blobs, index=index, embedder=embedder,
         chat_model=chat_model, queue=queue, auth=auth,
@@ -119,9 +119,6 @@ def bootstrap_local(settings: Settings | None = None, *, embedder: Embedder | No
                         launcher=launcher, registry=registry, reranker=reranker,
                         directory=directory, notifier=notifier, notice_events=notice_events),
     )
-    # Events given without a consumer (a test's queue it drains itself) get this one too.
-    if getattr(notice_events, "deliver", False) is None:
-        notice_events.deliver = container.notifications.deliver
     return container
 
 

@@ -122,6 +122,9 @@ def test_pipeline_build_runs_the_tests_and_the_pinned_cli(pipeline):
     # Then the assembly just built is measured against CloudFormation actions' input limit.
     assert commands[-1].startswith("NOTICEBOT_ASSEMBLY=cdk.out ")
     assert "tests/cdk/test_cdk_pipeline_artifact.py" in commands[-1]
+    # and the bundles just built: their SDK pins and sizes (`make test` has none to check).
+    assert "tests/cdk/test_cdk_bundle_sdk.py" in commands[-1]
+    assert "NOTICEBOT_REQUIRE_BUNDLES=1" in commands[-1]
     env = {e["Name"]: e["Value"] for p in projects.values()
            for e in p["Properties"]["Environment"].get("EnvironmentVariables", [])}
     assert env.get("CDK_DISABLE_CLI_TELEMETRY") == "true"

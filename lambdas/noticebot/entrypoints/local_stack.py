@@ -7,6 +7,7 @@ where they are pointed at the handlers:
 
 - the queue worker hands each SQS batch to ``handlers.ingest.handle``, and its housekeeping
   settles documents that no message will ever come for;
+- the notify queue's worker hands each batch of notice events to ``handlers.notify.handle``;
 - the subprocess launcher hands train.py's completion event to ``handlers.deploy.handle``.
 
 The CLI, the local server, the tests and the benchmark build their stack here.
@@ -19,7 +20,7 @@ import json
 from noticebot.bootstrap_local import bootstrap_local
 from noticebot.config import Settings
 from noticebot.container import Container
-from noticebot.handlers import deploy, ingest
+from noticebot.handlers import deploy, ingest, notify
 
 
 def local_stack(settings: Settings | None = None, *, start_worker: bool = False,
@@ -37,6 +38,9 @@ def local_stack(settings: Settings | None = None, *, start_worker: bool = False,
 def connect_events(container: Container) -> Container:
     container.queue.consumer = lambda event: ingest.handle(event, container)
     container.queue.housekeeping = lambda: sweep_stuck_documents(container)
+    notify_worker = getattr(container.notice_events, "worker", None)
+    if notify_worker is not None and notify_worker.consumer is None:
+        notify_worker.consumer = lambda event: notify.handle(event, container)
     # A launcher given with its own listener (a test recording events) keeps it.
     if getattr(container.launcher, "on_event", False) is None:
         container.launcher.on_event = lambda event: deploy.handle(event, container)

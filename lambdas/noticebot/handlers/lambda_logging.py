@@ -111,9 +111,9 @@ def lambda_entry(correlation_id_path: str | None = None) -> Callable:
 
         @functools.wraps(fn)
         def entry(event, context):
-            configure()
             if context is None or not hasattr(context, "aws_request_id"):
-                return fn(event, context)
+                return fn(event, context)  # leaves the caller's logging as it is
+            configure()
             return instrumented()(event, context)
 
         return entry

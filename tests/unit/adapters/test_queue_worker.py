@@ -82,3 +82,35 @@ def test_the_worker_thread_delivers_and_sweeps_when_it_starts(tmp_path):
     # Housekeeping ran first, while the message from before the start was still queued.
     assert swept[0] == ["left by the last run"]
     assert worker.messages.pending_bodies() == []
+
+
+def wait_until(condition, timeout_s=10.0):
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_an_on_demand_worker_starts_on_send_retries_then_ends_when_idle(tmp_path):
+    consumer, events = failing(lambda body: len(events) == 1)  # the first delivery fails
+    worker = QueueWorker(SqliteQueue(tmp_path / "q.db"), consumer, on_demand=True,
+                         retry_delay_s=0.05, poll_interval_s=0.02, name="notify-worker")
+    assert not worker.running
+    worker.send('{"n": 1}')
+    assert wait_until(lambda: not worker.running and len(events) == 2)
+    assert worker.messages.pending_bodies() == []  # retried, delivered, nothing left behind
+    worker.send('{"n": 2}')  # a later send starts a new worker
+    assert wait_until(lambda: not worker.running and len(events) == 3)
+    assert json.loads(records(events)[-1]["body"]) == {"n": 2}
+
+
+def test_an_on_demand_worker_without_a_consumer_leaves_messages_queued(tmp_path):
+    worker = QueueWorker(SqliteQueue(tmp_path / "q.db"), None, on_demand=True)
+    worker.send('{"n": 1}')
+    assert not worker.running
+    consumer, events = failing(lambda body: False)
+    worker.consumer = consumer
+    worker.drain()
+    assert [json.loads(r["body"]) for r in records(events)] == [{"n": 1}]

@@ -7,8 +7,7 @@ import pytest
 from apiclient import ApiClient, claims_for
 from fake_push_server import FakePushServer
 from fakes import FakeChatModel, FakeEmbedder, FakeVectorIndex
-from noticebot.adapters.local.notifier_queue import NOTIFY_QUEUE, QueuedNoticeEvents
-from noticebot.adapters.local.sqlite_queue import SqliteQueue
+from noticebot.adapters.local.notifier_queue import QueuedNoticeEvents
 from noticebot.config import Settings
 from noticebot.entrypoints.local_stack import local_stack
 from noticebot.handlers.api.app import handler_for
@@ -18,8 +17,8 @@ TOKEN = "ExponentPushToken[sam-phone]"
 
 def stack(tmp_path, push_url=""):
     data = tmp_path / "data"
-    events = QueuedNoticeEvents(SqliteQueue(data / "queue.sqlite3", name=NOTIFY_QUEUE,
-                                            max_receives=2), autostart=False)
+    events = QueuedNoticeEvents.in_folder(data / "queue.sqlite3", visibility_timeout_s=120,
+                                          max_receives=2, on_demand=False)
     container = local_stack(Settings(data_dir=data, push_url=push_url),
                             embedder=FakeEmbedder(), chat_model=FakeChatModel(),
                             index=FakeVectorIndex(), notice_events=events)
@@ -165,9 +164,9 @@ def test_the_worker_delivers_on_its_own_and_stops_when_the_queue_is_idle(tmp_pat
              claims=member)
     post(api, editor)
     deadline = time.monotonic() + 10
-    while container.notice_events._thread is not None and time.monotonic() < deadline:
+    while container.notice_events.worker.running and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert container.notice_events._thread is None  # idle: no thread left polling
+    assert not container.notice_events.worker.running  # idle: no thread left polling
     assert [r["message"]["to"] for r in container.notifications.notifier.recorded()] == [TOKEN]
 
 

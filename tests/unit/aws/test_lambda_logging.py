@@ -133,3 +133,19 @@ def test_local_callers_keep_the_standard_librarys_logging():
     for module in (ingest, transcription, deploy):
         importlib.reload(module)
     assert logging.getLogger("noticebot").propagate is True
+
+
+def test_a_call_without_a_lambda_context_leaves_the_callers_logging_alone():
+    """Scripts and the bundler's smoke test call handler(event, None) in a process whose
+    logging is their own: the package logger keeps propagating to the root's handlers."""
+    from noticebot.handlers import embed
+
+    package = logging.getLogger("noticebot")
+    saved = lambda_logging._configured
+    try:
+        lambda_logging._configured = False
+        embed.handler({"kind": "nonsense"}, None)
+        assert lambda_logging._configured is False
+        assert package.propagate is True
+    finally:
+        lambda_logging._configured = saved

@@ -11,6 +11,11 @@ whole visibility timeout SQS would wait: locally nothing else would use those mi
 ``housekeeping`` (the stuck-document sweep) runs when the worker starts, after the queue has
 resumed what a dead process held, and every ``housekeeping_every_s`` after that.
 
+An ``on_demand`` worker (the notify queue's) runs only while there is something to deliver: a
+send starts it, and it ends once the queue has nothing visible or waiting for a retry, so a
+CLI run or a test that posts a notice leaves no thread polling an idle queue. Messages a dead
+process left behind are resumed by the next worker this data folder starts.
+
 The worker thread runs at a lower CPU priority (``nice``, Linux: per thread) than the server's
 request threads: ingest is background work, and on a small machine its embedding otherwise
 takes a core's worth of time from a chat that is generating. Measured on a quiet 2-core
@@ -40,10 +45,12 @@ class QueueWorker:
     def __init__(self, messages: SqliteQueue, consumer: BatchConsumer | None = None, *,
                  batch_size: int = 1, retry_delay_s: float = 10.0, poll_interval_s: float = 0.5,
                  housekeeping: Callable[[], object] | None = None,
-                 housekeeping_every_s: float = 60.0, nice: int = 10):
+                 housekeeping_every_s: float = 60.0, nice: int = 10,
+                 name: str = "ingest-worker", on_demand: bool = False):
         """``batch_size`` 1 by default: records of a batch are handled one after another
         anyway, and a process killed mid-batch would charge every record a receive.
-        ``nice``: how much lower the worker thread's CPU priority is (0: the same)."""
+        ``nice``: how much lower the worker thread's CPU priority is (0: the same).
+        ``name``: the worker thread's. ``on_demand``: started by each send, ended when idle."""
         self.messages = messages
         self.consumer = consumer
         self.batch_size = batch_size
@@ -52,13 +59,18 @@ class QueueWorker:
         self.housekeeping = housekeeping
         self.housekeeping_every_s = housekeeping_every_s
         self.nice = nice
+        self.name = name
+        self.on_demand = on_demand
+        self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
 
     def send(self, body: str) -> str:
-        """Queues a message and wakes this process's worker (others poll)."""
+        """Queues a message and wakes this process's worker (others poll), or starts it."""
         message_id = self.messages.send(body)
+        if self.on_demand:
+            self.start()
         self._wake.set()
         return message_id
 
@@ -68,12 +80,19 @@ class QueueWorker:
         while self._deliver_batch(retry_delay_s=0.0):
             pass
 
+    @property
+    def running(self) -> bool:
+        worker = self._worker
+        return worker is not None and worker.is_alive()
+
     def start(self) -> None:
-        if self._worker and self._worker.is_alive():
-            return
-        self._stop.clear()
-        self._worker = threading.Thread(target=self._run, name="ingest-worker", daemon=True)
-        self._worker.start()
+        """Starts the worker thread; without a consumer yet, messages wait in the queue."""
+        with self._lock:
+            if self.running or self.consumer is None:
+                return
+            self._stop.clear()
+            self._worker = threading.Thread(target=self._run, name=self.name, daemon=True)
+            self._worker.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Stops after the batch in hand. One still running after ``timeout_s`` stays held by
@@ -92,7 +111,7 @@ class QueueWorker:
             tid = threading.get_native_id()
             os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self.nice)
         except OSError:
-            logger.debug("could not lower the ingest worker's priority", exc_info=True)
+            logger.debug("could not lower the %s's priority", self.name, exc_info=True)
 
     def _run(self) -> None:
         self._lower_priority()
@@ -104,11 +123,27 @@ class QueueWorker:
             try:
                 delivered = self._deliver_batch(self.retry_delay_s)
             except Exception:  # a locked or broken queue file: log, back off, keep serving
-                logger.exception("ingest worker could not poll the queue")
+                logger.exception("%s could not poll the queue", self.name)
                 delivered = 0
             if not delivered:
+                if self.on_demand and self._ended_idle():
+                    return
                 self._wake.wait(self.poll_interval_s)
                 self._wake.clear()
+
+    def _ended_idle(self) -> bool:
+        """Whether the queue is idle, the worker then marked ended. Under the lock, so a send
+        after the check starts a new worker and one before it is seen here."""
+        with self._lock:
+            try:
+                depth = self.messages.depth()
+            except Exception:
+                logger.exception("%s could not read the queue's depth", self.name)
+                return False
+            if depth.visible or depth.in_flight:
+                return False
+            self._worker = None
+            return True
 
     def _housekeep(self) -> None:
         try:
