@@ -36,6 +36,11 @@ PERSONAL_PREFIX = "user-"
 # Cognito's temporary password lives as long (the user pool's temp_password_validity): an
 # invitation outliving it could be accepted by nobody.
 INVITATION_TTL = timedelta(days=7)
+# Each invitation makes the identity provider send an e-mail (Cognito's own sender allows 50 a
+# day for the whole account): a workspace sends at most this many in any 24 hours, so one
+# group's editor cannot exhaust it, or use the product to mail strangers in bulk.
+INVITATIONS_PER_DAY = 20
+INVITATION_WINDOW = timedelta(days=1)
 # What the invitation form accepts, said once for the schema and the service: ASCII mailboxes,
 # a dotted domain. The JSON Schema pattern and pydantic read it alike (no \s, no \w).
 EMAIL_PATTERN = (r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]{1,63}"

@@ -29,11 +29,14 @@ from noticebot.domain.errors import (
     Forbidden,
     IdentityProviderUnavailable,
     NotFound,
+    TooManyRequests,
     Unauthorized,
     Unprocessable,
 )
 from noticebot.domain.members import (
     INVITATION_TTL,
+    INVITATION_WINDOW,
+    INVITATIONS_PER_DAY,
     Invitation,
     InvitationStatus,
     JoinResult,
@@ -67,12 +70,14 @@ def require_editor(principal: Principal, doing: str) -> None:
 class MembersService:
     def __init__(self, metadata: MetadataStore, directory: IdentityDirectory | None, *,
                  invitation_ttl: timedelta = INVITATION_TTL,
+                 invitations_per_day: int = INVITATIONS_PER_DAY,
                  clock: Callable[[], datetime] = utcnow):
         """``directory``: None where no identity provider is configured; membership still
         works, invitations answer 503."""
         self.metadata = metadata
         self.directory = directory
         self.invitation_ttl = invitation_ttl
+        self.invitations_per_day = invitations_per_day
         self.clock = clock
 
     # ------------------------------------------------------------ the check
@@ -152,8 +157,10 @@ class MembersService:
         ws, now = principal.workspace_id, self.clock()
         if any(m.active and m.email == email for m in self.metadata.list_members(ws)):
             raise Conflict(f"{email} is already a member of this workspace")
-        if any(i.email == email and i.is_open(now) for i in self.metadata.list_invitations(ws)):
+        invitations = self.metadata.list_invitations(ws)
+        if any(i.email == email and i.is_open(now) for i in invitations):
             raise Conflict(f"an invitation to {email} is pending; revoke it to send a new one")
+        self._check_daily_limit(invitations, now)
         invitation = Invitation(workspace_id=ws, invitation_id=uuid.uuid4().hex, email=email,
                                 role=role, invited_by=principal.user_id, created_at=now,
                                 expires_at=now + self.invitation_ttl)
@@ -171,6 +178,18 @@ class MembersService:
         invitation = replace(invitation, user_id=invitee.user_id)
         self.metadata.update_invitation(invitation, allowed_from=(InvitationStatus.PENDING,))
         return invitation, invitee.code
+
+    def _check_daily_limit(self, invitations: list[Invitation], now: datetime) -> None:
+        """Revoked invitations count too: their e-mails went out."""
+        recent = sorted(i.created_at for i in invitations
+                        if i.created_at > now - INVITATION_WINDOW)
+        if len(recent) < self.invitations_per_day:
+            return
+        # The next one may go when enough of the window's invitations have aged out of it.
+        frees_at = recent[len(recent) - self.invitations_per_day] + INVITATION_WINDOW
+        raise TooManyRequests(
+            f"this workspace has sent {len(recent)} invitations in the last 24 hours, the most "
+            "it may; try again later", retry_after=int((frees_at - now).total_seconds()) + 1)
 
     def revoke_invitation(self, principal: Principal, invitation_id: str) -> Invitation:
         require_editor(principal, "revoke invitations")

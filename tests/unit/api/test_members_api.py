@@ -246,7 +246,8 @@ def test_the_openapi_document_describes_the_new_routes(api):
     assert set(paths["/api/members/{user_id}"]["delete"]["responses"]) == {
         "204", "401", "403", "404", "409"}
     assert set(paths["/api/invitations"]["post"]["responses"]) == {
-        "201", "400", "401", "403", "409", "415", "422", "503"}
+        "201", "400", "401", "403", "409", "415", "422", "429", "503"}
+    assert "Retry-After" in paths["/api/invitations"]["post"]["responses"]["429"]["headers"]
     assert doc["components"]["schemas"]["InvitationIn"]["additionalProperties"] is False
 
 

@@ -12,6 +12,7 @@ from noticebot.domain.errors import (
     Forbidden,
     IdentityProviderUnavailable,
     NotFound,
+    TooManyRequests,
     Unauthorized,
     Unprocessable,
 )
@@ -199,6 +200,28 @@ def test_one_open_invitation_per_address_and_none_for_members(members):
         members.invite(ED, "ed@example.org", Role.MEMBER)
     with pytest.raises(Unprocessable):
         members.invite(ED, "not-an-address", Role.MEMBER)
+
+
+def test_a_workspace_sends_a_bounded_number_of_invitations_a_day(store, directory, clock):
+    members = MembersService(store, directory, clock=clock, invitations_per_day=3)
+    admitted(members, ED)
+    first, _ = members.invite(ED, "a@example.org", Role.MEMBER)
+    clock.now += timedelta(hours=2)
+    members.invite(ED, "b@example.org", Role.MEMBER)
+    members.revoke_invitation(ED, first.invitation_id)  # its e-mail went out: it still counts
+    members.invite(ED, "c@example.org", Role.MEMBER)
+    with pytest.raises(TooManyRequests) as refused:
+        members.invite(ED, "d@example.org", Role.MEMBER)
+    # the first one leaves the 24-hour window 22 hours from now
+    assert abs(refused.value.retry_after - 22 * 3600) <= 2
+    assert len(store.list_invitations("club")) == 3  # the refused one was not recorded
+    assert "d@example.org" not in [c[2] for c in directory.calls if c[0] == "invite"]
+    # another workspace has its own allowance
+    other_editor = Principal("eve", "other", is_editor=True)
+    admitted(members, other_editor)
+    members.invite(other_editor, "e@example.org", Role.MEMBER)
+    clock.now += timedelta(hours=22, seconds=1)
+    members.invite(ED, "d@example.org", Role.MEMBER)
 
 
 def test_an_address_with_an_account_elsewhere_is_a_conflict(members, directory, store):

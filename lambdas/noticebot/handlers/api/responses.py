@@ -53,3 +53,13 @@ def declare(success: int, description: str, *errors: int | tuple[int, ...],
         declared[status] = {"description": ERROR_DESCRIPTIONS[status],
                             "content": {"application/json": {"model": ErrorBody}}}
     return declared
+
+
+def throttled(description: str) -> dict[int, dict]:
+    """The 429 of a route that limits its callers, with its Retry-After header."""
+    return {429: {
+        "description": description,
+        "headers": {"Retry-After": {"description": "seconds to wait",
+                                    "schema": {"type": "integer", "minimum": 1}}},
+        "content": {"application/json": {"model": ErrorBody}},
+    }}

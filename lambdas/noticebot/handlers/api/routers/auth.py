@@ -8,21 +8,13 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from noticebot.handlers.api.identity import claims_from_event, principal_from_event
 from noticebot.handlers.api.request_container import request_container
-from noticebot.handlers.api.responses import SIGNED_IN, WITH_BODY, declare
-from noticebot.handlers.api.schemas import ErrorBody
+from noticebot.handlers.api.responses import SIGNED_IN, WITH_BODY, declare, throttled
 from noticebot.handlers.api.schemas_members import SessionOut, SignInIn
 
 router = APIGatewayRouter()
 
-# Declared by hand: the shared declarations (responses.py) have no 429, which only these
-# public routes answer.
-THROTTLED = {429: {
-    "description": "Too many failed attempts from this account or address; wait as long as "
-                   "Retry-After says",
-    "headers": {"Retry-After": {"description": "seconds to wait",
-                                "schema": {"type": "integer", "minimum": 1}}},
-    "content": {"application/json": {"model": ErrorBody}},
-}}
+THROTTLED = throttled("Too many failed attempts from this account or address; wait as long "
+                      "as Retry-After says")
 
 
 def client_address(router) -> str:

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from noticebot.domain.members import InvitationStatus, Role
 from noticebot.handlers.api.identity import principal_from_event
 from noticebot.handlers.api.request_container import request_container
-from noticebot.handlers.api.responses import BY_ID, SIGNED_IN, WITH_BODY, declare
+from noticebot.handlers.api.responses import BY_ID, SIGNED_IN, WITH_BODY, declare, throttled
 from noticebot.handlers.api.schemas_members import (
     AcceptIn,
     InvitationCreated,
@@ -32,8 +32,10 @@ def _principal():
 
 @router.post("/invitations", summary="Invite someone by e-mail, with a role (editors)",
              status_code=201,
-             responses=declare(201, "Invited: locally the answer carries the one-time code",
-                               SIGNED_IN, WITH_BODY, 409, 503))
+             responses={**declare(201, "Invited: locally the answer carries the one-time code",
+                                  SIGNED_IN, WITH_BODY, 409, 503),
+                        **throttled("This workspace has sent its invitations for the day; "
+                                    "Retry-After says when the next one may go")})
 def invite(invitation: InvitationIn) -> InvitationCreated:
     created, code = request_container(router).members.invite(
         _principal(), invitation.email, Role(invitation.role))
