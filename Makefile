@@ -17,7 +17,7 @@ TRAIN_STAMP := $(VENV)/.train-installed
 FUZZ_VENV := .venv-schemathesis
 FUZZ_STAMP := $(FUZZ_VENV)/.installed
 
-.PHONY: finetune-demo run test install-train test-fast test-mobile test-cdk bench bundles synth cost preflight install install-system install-dev clean
+.PHONY: finetune-demo run test install-train test-fast test-mobile test-cdk bench bundles synth cost preflight smoke-aws smoke-aws-dryrun install install-system install-dev clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -101,6 +101,19 @@ cost: $(DEV_STAMP)
 # environment or PROFILE): STAGE=dev|prod. Without credentials it says what it needs.
 preflight: $(DEV_STAMP)
 	$(PY) scripts/preflight.py --stage $(or $(STAGE),dev) $(if $(PROFILE),--profile $(PROFILE))
+
+# The whole product on a real stage: deploy STAGE (default dev) to the sandbox account of the
+# credentials (environment or PROFILE) with a small ungated model staged in S3, upload -> ingest
+# -> search -> chat -> fine-tune -> adapter -> chat with it, timings and cost, then destroy
+# (SMOKE_ARGS="--keep" leaves the stack). Hours and a few dollars: cdk/README.md, "Smoke test".
+# The model is downloaded from the hub, hence HF_HUB_OFFLINE=0 for this target only.
+smoke-aws: $(DEV_STAMP) $(NPM_STAMP)
+	HF_HUB_OFFLINE=0 $(PY) scripts/smoke_aws.py --target real --stage $(or $(STAGE),dev) \
+	  $(if $(PROFILE),--profile $(PROFILE)) $(SMOKE_ARGS)
+
+# The same steps against the real handlers with moto's server on 127.0.0.1 (seconds, offline).
+smoke-aws-dryrun: $(DEV_STAMP)
+	$(PY) scripts/smoke_aws.py --target moto
 
 test-cdk: $(DEV_STAMP)
 	$(PY) -m pytest tests/cdk
