@@ -1,5 +1,6 @@
 """A stand-in for Expo's push service on 127.0.0.1: it checks each request has the shape
-Expo documents (POST, JSON array of at most 100 messages with to/title/body/data/sound, the
+Expo documents (POST, JSON array of at most 100 messages with to/title/body/data/sound,
+channelId (the app's Android channel) and priority, the
 Accept, Accept-Encoding and Content-Type headers) and answers one ticket per message.
 Tokens listed in ``gone`` get a DeviceNotRegistered ticket; ``fail_with`` makes the next
 requests answer that HTTP status instead. A request that breaks the shape is answered 400
@@ -13,7 +14,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PATH = "/--/api/v2/push/send"
-MESSAGE_FIELDS = {"to", "title", "body", "data", "sound"}
+MESSAGE_FIELDS = {"to", "title", "body", "data", "sound", "channelId", "priority"}
+PRIORITIES = {"default", "normal", "high"}  # Expo's documented values
 
 
 class FakePushServer:
@@ -66,7 +68,8 @@ class FakePushServer:
             raise ValueError("not a JSON array of 1 to 100 messages")
         for m in messages:
             if set(m) != MESSAGE_FIELDS or m["sound"] != "default" \
-                    or not isinstance(m["data"], dict):
+                    or not isinstance(m["data"], dict) or m["priority"] not in PRIORITIES \
+                    or m["channelId"] != "default":
                 raise ValueError(f"message {m}")
             if not (m["to"].startswith("ExponentPushToken[") and m["to"].endswith("]")):
                 raise ValueError(f"to {m['to']!r}")

@@ -138,6 +138,15 @@ test.describe.serial("groups run themselves", () => {
       }, { timeout: 30_000 })
       .toBe(true);
 
+    // The member's Profile lists that phone (GET /api/devices), and removing it empties the list.
+    await member.getByRole("link", { name: "Profile" }).click();
+    const devices = member.getByTestId("profile-devices");
+    await expect(devices.getByText("iPhone or iPad", { exact: true })).toBeVisible();
+    await expect(devices.getByText(/^Registered /)).toBeVisible();
+    await shot(member, "23b-member-devices");
+    await devices.getByRole("button", { name: /^Remove iPhone or iPad device/ }).click();
+    await expect(devices.getByText(/No phone is registered yet/)).toBeVisible();
+
     await member.getByRole("link", { name: /^Board/ }).click();
     await expect(member.getByRole("button", { name: "New: Boat trailer moved" })).toBeVisible();
     await expect(member.getByTestId("unread-badge")).toHaveCount(0);

@@ -1,8 +1,10 @@
 import { render, type RenderOptions } from "@testing-library/react-native";
 import type { ReactElement } from "react";
 
+import type { CognitoConfig } from "../app/config";
 import { AppProviders } from "../app/context/AuthContext";
 import type { ApiClient, ApiResult, ChatAnswer, ChatRequest, ChatStreamOptions, DocumentInfo, FineTuneJob, Invitation, Me, Member, ModelList, ModelVersion, Notice, SignedIn } from "../app/services/api";
+import type { NotificationEvents, OpenedNotification } from "../app/services/push/notificationEvents";
 import type { PushTokenSource } from "../app/services/push/types";
 import { type Session, sessionFromToken } from "../app/services/auth/jwt";
 import { type KeyValueStorage, memoryStorage } from "../app/services/auth/storageTypes";
@@ -163,6 +165,27 @@ export function signedIn(over: Partial<SignedIn> = {}, claims: Record<string, un
 /** The web's push source (no token): the default for rendered screens. */
 export const webPush: PushTokenSource = { platform: "web", getExpoPushToken: async () => ({ kind: "unavailable", reason: "web" }) };
 
+/** Pushes that never come: the default for rendered screens. */
+export const noNotifications: NotificationEvents = { showWhileOpen: () => undefined, onOpen: () => () => undefined };
+
+/** Pushes a test taps by hand: `tap(data)` reports an opened notification to the app. */
+export function tappableNotifications() {
+  const listeners = new Set<(opened: OpenedNotification) => void>();
+  let count = 0;
+  const events: NotificationEvents & { showWhileOpen: jest.Mock } = {
+    showWhileOpen: jest.fn(),
+    onOpen: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return {
+    events,
+    listening: () => listeners.size,
+    tap: (data: unknown) => listeners.forEach((l) => l({ id: `n${++count}`, data })),
+  };
+}
+
 export type FakeApi = { [K in keyof ApiClient]: jest.Mock };
 
 /** A fake `chatStream`: sends `tokens` to `onToken`, then answers with `result`. */
@@ -222,11 +245,17 @@ export interface RenderWithAppOptions extends RenderOptions {
   session?: Session | null;
   storage?: KeyValueStorage;
   pushTokens?: PushTokenSource;
+  notifications?: NotificationEvents;
+  /** The Cognito hosted UI's settings; none (local accounts) unless given. */
+  cognito?: CognitoConfig | null;
 }
 
-export function renderWithApp(ui: ReactElement, { api = fakeApi(), session = editorSession(), storage = memoryStorage(), pushTokens = webPush, ...options }: RenderWithAppOptions = {}) {
+export function renderWithApp(
+  ui: ReactElement,
+  { api = fakeApi(), session = editorSession(), storage = memoryStorage(), pushTokens = webPush, notifications = noNotifications, cognito = null, ...options }: RenderWithAppOptions = {},
+) {
   const utils = render(
-    <AppProviders api={api} initialSession={session} storage={storage} cognito={null} pushTokens={pushTokens}>
+    <AppProviders api={api} initialSession={session} storage={storage} cognito={cognito} pushTokens={pushTokens} notifications={notifications}>
       {ui}
     </AppProviders>,
     options,

@@ -145,6 +145,11 @@ def _text(value) -> str:
     return value
 
 
+# The Android notification channel the app creates (ANDROID_CHANNEL_ID in
+# mobile/app/services/push/pushTokens.ts).
+ANDROID_CHANNEL = "default"
+
+
 @dataclass(frozen=True)
 class PushMessage:
     to: str
@@ -153,9 +158,11 @@ class PushMessage:
     data: dict
 
     def wire(self) -> dict:
-        """The message as Expo's push API takes it."""
+        """The message as Expo's push API takes it. ``channelId``: the Android channel the app
+        creates (``default``, at high importance); ``priority`` high, so Android shows it as a
+        banner at once rather than when the phone next wakes."""
         return {"to": self.to, "title": self.title, "body": self.body, "data": self.data,
-                "sound": "default"}
+                "sound": "default", "channelId": ANDROID_CHANNEL, "priority": "high"}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ Password sign-in through this API exists where the identity provider is the loca
 (``IdentityDirectory.passwords``); on AWS the app signs in with Cognito, and these answer
 that (404). Sign-out works in both: it ends the caller's sessions at the provider and records,
 on their member record, that tokens issued before now are refused (the API Gateway authorizer
-keeps accepting a Cognito ID token until it expires, so the API refuses it itself).
+keeps accepting a Cognito ID token until it expires, so the API refuses it itself), and
+forgets the caller's devices in the workspace, so nothing is pushed to them any more.
 """
 
 from __future__ import annotations
@@ -89,3 +90,8 @@ class AccountService:
         if self.directory is not None:
             self.directory.sign_out(claims)  # a token no sign-in issued: Conflict, nothing ends
         self.members.end_sessions(principal)
+        # A signed-out phone would otherwise keep showing notice titles on its lock screen;
+        # it registers again at the next sign-in.
+        ws, user = principal.workspace_id, principal.user_id
+        for device in self.metadata.list_devices(ws, user):
+            self.metadata.delete_device(ws, device.device_id, user)

@@ -1,7 +1,7 @@
 import { act, render, screen, waitFor } from "@testing-library/react-native";
 import { Text } from "react-native";
 
-import { fakeApi, makeToken, me, ok } from "../../test/fixtures";
+import { fakeApi, makeToken, me, noNotifications, ok } from "../../test/fixtures";
 import { memoryStorage, TOKEN_KEY } from "../services/auth/storageTypes";
 import { AppProviders, type AuthContextValue, useAuth } from "./AuthContext";
 import SignedInLayout from "../routes/(app)/_layout";
@@ -17,7 +17,7 @@ describe("AuthContext", () => {
     const token = makeToken();
     const api = fakeApi();
     render(
-      <AppProviders api={api} storage={memoryStorage({ [TOKEN_KEY]: token })} cognito={null}>
+      <AppProviders notifications={noNotifications} api={api} storage={memoryStorage({ [TOKEN_KEY]: token })} cognito={null}>
         <Probe />
       </AppProviders>,
     );
@@ -29,7 +29,7 @@ describe("AuthContext", () => {
   it("drops a stored token that has expired", async () => {
     const storage = memoryStorage({ [TOKEN_KEY]: makeToken({ exp: 5 }) });
     render(
-      <AppProviders api={fakeApi()} storage={storage} cognito={null}>
+      <AppProviders notifications={noNotifications} api={fakeApi()} storage={storage} cognito={null}>
         <Probe />
       </AppProviders>,
     );
@@ -42,7 +42,7 @@ describe("AuthContext", () => {
     const storage = memoryStorage();
     const api = fakeApi({ listNotices: jest.fn().mockResolvedValueOnce({ kind: "unauthorized", message: "bad signature" }).mockResolvedValue(ok([])) });
     render(
-      <AppProviders api={api} storage={storage} initialSession={null} cognito={null}>
+      <AppProviders notifications={noNotifications} api={api} storage={storage} initialSession={null} cognito={null}>
         <Probe />
       </AppProviders>,
     );
@@ -59,7 +59,7 @@ describe("AuthContext", () => {
     const api = fakeApi();
     const storage = memoryStorage({ [TOKEN_KEY]: makeToken() });
     render(
-      <AppProviders api={api} storage={storage} cognito={null}>
+      <AppProviders notifications={noNotifications} api={api} storage={storage} cognito={null}>
         <Probe />
         <SignedInLayout />
       </AppProviders>,
@@ -79,7 +79,7 @@ describe("AuthContext: accounts, removal and pushes", () => {
     const api = fakeApi({ getMe: jest.fn().mockResolvedValueOnce(ok(me())).mockResolvedValue({ kind: "forbidden", message: "you were removed from this workspace" }) });
     const storage = memoryStorage({ [TOKEN_KEY]: makeToken() });
     render(
-      <AppProviders api={api} storage={storage} cognito={null}>
+      <AppProviders notifications={noNotifications} api={api} storage={storage} cognito={null}>
         <Probe />
       </AppProviders>,
     );
@@ -94,7 +94,7 @@ describe("AuthContext: accounts, removal and pushes", () => {
   it("a 403 while still a member (an editor's action) keeps the session", async () => {
     const api = fakeApi();
     render(
-      <AppProviders api={api} storage={memoryStorage({ [TOKEN_KEY]: makeToken() })} cognito={null}>
+      <AppProviders notifications={noNotifications} api={api} storage={memoryStorage({ [TOKEN_KEY]: makeToken() })} cognito={null}>
         <Probe />
       </AppProviders>,
     );
@@ -108,7 +108,7 @@ describe("AuthContext: accounts, removal and pushes", () => {
     const api = fakeApi({ registerDevice: jest.fn(async () => ok({ device_id: "d1", platform: "ios", expo_push_token: "ExponentPushToken[x]", created_at: null })) });
     const pushTokens = { platform: "ios" as const, getExpoPushToken: jest.fn(async () => ({ kind: "token" as const, token: "ExponentPushToken[x]" })) };
     render(
-      <AppProviders api={api} storage={memoryStorage()} initialSession={null} cognito={null} pushTokens={pushTokens}>
+      <AppProviders notifications={noNotifications} api={api} storage={memoryStorage()} initialSession={null} cognito={null} pushTokens={pushTokens}>
         <Probe />
       </AppProviders>,
     );
@@ -122,7 +122,7 @@ describe("AuthContext: accounts, removal and pushes", () => {
     const api = fakeApi();
     const web = { platform: "web" as const, getExpoPushToken: jest.fn() };
     render(
-      <AppProviders api={api} storage={memoryStorage({ [TOKEN_KEY]: makeToken() })} cognito={null} pushTokens={web}>
+      <AppProviders notifications={noNotifications} api={api} storage={memoryStorage({ [TOKEN_KEY]: makeToken() })} cognito={null} pushTokens={web}>
         <Probe />
       </AppProviders>,
     );

@@ -13,6 +13,8 @@ import { cognitoHostedUi, completeCognitoSignIn, type SignInProvider } from "../
 import { type Session, sessionFromToken } from "../services/auth/jwt";
 import { secureStorage } from "../services/auth/secureStorage";
 import { type KeyValueStorage, TOKEN_KEY } from "../services/auth/storageTypes";
+import { useOpenNoticeFromPush } from "../hooks/useOpenNoticeFromPush";
+import { defaultNotificationEvents, type NotificationEvents } from "../services/push/notificationEvents";
 import { defaultPushTokenSource } from "../services/push/pushTokens";
 import { type PushRegistration, registerForPush } from "../services/push/registration";
 import type { PushTokenSource } from "../services/push/types";
@@ -78,6 +80,8 @@ export interface AppProvidersProps {
   fetchImpl?: FetchLike;
   /** The device's push token (tests pass a fake). */
   pushTokens?: PushTokenSource;
+  /** Pushes shown while open and tapped (tests pass a fake). */
+  notifications?: NotificationEvents;
 }
 
 function defaultRedirectUri(): string {
@@ -102,6 +106,7 @@ export function AppProviders({
   cognito = config.cognito,
   fetchImpl,
   pushTokens = defaultPushTokenSource,
+  notifications = defaultNotificationEvents,
 }: AppProvidersProps) {
   const api = useMemo<ApiClient>(() => {
     const client = injectedApi ?? new Api({ baseUrl: config.apiUrl, timeoutMs: config.timeoutMs });
@@ -209,6 +214,8 @@ export function AppProviders({
       cancelled = true;
     };
   }, [api, pushTokens, status, token]);
+
+  useOpenNoticeFromPush(notifications, status === "signedIn", session?.workspace ?? null);
 
   const signInWithToken = useCallback(
     async (token: string): Promise<SignInResult> => {

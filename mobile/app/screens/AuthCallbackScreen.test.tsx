@@ -1,7 +1,7 @@
 import { fireEvent, render, screen } from "@testing-library/react-native";
 
 import { mockRouter, mockState } from "../../test/mockRouter";
-import { fakeApi, makeToken } from "../../test/fixtures";
+import { fakeApi, makeToken, noNotifications } from "../../test/fixtures";
 import { AppProviders } from "../context/AuthContext";
 import { PKCE_KEY } from "../services/auth/cognito";
 import { memoryStorage, TOKEN_KEY } from "../services/auth/storageTypes";
@@ -11,7 +11,7 @@ const cognito = { domain: "club.auth.eu-west-1.amazoncognito.com", clientId: "c1
 
 function renderCallback(fetchImpl: jest.Mock, storage = memoryStorage({ [PKCE_KEY]: JSON.stringify({ verifier: "v", state: "s1", redirectUri: "http://app/auth/callback" }) })) {
   render(
-    <AppProviders api={fakeApi()} storage={storage} initialSession={null} cognito={cognito} fetchImpl={fetchImpl}>
+    <AppProviders notifications={noNotifications} api={fakeApi()} storage={storage} initialSession={null} cognito={cognito} fetchImpl={fetchImpl}>
       <AuthCallbackScreen />
     </AppProviders>,
   );

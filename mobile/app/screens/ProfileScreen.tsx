@@ -7,9 +7,12 @@ import { Card } from "../components/Card";
 import { Loading, Screen } from "../components/Screen";
 import { useAuth } from "../context/AuthContext";
 import { useMe } from "../context/MeContext";
+import { useDevices } from "../hooks/useDevices";
+import type { Device } from "../services/api";
 import { colors, spacing } from "../theme";
+import { formatDate } from "../utils/format";
 
-/** Who is signed in, in which workspace and role; mute pushes; sign out. */
+/** Who is signed in, in which workspace and role; mute pushes; the phones pushes go to; sign out. */
 export function ProfileScreen() {
   const { session, signOut, push } = useAuth();
   const { me, problem, reload, setPushMuted } = useMe();
@@ -49,6 +52,7 @@ export function ProfileScreen() {
         </View>
         {muteProblem ? <Banner message={muteProblem} /> : null}
       </Card>
+      <DevicesSection />
       <View style={styles.actions}>
         <AppButton
           label="Sign out"
@@ -62,6 +66,61 @@ export function ProfileScreen() {
         />
       </View>
     </Screen>
+  );
+}
+
+const PLATFORMS: Record<string, string> = { ios: "iPhone or iPad", android: "Android", web: "Web browser" };
+
+/** The member's registered devices in this workspace, this one marked, each removable. */
+function DevicesSection() {
+  const { devices, isThisDevice, remove, removing } = useDevices();
+  const [removeProblem, setRemoveProblem] = useState<string | null>(null);
+  const list = devices.data;
+
+  const onRemove = async (d: Device) => {
+    setRemoveProblem(null);
+    const r = await remove(d.device_id);
+    if (r.kind !== "ok" && r.kind !== "not-found") setRemoveProblem(r.message);
+  };
+
+  return (
+    <Card testID="profile-devices">
+      <Text style={styles.label} accessibilityRole="header">
+        Devices
+      </Text>
+      <Text style={[styles.help, styles.spaced]}>New notices are pushed to these phones. Removing one stops that until you next sign in on it.</Text>
+      {devices.problem?.kind === "not-found" ? (
+        <Text style={styles.help}>This server does not send push notifications.</Text>
+      ) : devices.problem ? (
+        <ProblemBanner problem={devices.problem} onRetry={() => void devices.reload("refresh")} testID="devices-problem" />
+      ) : null}
+      {devices.loading ? <Loading label="Loading your devices" /> : null}
+      {list && list.length === 0 ? <Text style={styles.help}>No phone is registered yet: sign in with the app on your phone to get new notices there.</Text> : null}
+      {list?.map((d) => {
+        const mine = isThisDevice(d);
+        const platform = PLATFORMS[d.platform] ?? d.platform;
+        return (
+          <View key={d.device_id} style={styles.device} testID={`device-${d.device_id}`}>
+            <View style={styles.grow}>
+              <Text style={styles.value}>
+                {platform}
+                {mine ? " (this device)" : ""}
+              </Text>
+              {d.created_at ? <Text style={styles.help}>Registered {formatDate(d.created_at)}</Text> : null}
+            </View>
+            <AppButton
+              label="Remove"
+              variant="danger"
+              accessibilityLabel={mine ? "Remove this device" : `Remove ${platform} device${d.created_at ? ` registered ${formatDate(d.created_at)}` : ""}`}
+              busy={removing === d.device_id}
+              disabled={removing !== null}
+              onPress={() => void onRemove(d)}
+            />
+          </View>
+        );
+      })}
+      {removeProblem ? <Banner message={removeProblem} testID="device-remove-problem" /> : null}
+    </Card>
   );
 }
 
@@ -83,5 +142,7 @@ const styles = StyleSheet.create({
   grow: { flex: 1 },
   label: { fontSize: 16, fontWeight: "600", color: colors.text },
   help: { fontSize: 14, color: colors.muted },
+  spaced: { marginBottom: spacing.sm },
+  device: { flexDirection: "row", alignItems: "center", gap: spacing.md, paddingVertical: spacing.sm, borderTopWidth: 1, borderTopColor: colors.border },
   actions: { flexDirection: "row", justifyContent: "flex-end", marginTop: spacing.md },
 });

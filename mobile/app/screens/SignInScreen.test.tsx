@@ -82,4 +82,21 @@ describe("SignInScreen", () => {
     renderWithApp(<SignInScreen />, { session: memberSession() });
     expect(screen.getByTestId("redirect")).toHaveTextContent("Redirect to /board");
   });
+
+  it("with Cognito, tells invited users their first password is the temporary one from the e-mail", async () => {
+    const cognito = { domain: "club.auth.eu-west-1.amazoncognito.com", clientId: "c1", scopes: ["openid"] };
+    renderWithApp(<SignInScreen />, { session: null, cognito });
+    expect(screen.getByRole("button", { name: "Sign in with your organisation account" })).toBeTruthy();
+    expect(screen.getByTestId("cognito-first-time")).toHaveTextContent(
+      "First time? Use the temporary password from your invitation e-mail; you'll be asked to choose your own.",
+    );
+    expect(screen.queryByTestId("password-input")).toBeNull();
+  });
+
+  it("local accounts get no word about temporary passwords", () => {
+    renderWithApp(<SignInScreen />, { session: null });
+    expect(screen.getByTestId("password-input")).toBeTruthy();
+    expect(screen.queryByTestId("cognito-first-time")).toBeNull();
+    expect(screen.queryByText(/temporary password/)).toBeNull();
+  });
 });

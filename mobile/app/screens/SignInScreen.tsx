@@ -63,6 +63,12 @@ export function SignInScreen() {
               if (!r.ok) setError(r.reason);
             }}
           />
+          {p.id === "cognito" ? (
+            // Invited users get a temporary password by e-mail; the hosted UI asks for a new one itself.
+            <Text style={styles.help} testID="cognito-first-time">
+              First time? Use the temporary password from your invitation e-mail; you'll be asked to choose your own.
+            </Text>
+          ) : null}
         </Card>
       ))}
       {passwordSignIn ? (

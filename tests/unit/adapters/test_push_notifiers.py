@@ -29,6 +29,7 @@ def test_messages_go_in_requests_of_at_most_100_with_expos_headers():
     assert tickets[0].id and "Authorization" not in server.requests[0]["headers"]
     assert server.messages[149] == {"to": "ExponentPushToken[t149]", "title": "Regatta",
                                     "body": "Saturday 9:00", "sound": "default",
+                                    "channelId": "default", "priority": "high",
                                     "data": {"workspace_id": "ws1", "notice_id": "n1"}}
 
 

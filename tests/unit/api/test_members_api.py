@@ -181,6 +181,18 @@ def test_sign_out_refuses_the_token_and_every_earlier_one(api, container, editor
     assert api.call("GET", "/api/notices", claims=container.auth.verify(fresh["token"]))[0] == 200
 
 
+def test_sign_out_forgets_the_callers_devices_and_only_theirs(api, container, editor):
+    claims, _ = joined(api, container, editor, "pia@example.org")
+    for who, token in ((claims, "ExponentPushToken[pia-phone]"),
+                       (editor, "ExponentPushToken[ed-phone]")):
+        assert api.call("POST", "/api/devices", {"expo_push_token": token, "platform": "ios"},
+                        claims=who)[0] == 201
+    assert api.call("POST", "/api/auth/sign-out", claims=claims)[0] == 204
+    ws = claims["custom:workspace"]
+    assert container.metadata.list_devices(ws, claims["sub"]) == []
+    assert [d.token for d in container.metadata.list_devices(ws)] == ["ExponentPushToken[ed-phone]"]
+
+
 def test_a_development_token_cannot_be_signed_out(api, container):
     claims = container.auth.verify(container.auth.issue("dev-editor", "demo", editor=True))
     status, body = api.call("POST", "/api/auth/sign-out", claims=claims)

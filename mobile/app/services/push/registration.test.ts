@@ -1,5 +1,4 @@
 import { registerForPush } from "./registration";
-import { defaultPushTokenSource, NO_PUSH_MODULE } from "./pushTokens";
 import type { PushTokenSource } from "./types";
 
 const fakeSource = (over: Partial<PushTokenSource> = {}): PushTokenSource => ({
@@ -30,9 +29,5 @@ describe("registerForPush", () => {
     const registerDevice = jest.fn(async () => ({ kind: "not-found" as const, code: "not_found", message: "no route" }));
     expect(await registerForPush({ registerDevice }, fakeSource({ platform: "android" }))).toEqual({ kind: "failed", problem: { kind: "not-found", code: "not_found", message: "no route" } });
     expect(registerDevice).toHaveBeenCalledWith("ExponentPushToken[abc]", "android");
-  });
-
-  it("the native default says the push module is missing", async () => {
-    expect(await defaultPushTokenSource.getExpoPushToken()).toEqual({ kind: "unavailable", reason: NO_PUSH_MODULE });
   });
 });
