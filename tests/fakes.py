@@ -200,12 +200,29 @@ class FakeIdentityDirectory(IdentityDirectory):
 
 class FakeNotifier:
     """The Notifier port in memory: records each send; answers ``ok`` tickets unless a token
-    is listed in ``gone`` (DeviceNotRegistered), or raises ``fail`` when set."""
+    is listed in ``gone`` (DeviceNotRegistered), or raises ``fail`` when set. Receipts: a
+    token in ``gone_later`` got an ok ticket whose receipt says DeviceNotRegistered."""
 
-    def __init__(self, gone: set[str] | None = None, fail: Exception | None = None):
+    has_receipts = True
+
+    def __init__(self, gone: set[str] | None = None, fail: Exception | None = None,
+                 gone_later: set[str] | None = None):
         self.sent: list[list] = []
         self.gone = gone or set()
+        self.gone_later = gone_later or set()
         self.fail = fail
+        self.ticketed: dict[str, str] = {}  # ticket id -> token
+        self.receipt_requests: list[list[str]] = []
+
+    def receipts(self, ticket_ids):
+        from noticebot.domain.notifications import PushTicket
+
+        if self.fail is not None:
+            raise self.fail
+        self.receipt_requests.append(list(ticket_ids))
+        return {i: PushTicket(status="error", error="DeviceNotRegistered")
+                if self.ticketed[i] in self.gone_later else PushTicket(status="ok")
+                for i in ticket_ids if i in self.ticketed}
 
     def send(self, messages):
         from noticebot.domain.notifications import PushTicket
@@ -213,9 +230,16 @@ class FakeNotifier:
         if self.fail is not None:
             raise self.fail
         self.sent.append(list(messages))
-        return [PushTicket(status="error", message="not registered", error="DeviceNotRegistered")
-                if m.to in self.gone else PushTicket(status="ok", id=f"t-{i}")
-                for i, m in enumerate(messages)]
+        tickets = []
+        for m in messages:
+            if m.to in self.gone:
+                tickets.append(PushTicket(status="error", message="not registered",
+                                          error="DeviceNotRegistered"))
+                continue
+            ticket_id = f"t-{len(self.ticketed)}"
+            self.ticketed[ticket_id] = m.to
+            tickets.append(PushTicket(status="ok", id=ticket_id))
+        return tickets
 
     @property
     def messages(self) -> list:
@@ -223,13 +247,20 @@ class FakeNotifier:
 
 
 class RecordingNoticeEvents:
-    """The NoticeEvents port in memory: what was published, in order."""
+    """The NoticeEvents port in memory: what was published, in order, and the receipt checks
+    queued with their delays."""
 
     def __init__(self, fail: Exception | None = None):
         self.published: list = []
+        self.receipt_checks: list = []
         self.fail = fail
 
     def publish(self, event) -> None:
         if self.fail is not None:
             raise self.fail
         self.published.append(event)
+
+    def check_receipts_later(self, check, delay_s) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.receipt_checks.append((check, delay_s))

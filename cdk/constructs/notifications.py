@@ -100,7 +100,10 @@ class Notifications(Construct):
             self, "Notify", config=config, spec=NOTIFY, code=code,
             memory_mb=fn_cfg.notify_memory_mb, timeout_s=fn_cfg.notify_timeout_s,
             environment={**environment,
-                         EnvVar.PUSH_TOKEN_SECRET: self.token_secret.secret_arn})
+                         EnvVar.PUSH_TOKEN_SECRET: self.token_secret.secret_arn,
+                         EnvVar.NOTIFY_QUEUE_URL: self.queue.queue_url})
+        # The function queues its own receipt checks (delayed messages) on the queue it reads.
+        self.grant_publish(self.function.role)
         self.function.function.add_event_source(sources.SqsEventSource(
             self.queue, batch_size=BATCH_SIZE, max_concurrency=MAX_CONCURRENCY,
             # BatchProcessor reports failed records; only those are retried (and dead-lettered).

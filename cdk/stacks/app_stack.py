@@ -25,7 +25,7 @@ Grants (least privilege; what each principal may reach):
                      invoke the embed function (query vector, reranking). No S3, no fine-tunes.
     notify function  table GetItem/Query/DeleteItem (no index, no writes but removing devices
                      Expo reports gone) + Decrypt/DescribeKey of the data key; its queue
-                     (receive/delete); GetSecretValue of the Expo token secret + Decrypt of its
+                     (receive/delete, and send: its own delayed receipt checks); GetSecretValue of the Expo token secret + Decrypt of its
                      key through Secrets Manager
     embed function   nothing but its own logs: texts in, vectors out, passages in, scores out
                      (the API, chat and transcription functions may invoke its `live` alias;
@@ -65,8 +65,9 @@ from cdk.constructs.search import Search
 from cdk.constructs.storage import DATASET_KEYS, MODEL_KEYS, Storage
 from cdk.constructs.training import Training
 
-# What the notify function's metadata calls are (noticebot.services.notifications.deliver:
-# get_notice, list_inboxes / list_members / list_devices, delete_device), and nothing more.
+# What the notify function's metadata calls are (noticebot.services.notifications.deliver and
+# check_receipts: get_notice, list_inboxes / list_members / list_devices, delete_device), and
+# nothing more.
 NOTIFY_TABLE_ACTIONS = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem"]
 
 

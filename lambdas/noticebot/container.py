@@ -84,7 +84,8 @@ def wire_services(settings: Settings, metadata, blobs, index, embedder, chat_mod
     return dict(
         launcher=launcher, registry=registry, models=models, directory=directory,
         members=members, accounts=AccountService(directory, members, metadata),
-        notifications=NotificationService(metadata, notifier), notice_events=notice_events,
+        notifications=NotificationService(metadata, notifier, events=notice_events),
+        notice_events=notice_events,
         finetune=FineTuneService(metadata, blobs, index, launcher, fixed={
             "model_name_or_path": settings.base_model,
             "chat_template": settings.training_chat_template}),

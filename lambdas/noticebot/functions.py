@@ -166,7 +166,8 @@ _FUNCTIONS = (
         environment=CONTAINER_ENVIRONMENT | {EnvVar.EMBED_FUNCTION},
         exec_wrapper=STREAM_WRAPPER),
     # Notice events (SQS, from the API function) -> members' devices through Expo's push API,
-    # the access token from Secrets Manager. Reads the table only: no model, no parsing.
+    # the access token from Secrets Manager; later, the pushes' receipts (its own delayed
+    # messages on the same queue). Reads the table only: no model, no parsing.
     LambdaFunction(
         name="notify", handler="noticebot.handlers.notify.handler",
         description="Pushes new and newly pinned notices to members' devices (Expo)",
@@ -174,7 +175,7 @@ _FUNCTIONS = (
         embedder=None,
         smoke_imports=("noticebot.handlers.notify", "noticebot.adapters.aws.expo_push_notifier",
                        "noticebot.services.notifications"),
-        environment=CONTAINER_ENVIRONMENT | {EnvVar.PUSH_TOKEN_SECRET},
+        environment=CONTAINER_ENVIRONMENT | {EnvVar.PUSH_TOKEN_SECRET, EnvVar.NOTIFY_QUEUE_URL},
         optional_environment=frozenset({EnvVar.PUSH_URL})),
 )
 FUNCTIONS: dict[str, LambdaFunction] = {f.name: f for f in _FUNCTIONS}

@@ -110,8 +110,11 @@ def test_the_notify_function_gets_its_contract_and_the_token_secret(request, sta
     assert fn["FunctionName"] == f"noticebot-{stage}-notify"
     assert fn["MemorySize"] == cfg.notify_memory_mb == 256
     env = fn["Environment"]["Variables"]
-    assert set(env) == set(CONTAINER_ENVIRONMENT) | {EnvVar.PUSH_TOKEN_SECRET}
+    assert set(env) == set(CONTAINER_ENVIRONMENT) | {EnvVar.PUSH_TOKEN_SECRET,
+                                                      EnvVar.NOTIFY_QUEUE_URL}
     assert env[PowertoolsEnv.SERVICE_NAME] == "noticebot-notify"
+    queue_id, _ = queue_ids(t)
+    assert env[EnvVar.NOTIFY_QUEUE_URL] == {"Ref": queue_id}  # its own: receipt checks
     secret_id = one_id(t, "AWS::SecretsManager::Secret", "NotificationsExpoToken")
     assert env[EnvVar.PUSH_TOKEN_SECRET] == {"Ref": secret_id}  # the secret's ARN
     assert EnvVar.PUSH_URL not in env  # Expo's own push API
@@ -155,10 +158,11 @@ def test_the_notify_function_reaches_exactly_its_table_calls_queue_and_token(dev
         f"<{table}.Arn>": {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:DeleteItem"},
         f"<{key}.Arn>": {"kms:Decrypt", "kms:DescribeKey"},
         f"<{secret_id}>": {"secretsmanager:GetSecretValue"},
-        # The SQS event source's own grant: consume the notify queue.
+        # The SQS event source's own grant: consume the notify queue; and send to it (the
+        # receipt checks it queues for itself).
         f"<{queue_id}.Arn>": {"sqs:ReceiveMessage", "sqs:DeleteMessage",
                               "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes",
-                              "sqs:GetQueueUrl"},
+                              "sqs:GetQueueUrl", "sqs:SendMessage"},
     }
     by_sid = {s.get("Sid"): s for s in statements}
     # The secret's key only through Secrets Manager.
@@ -179,16 +183,18 @@ def test_the_api_function_knows_the_user_pool_and_the_notify_queue(request, stag
     assert env[EnvVar.USER_POOL_ID] == {"Ref": pool_id}
     assert env[EnvVar.NOTIFY_QUEUE_URL] == {"Ref": queue_id}
     assert {EnvVar.USER_POOL_ID, EnvVar.NOTIFY_QUEUE_URL} <= API.environment
-    # Nobody else is told about either.
+    # Nobody else is told about the pool, nor about the queue but the notify function itself.
     for fn in resources(t, "AWS::Lambda::Function").values():
         handler = fn["Properties"]["Handler"]
         if handler != API.handler:
             others = fn["Properties"]["Environment"]["Variables"]
             assert EnvVar.USER_POOL_ID not in others, handler
-            assert EnvVar.NOTIFY_QUEUE_URL not in others, handler
+            if handler != NOTIFY.handler:
+                assert EnvVar.NOTIFY_QUEUE_URL not in others, handler
 
 
 def test_only_the_api_function_manages_the_pools_users_and_sends_notice_events(dev):
+    """(and the notify function its own receipt checks)"""
     pool_id, _ = only(dev, "AWS::Cognito::UserPool")
     queue_id, _ = queue_ids(dev)
     by_sid = {s.get("Sid"): s for s in policy_of(dev, API.handler)}
@@ -198,14 +204,17 @@ def test_only_the_api_function_manages_the_pools_users_and_sends_notice_events(d
     publish = by_sid["PublishNoticeEvents"]
     assert publish["Action"] == "sqs:SendMessage"
     assert publish["Resource"] == {"Fn::GetAtt": [queue_id, "Arn"]}
-    # The chat function (and every other) has none of these.
+    # The chat function (and every other) has none of these; the notify function sends to its
+    # own queue (receipt checks).
     api_role = function_of(dev, API.handler)[1]["Role"]["Fn::GetAtt"][0]
+    notify_role = function_of(dev, NOTIFY.handler)[1]["Role"]["Fn::GetAtt"][0]
     for policy_id, policy in resources(dev, "AWS::IAM::Policy").items():
         if {"Ref": api_role} in policy["Properties"]["Roles"]:
             continue
         text = json.dumps(policy["Properties"]["PolicyDocument"])
         assert "cognito-idp:" not in text, policy_id
-        assert "sqs:SendMessage" not in text or queue_id not in text, policy_id
+        if {"Ref": notify_role} not in policy["Properties"]["Roles"]:
+            assert "sqs:SendMessage" not in text or queue_id not in text, policy_id
     chat_text = json.dumps(policy_of(dev, CHAT.handler))
     assert "cognito-idp:" not in chat_text and queue_id not in chat_text
 

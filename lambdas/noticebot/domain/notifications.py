@@ -26,6 +26,12 @@ PUSH_TOKEN_MAX = 280
 _PUSH_TOKEN = re.compile(PUSH_TOKEN_PATTERN)
 # Expo's push service takes at most this many messages in one request.
 MAX_PUSH_BATCH = 100
+# and at most this many receipt ids in one getReceipts request.
+MAX_RECEIPT_BATCH = 1000
+# Expo's receipts are ready within about 15 minutes of the send (and kept for a day); 15
+# minutes is also the longest delay SQS gives a message.
+RECEIPT_CHECK_DELAY_S = 15 * 60
+RECEIPT_CHECK = "push.receipts"
 SNIPPET_CHARS = 140
 
 
@@ -190,3 +196,39 @@ def snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 def message_for(notice: Notice, token: str) -> PushMessage:
     return PushMessage(to=token, title=notice.title, body=snippet(notice.body),
                        data={"workspace_id": notice.workspace_id, "notice_id": notice.notice_id})
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """Read Expo's receipts for pushes it accepted: a device can turn out unregistered only in
+    its receipt (the ticket said ok), and Expo asks senders to stop pushing to such devices."""
+
+    workspace_id: str
+    tickets: dict[str, str]  # Expo's ticket id -> our device id
+
+    def to_json(self) -> str:
+        return json.dumps({"type": RECEIPT_CHECK, "workspace_id": self.workspace_id,
+                           "tickets": self.tickets})
+
+    @classmethod
+    def from_json(cls, body: str) -> "ReceiptCheck":
+        try:
+            raw = json.loads(body)
+            tickets = raw["tickets"]
+            if raw["type"] != RECEIPT_CHECK or not isinstance(tickets, dict) or not all(
+                    isinstance(k, str) and isinstance(v, str) for k, v in tickets.items()):
+                raise ValueError("not a receipt check")
+            return cls(workspace_id=_text(raw["workspace_id"]), tickets=tickets)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a receipt check: {exc!r}") from None
+
+
+def notify_message(body: str) -> "NoticeEvent | ReceiptCheck":
+    """What a message on the notify queue is; ValueError for neither (drop it)."""
+    try:
+        kind = json.loads(body).get("type")
+    except (ValueError, AttributeError):
+        raise ValueError("not a notify message") from None
+    if kind == RECEIPT_CHECK:
+        return ReceiptCheck.from_json(body)
+    return NoticeEvent.from_json(body)

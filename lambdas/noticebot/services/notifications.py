@@ -9,6 +9,11 @@ notice and the roster then, so a notice deleted or a member removed meanwhile is
 push. It raises ``PushServiceUnavailable`` for the queue to retry the event; a redelivery
 sends the whole event again, so a failure after part of a large workspace was sent can
 repeat a push to that part (Expo has no idempotency key).
+
+Expo accepts a push to a phone that has since dropped the app (the ticket says ok) and says
+so only in the push's receipt, ready some minutes later. So the tickets Expo accepted are
+queued as a ``ReceiptCheck`` for ``RECEIPT_CHECK_DELAY_S`` later, and ``check_receipts`` then
+forgets the devices whose receipts say ``DeviceNotRegistered`` (Expo asks senders to stop).
 """
 
 from __future__ import annotations
@@ -26,14 +31,17 @@ from noticebot.domain.notifications import (
     NoticeEvent,
     Platform,
     PushMessage,
+    RECEIPT_CHECK_DELAY_S,
     PushRequestRefused,
+    PushTicket,
+    ReceiptCheck,
     device_id_for,
     is_push_token,
     is_unread,
     message_for,
 )
 from noticebot.ports import MetadataStore
-from noticebot.ports.notifier import Notifier
+from noticebot.ports.notifier import NoticeEvents, Notifier
 
 logger = logging.getLogger(__name__)
 
@@ -45,15 +53,21 @@ class Delivery:
     sent: int = 0
     failed: int = 0  # error tickets
     removed_devices: int = 0  # DeviceNotRegistered
+    receipts_queued: int = 0  # accepted tickets whose receipts will be read
     skipped: str = ""  # why nothing was sent, when nothing was
 
 
 class NotificationService:
     def __init__(self, metadata: MetadataStore, notifier: Notifier | None = None, *,
+                 events: NoticeEvents | None = None,
+                 receipt_delay_s: float = RECEIPT_CHECK_DELAY_S,
                  clock: Callable[[], datetime] = utcnow):
-        """``notifier``: None where no push service is configured (events are dropped)."""
+        """``notifier``: None where no push service is configured (events are dropped).
+        ``events``: where receipt checks are queued (None: receipts are not read)."""
         self.metadata = metadata
         self.notifier = notifier
+        self.events = events
+        self.receipt_delay_s = receipt_delay_s
         self.clock = clock
 
     # ------------------------------------------------------------ unread
@@ -149,4 +163,39 @@ class NotificationService:
                                ticket.error, ticket.message)
         logger.info("notice %s pushed to %d device(s), %d failed, %d removed",
                     notice.notice_id, sent, failed, removed)
-        return Delivery(sent=sent, failed=failed, removed_devices=removed)
+        accepted = {t.id: d.device_id for d, t in zip(devices, tickets)
+                    if t.status == "ok" and t.id}
+        queued = self._check_receipts_later(notice.workspace_id, accepted)
+        return Delivery(sent=sent, failed=failed, removed_devices=removed,
+                        receipts_queued=queued)
+
+    def _check_receipts_later(self, workspace_id: str, accepted: dict[str, str]) -> int:
+        """Best effort: the pushes went out, and failing the event here would send them
+        all again."""
+        if self.events is None or not accepted or not self.notifier.has_receipts:
+            return 0
+        try:
+            self.events.check_receipts_later(ReceiptCheck(workspace_id, accepted),
+                                              self.receipt_delay_s)
+        except Exception:
+            logger.warning("could not queue the receipt check of %d push(es)", len(accepted),
+                           exc_info=True)
+            return 0
+        return len(accepted)
+
+    def check_receipts(self, check: ReceiptCheck) -> int:
+        """Forgets the devices Expo's receipts say are not registered; how many it forgot.
+        Raises ``PushServiceUnavailable`` for the queue to retry the check."""
+        if self.notifier is None or not check.tickets:
+            return 0
+        receipts: dict[str, PushTicket] = self.notifier.receipts(list(check.tickets))
+        removed = 0
+        for ticket_id, receipt in receipts.items():
+            device_id = check.tickets.get(ticket_id)
+            if receipt.device_gone and device_id and self.metadata.delete_device(
+                    check.workspace_id, device_id):
+                removed += 1
+            elif receipt.status != "ok":
+                logger.warning("push %s was not delivered: %s %s", ticket_id, receipt.error,
+                               receipt.message)
+        return removed

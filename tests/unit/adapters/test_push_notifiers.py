@@ -83,3 +83,26 @@ def test_the_outbox_records_nothing_when_the_service_is_down(tmp_path):
         with pytest.raises(PushServiceUnavailable):
             outbox.send([message(0)])
     assert outbox.recorded() == []
+
+
+def test_receipts_are_read_in_requests_of_at_most_1000_and_say_which_device_went_later():
+    with FakePushServer(gone_later={"ExponentPushToken[t1]"}) as server:
+        notifier = HttpPushNotifier(server.url)
+        tickets = notifier.send([message(0), message(1)])
+        ids = [t.id for t in tickets] + [f"unknown-{n}" for n in range(1200)]
+        receipts = notifier.receipts(ids)
+    assert server.problems == []
+    assert [len(r) for r in server.receipt_requests] == [1000, 202]
+    assert set(receipts) == {tickets[0].id, tickets[1].id}  # none yet for the others
+    assert receipts[tickets[0].id].status == "ok"
+    assert receipts[tickets[1].id].device_gone
+
+
+def test_the_outbox_reads_receipts_only_where_it_forwards(tmp_path):
+    assert OutboxNotifier(tmp_path / "o.jsonl").has_receipts is False
+    assert OutboxNotifier(tmp_path / "o.jsonl").receipts(["local-1"]) == {}
+    with FakePushServer(gone_later={"ExponentPushToken[t0]"}) as server:
+        forwarding = OutboxNotifier(tmp_path / "f.jsonl", forward=HttpPushNotifier(server.url))
+        assert forwarding.has_receipts is True
+        [ticket] = forwarding.send([message(0)])
+        assert forwarding.receipts([ticket.id])[ticket.id].device_gone

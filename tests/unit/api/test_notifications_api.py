@@ -187,3 +187,17 @@ def test_the_openapi_document_describes_the_new_routes_as_they_answer(board):
     assert schemas["DeviceIn"]["properties"]["expo_push_token"]["pattern"].startswith("^Expo")
     assert {"unread"} <= set(schemas["NoticeOut"]["required"])
     assert {"unread_notices", "push_muted"} <= set(schemas["MeOut"]["required"])
+
+
+def test_a_phone_gone_after_the_push_is_forgotten_once_its_receipt_is_read(tmp_path, editor,
+                                                                          member):
+    with FakePushServer(gone_later={TOKEN}) as server:
+        container, api = stack(tmp_path, push_url=server.url)
+        container.notifications.receipt_delay_s = 0  # Expo's receipts need ~15 minutes
+        api.call("POST", "/api/devices", {"expo_push_token": TOKEN, "platform": "ios"},
+                 claims=member)
+        post(api, editor)
+        container.notice_events.drain()  # the push, then its receipt check from the queue
+    assert server.problems == [] and [m["to"] for m in server.messages] == [TOKEN]
+    assert len(server.receipt_requests) == 1
+    assert api.call("GET", "/api/devices", claims=member)[1]["devices"] == []

@@ -25,6 +25,7 @@ from noticebot.domain.notifications import (
     Platform,
     PushMessage,
     PushServiceUnavailable,
+    ReceiptCheck,
 )
 from noticebot.domain.models import Principal
 from noticebot.handlers import notify
@@ -78,6 +79,21 @@ def test_a_notice_event_is_one_sqs_message_with_the_event_json(aws):
     assert NoticeEvent.from_json(received["Body"]) == event
 
 
+def test_a_receipt_check_is_a_message_delayed_as_long_as_sqs_allows(aws):
+    from noticebot.domain.notifications import notify_message
+
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    url = sqs.create_queue(QueueName="noticebot-notify")["QueueUrl"]
+    check = ReceiptCheck("riverside", {"ticket-1": "device-1"})
+    with Stubber(sqs) as stub:
+        stub.add_response("send_message", {"MessageId": "m1"},
+                          {"QueueUrl": url, "MessageBody": check.to_json(), "DelaySeconds": 900})
+        SqsNoticeEvents(url, sqs).check_receipts_later(check, 3600)  # capped at 15 minutes
+    SqsNoticeEvents(url, sqs).check_receipts_later(check, 0)
+    [received] = sqs.receive_message(QueueUrl=url)["Messages"]
+    assert notify_message(received["Body"]) == check
+
+
 def handler_container(fail=None):
     store = SqliteMetadataStore(":memory:")
     store.put_notice(Notice("riverside", "n-regatta", "Regatta", "Boats at 9", "maria"))
@@ -95,6 +111,19 @@ def test_the_notify_handler_pushes_each_event_and_drops_what_is_not_one():
     assert notify.handle(EVENT, container) == {"batchItemFailures": []}
     assert [(m.to, m.title) for m in notifier.messages] == [("ExponentPushToken[sam]",
                                                              "Regatta")]
+
+
+def test_the_notify_handler_reads_receipts_and_forgets_the_devices_gone():
+    container, notifier = handler_container()
+    notify.handle(EVENT, container)
+    [ticket_id] = notifier.ticketed
+    notifier.gone_later = {"ExponentPushToken[sam]"}
+    check = ReceiptCheck("riverside", {ticket_id: container.notifications.list_devices(
+        Principal("sam", "riverside"))[0].device_id})
+    record = {**EVENT["Records"][0], "messageId": "check-1", "body": check.to_json()}
+    assert notify.handle({"Records": [record]}, container) == {"batchItemFailures": []}
+    assert notifier.receipt_requests == [[ticket_id]]
+    assert container.notifications.list_devices(Principal("sam", "riverside")) == []
 
 
 def test_the_notify_handler_hands_an_unsent_event_back_to_the_queue():

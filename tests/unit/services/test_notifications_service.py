@@ -166,3 +166,47 @@ def test_devices_are_validated_and_removed_by_their_owner_only(board):
         board.notifications.delete_device(Principal("sam", "other-club"), device.device_id)
     board.notifications.delete_device(sam, device.device_id)
     assert board.notifications.list_devices(sam) == []
+
+
+# ---------------------------------------------------------------- receipts
+def test_accepted_pushes_are_checked_later_and_devices_gone_by_then_are_forgotten():
+    board = Board()
+    board.notifications = NotificationService(board.store, board.notifier, events=board.events,
+                                              receipt_delay_s=600)
+    ed = board.join("ed", role=Role.EDITOR)
+    board.join("sam")
+    board.join("kim")
+    board.join("old")
+    board.notifier.gone = {token("old")}  # refused at once: its ticket says so
+    board.notifier.gone_later = {token("kim")}  # accepted, then its receipt says so
+    board.notices.create(ed, "Regatta", "Boats at 9")
+    [delivery] = board.deliver_all()
+    assert (delivery.sent, delivery.removed_devices, delivery.receipts_queued) == (2, 1, 2)
+    [(check, delay)] = board.events.receipt_checks
+    assert delay == 600 and check.workspace_id == WS
+    # only the accepted tickets are checked, each mapped to its device
+    assert sorted(board.notifier.ticketed[t] for t in check.tickets) == [token("kim"),
+                                                                         token("sam")]
+    assert board.notifications.check_receipts(check) == 1
+    assert sorted(d.user_id for d in board.store.list_devices(WS)) == ["ed", "sam"]  # the author's stays
+    assert board.notifications.check_receipts(check) == 0  # a redelivered check: nothing new
+
+
+def test_a_receipt_check_that_cannot_be_queued_does_not_fail_the_sent_pushes():
+    board = Board()
+    events = RecordingNoticeEvents(fail=RuntimeError("queue down"))
+    board.notifications = NotificationService(board.store, board.notifier, events=events)
+    ed = board.join("ed", role=Role.EDITOR)
+    board.join("sam")
+    board.notices.create(ed, "Regatta", "Boats at 9")
+    [delivery] = [board.notifications.deliver(e) for e in board.events.published]
+    assert (delivery.sent, delivery.receipts_queued) == (1, 0)
+
+
+def test_receipts_the_service_cannot_read_now_are_retried_by_the_queue():
+    board = Board()
+    board.notifier.fail = PushServiceUnavailable("503")
+    from noticebot.domain.notifications import ReceiptCheck
+
+    with pytest.raises(PushServiceUnavailable):
+        board.notifications.check_receipts(ReceiptCheck(WS, {"t-0": "device"}))

@@ -1,5 +1,6 @@
 """NoticeEvents on Amazon SQS: the API function sends one message per surfaced notice to the
-notify queue, which the notify function consumes (``handlers.notify``).
+notify queue, which the notify function consumes (``handlers.notify``); the notify function
+sends itself delayed receipt checks through the same queue.
 
 Why SQS and not EventBridge: the event has exactly one consumer, and what it needs is what an
 SQS event source gives without more parts: retries with a visibility timeout while Expo is
@@ -14,7 +15,7 @@ durable SQLite queue (``adapters.local.notifier_queue``).
 from __future__ import annotations
 
 from noticebot.adapters.aws.clients import ClientSource, lazy
-from noticebot.domain.notifications import NoticeEvent
+from noticebot.domain.notifications import NoticeEvent, ReceiptCheck
 from noticebot.ports.notifier import NoticeEvents
 
 
@@ -27,3 +28,8 @@ class SqsNoticeEvents(NoticeEvents):
 
     def publish(self, event: NoticeEvent) -> None:
         self._client().send_message(QueueUrl=self.queue_url, MessageBody=event.to_json())
+
+    def check_receipts_later(self, check: ReceiptCheck, delay_s: float) -> None:
+        # The notify function sends these to its own queue; SQS delays a message 15 min at most.
+        self._client().send_message(QueueUrl=self.queue_url, MessageBody=check.to_json(),
+                                    DelaySeconds=max(0, min(900, int(delay_s))))

@@ -7,7 +7,9 @@ project enforces push security, ``Authorization: Bearer <access token>``. The an
 ``{"data": [ticket, ...]}``, one ticket per message in order: ``{"status": "ok", "id"}`` or
 ``{"status": "error", "message", "details": {"error": "DeviceNotRegistered" | ...}}``.
 Network errors, 429 and 5xx are ``PushServiceUnavailable`` (retry later, with backoff);
-other 4xx are ``PushRequestRefused``. Receipts (``getReceipts``) are not read.
+other 4xx are ``PushRequestRefused``. Receipts: ``POST`` ``{"ids": [...]}`` (at most 1,000) to
+``getReceipts`` beside the send URL, answered ``{"data": {id: receipt}}`` with receipts shaped as
+tickets; ids without a receipt yet are absent.
 
 The local outbox posts through it when a URL is configured; on AWS ``expo_push_notifier``
 gives it the access token from Secrets Manager.
@@ -24,6 +26,7 @@ from collections.abc import Callable, Sequence
 
 from noticebot.domain.notifications import (
     MAX_PUSH_BATCH,
+    MAX_RECEIPT_BATCH,
     PushMessage,
     PushRequestRefused,
     PushServiceUnavailable,
@@ -32,6 +35,12 @@ from noticebot.domain.notifications import (
 from noticebot.ports.notifier import Notifier
 
 EXPO_PUSH_URL = "https://exp.host/--/api/v2/push/send"
+
+
+def receipts_url(send_url: str) -> str:
+    """Expo's getReceipts endpoint sits beside its send endpoint."""
+    base, _, _ = send_url.rpartition("/send")
+    return f"{base}/getReceipts" if base else send_url.rstrip("/") + "/getReceipts"
 
 
 def _decoded(raw: bytes, encoding: str) -> bytes:
@@ -55,6 +64,8 @@ def ticket_of(raw) -> PushTicket:
 
 
 class HttpPushNotifier(Notifier):
+    has_receipts = True
+
     def __init__(self, url: str = EXPO_PUSH_URL, *,
                  access_token: Callable[[], str | None] | None = None, timeout_s: float = 10.0):
         """``access_token``: called for each request (the provider caches); None or a
@@ -77,9 +88,28 @@ class HttpPushNotifier(Notifier):
             headers["Authorization"] = f"Bearer {token}"
         return headers
 
+    def receipts(self, ticket_ids: Sequence[str]) -> dict[str, PushTicket]:
+        found: dict[str, PushTicket] = {}
+        for start in range(0, len(ticket_ids), MAX_RECEIPT_BATCH):
+            ids = list(ticket_ids[start:start + MAX_RECEIPT_BATCH])
+            data = self._request(receipts_url(self.url), {"ids": ids})
+            if not isinstance(data, dict):
+                raise PushServiceUnavailable("the push service's answer was not receipts")
+            found.update({i: ticket_of(data[i]) for i in ids if i in data})
+        return found
+
     def _post(self, batch: Sequence[PushMessage]) -> list[PushTicket]:
-        body = json.dumps([m.wire() for m in batch], ensure_ascii=False).encode()
-        request = urllib.request.Request(self.url, data=body, method="POST",
+        data = self._request(self.url, [m.wire() for m in batch])
+        if not isinstance(data, list) or len(data) != len(batch):
+            raise PushServiceUnavailable(
+                f"the push service answered {len(data) if isinstance(data, list) else 'no'} "
+                f"tickets for {len(batch)} messages")
+        return [ticket_of(t) for t in data]
+
+    def _request(self, url: str, payload) -> object:
+        """The answer's ``data``."""
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        request = urllib.request.Request(url, data=body, method="POST",
                                          headers=self._headers())
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
@@ -92,11 +122,6 @@ class HttpPushNotifier(Notifier):
         except (OSError, ValueError) as exc:  # refused, reset, timed out, bad URL
             raise PushServiceUnavailable(f"push service unreachable: {exc}") from None
         try:
-            data = json.loads(raw)["data"]
+            return json.loads(raw)["data"]
         except (ValueError, KeyError, TypeError):
-            raise PushServiceUnavailable("the push service's answer was not tickets") from None
-        if not isinstance(data, list) or len(data) != len(batch):
-            raise PushServiceUnavailable(
-                f"the push service answered {len(data) if isinstance(data, list) else 'no'} "
-                f"tickets for {len(batch)} messages")
-        return [ticket_of(t) for t in data]
+            raise PushServiceUnavailable("the push service's answer had no data") from None

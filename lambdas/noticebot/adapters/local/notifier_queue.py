@@ -13,7 +13,7 @@ from pathlib import Path
 
 from noticebot.adapters.local.queue_worker import QueueWorker
 from noticebot.adapters.local.sqlite_queue import SqliteQueue
-from noticebot.domain.notifications import NoticeEvent
+from noticebot.domain.notifications import NoticeEvent, ReceiptCheck
 from noticebot.ports.notifier import NoticeEvents
 
 NOTIFY_QUEUE = "noticebot-notify"
@@ -40,6 +40,9 @@ class QueuedNoticeEvents(NoticeEvents):
 
     def publish(self, event: NoticeEvent) -> None:
         self.worker.send(event.to_json())
+
+    def check_receipts_later(self, check: ReceiptCheck, delay_s: float) -> None:
+        self.worker.send(check.to_json(), delay_s=delay_s)
 
     def drain(self) -> None:
         """Delivers everything visible now, retries at once (tests, the CLI)."""

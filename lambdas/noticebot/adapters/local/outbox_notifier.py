@@ -39,6 +39,14 @@ class OutboxNotifier(Notifier):
                 out.write("".join(line + "\n" for line in lines))
         return tickets
 
+    @property
+    def has_receipts(self) -> bool:
+        return self.forward is not None and self.forward.has_receipts
+
+    def receipts(self, ticket_ids: Sequence[str]) -> dict[str, PushTicket]:
+        """The forwarded-to service's receipts; the outbox's own tickets have none."""
+        return self.forward.receipts(ticket_ids) if self.forward is not None else {}
+
     def recorded(self) -> list[dict]:
         """What was sent so far, oldest first."""
         if not self.path.is_file():

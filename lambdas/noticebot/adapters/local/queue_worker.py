@@ -66,9 +66,10 @@ class QueueWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
 
-    def send(self, body: str) -> str:
-        """Queues a message and wakes this process's worker (others poll), or starts it."""
-        message_id = self.messages.send(body)
+    def send(self, body: str, *, delay_s: float = 0.0) -> str:
+        """Queues a message (visible after ``delay_s``) and wakes this process's worker
+        (others poll), or starts it."""
+        message_id = self.messages.send(body, delay_s=delay_s)
         if self.on_demand:
             self.start()
         self._wake.set()
