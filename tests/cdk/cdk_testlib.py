@@ -77,6 +77,13 @@ def only(template: assertions.Template, type_: str) -> tuple[str, dict]:
     return next(iter(found.items()))
 
 
+def function_of(template: assertions.Template, handler: str) -> tuple[str, dict]:
+    """(logical id, properties) of the one Lambda function with ``handler``."""
+    (found,) = [(k, v["Properties"]) for k, v in resources(template, "AWS::Lambda::Function").items()
+                if v["Properties"]["Handler"] == handler]
+    return found
+
+
 def render(value) -> str:
     """A CloudFormation value as one string: {"Ref": X} -> <X>, joins concatenated."""
     if isinstance(value, str):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cdk_testlib import as_list, cdk_json_context, only, render, resources
+from cdk_testlib import as_list, cdk_json_context, function_of, only, render, resources
 from noticebot.environment import EnvVar, PowertoolsEnv
 from noticebot.functions import API, CHAT, CONTAINER_ENVIRONMENT, NOTIFY
 
@@ -28,12 +28,6 @@ def ids(t, type_: str, prefix: str) -> list[str]:
 
 def one_id(t, type_: str, prefix: str) -> str:
     (found,) = ids(t, type_, prefix)
-    return found
-
-
-def function_of(t, handler: str) -> tuple[str, dict]:
-    (found,) = [(k, v["Properties"]) for k, v in resources(t, "AWS::Lambda::Function").items()
-                if v["Properties"]["Handler"] == handler]
     return found
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import aws_cdk as cdk
-from cdk_testlib import as_list, make_app, only, resources
+from cdk_testlib import as_list, function_of, make_app, only, resources
 
 from cdk.config import load_config
+from noticebot.functions import API
 
 
 def role_ids_of_functions(t, *, exclude_handlers=()) -> list[str]:
@@ -263,6 +264,13 @@ def test_alarms_page_through_the_topic(dev):
         props = alarms[f"noticebot-dev-{name}"]
         assert props["AlarmActions"] == [{"Ref": topic_id}], name
         assert props["OKActions"] == [{"Ref": topic_id}], name
+    # API latency without the streamed chats, which last as long as the model writes.
+    latency = alarms["noticebot-dev-api-latency-p99"]
+    assert (latency["Namespace"], latency["MetricName"], latency["ExtendedStatistic"]) == (
+        "AWS/Lambda", "Duration", "p99")
+    [dimension] = latency["Dimensions"]
+    api_fn_id, _ = function_of(dev, API.handler)
+    assert dimension == {"Name": "FunctionName", "Value": {"Ref": api_fn_id}}
     dlq = alarms["noticebot-dev-ingest-dead-letters"]
     assert dlq["MetricName"] == "ApproximateNumberOfMessagesVisible" and dlq["Threshold"] == 1
     _, dashboard = only(dev, "AWS::CloudWatch::Dashboard")
