@@ -411,6 +411,23 @@ class MetadataStoreContract(MembersStoreContract, InboxStoreContract):
         assert store.get_notice("ws2", "n1") is None
         assert store.delete_notice("ws1", "n1") and not store.delete_notice("ws1", "n1")
 
+    def test_notices_without_bodies_keep_authors_times_and_order(self, store):
+        t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+        store.put_notice(Notice("ws1", "n1", "Old", "long body " * 500, "u1", created_at=t0,
+                                expires_at=t0 + timedelta(days=3)))
+        store.put_notice(Notice("ws1", "n2", "Pinned", "b", "u2", pinned=True, created_at=t0,
+                                pinned_at=t0 + timedelta(hours=5)))
+
+        def head(n):
+            return (n.notice_id, n.author, n.pinned, n.created_at, n.updated_at, n.pinned_at,
+                    n.expires_at)
+
+        whole = store.list_notices("ws1")
+        heads = store.list_notices("ws1", bodies=False)
+        assert [head(n) for n in heads] == [head(n) for n in whole]
+        assert [n.notice_id for n in heads] == ["n2", "n1"]
+        assert store.list_notices("ws2", bodies=False) == []
+
     def test_conversation_turns_append_in_order(self, store):
         store.put_conversation(Conversation("ws1", "c1", "u1", title="t"))
         store.append_turns("ws1", "c1", [ConversationTurn("user", "q1"),

@@ -90,7 +90,10 @@ class MetadataStore(ABC):
     def get_notice(self, workspace_id: str, notice_id: str) -> Notice | None: ...
 
     @abstractmethod
-    def list_notices(self, workspace_id: str) -> list[Notice]: ...
+    def list_notices(self, workspace_id: str, *, bodies: bool = True) -> list[Notice]:
+        """Pinned first, newest first. ``bodies`` False: each notice's title and body may be
+        left empty, which spares reading them where only authors and times count (the
+        unread count on every ``GET /api/me``)."""
 
     @abstractmethod
     def delete_notice(self, workspace_id: str, notice_id: str) -> bool: ...

@@ -81,7 +81,7 @@ class NotificationService:
 
     def unread_count(self, principal: Principal) -> int:
         now = self.clock()
-        board = [n for n in self.metadata.list_notices(principal.workspace_id)
+        board = [n for n in self.metadata.list_notices(principal.workspace_id, bodies=False)
                  if not n.is_expired(now)]
         return sum(self.unread_flags(principal, board))
 

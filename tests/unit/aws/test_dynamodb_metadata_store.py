@@ -102,3 +102,23 @@ def test_no_client_is_needed_to_construct(monkeypatch):
     built = []
     store = DynamoDbMetadataStore("t", lambda: built.append(1))
     assert built == [] and store.table == "t"
+
+
+def test_notices_without_bodies_are_read_without_them(ddb):
+    """The unread count on every GET /api/me reads who wrote what when, not the texts."""
+    from botocore.stub import ANY, Stubber
+
+    from noticebot.adapters.aws import dynamodb_items as items
+    from noticebot.domain.models import Notice
+
+    store = DynamoDbMetadataStore("noticebot-test", ddb)
+    store.put_notice(Notice("ws1", "n1", "Regatta", "Boats at 9. " * 300, "u1"))
+    [head] = store.list_notices("ws1", bodies=False)
+    assert (head.notice_id, head.author, head.title, head.body) == ("n1", "u1", "", "")
+    # the request botocore's model validates: the projection names every attribute it reads
+    with Stubber(ddb) as stub:
+        stub.add_response("query", {"Items": []}, {
+            "TableName": "noticebot-test", "ConsistentRead": True,
+            "KeyConditionExpression": ANY, "ExpressionAttributeValues": ANY,
+            **items.NOTICE_HEAD_PROJECTION})
+        assert store.list_notices("ws1", bodies=False) == []

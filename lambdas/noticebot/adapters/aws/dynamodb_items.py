@@ -154,10 +154,21 @@ def notice_item(notice: Notice) -> dict:
     })
 
 
+# A notice without its title and body: who wrote it and when it surfaced, for the unread
+# count. Names through placeholders, as a projection must for reserved words.
+_NOTICE_HEAD = ("workspace_id", "notice_id", "author", "pinned", "expires_at", "created_at",
+                "updated_at", "pinned_at")
+NOTICE_HEAD_PROJECTION = {
+    "ProjectionExpression": ", ".join(f"#h{n}" for n in range(len(_NOTICE_HEAD))),
+    "ExpressionAttributeNames": {f"#h{n}": name for n, name in enumerate(_NOTICE_HEAD)},
+}
+
+
 def notice_of(item: dict) -> Notice:
+    """A projection without title and body (``NOTICE_HEAD_PROJECTION``) leaves them empty."""
     return Notice(
-        workspace_id=item["workspace_id"], notice_id=item["notice_id"], title=item["title"],
-        body=item["body"], author=item.get("author", ""), pinned=bool(item.get("pinned")),
+        workspace_id=item["workspace_id"], notice_id=item["notice_id"],
+        title=item.get("title", ""), body=item.get("body", ""), author=item.get("author", ""), pinned=bool(item.get("pinned")),
         expires_at=dt(item.get("expires_at")), created_at=dt(item["created_at"]),
         updated_at=dt(item["updated_at"]), pinned_at=dt(item.get("pinned_at")),
     )

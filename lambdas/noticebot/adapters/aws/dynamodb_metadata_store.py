@@ -87,12 +87,14 @@ class DynamoDbMetadataStore(DynamoDbMembersMixin, DynamoDbTuningMixin, MetadataS
             if not start:
                 return out
 
-    def _prefix(self, workspace_id: str, prefix: str) -> list[dict]:
+    def _prefix(self, workspace_id: str, prefix: str, **query) -> list[dict]:
+        """``query``: more of Query's parameters (a projection)."""
         return self._query(
             ConsistentRead=True,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues=self._values({":pk": items.ws_key(workspace_id),
                                                     ":prefix": prefix}),
+            **query,
         )
 
     def _delete(self, pk: str, sk: str) -> bool:
@@ -181,8 +183,10 @@ class DynamoDbMetadataStore(DynamoDbMembersMixin, DynamoDbTuningMixin, MetadataS
         item = self._get(items.ws_key(workspace_id), items.notice_sk(notice_id))
         return items.notice_of(item) if item else None
 
-    def list_notices(self, workspace_id: str) -> list[Notice]:
-        notices = [items.notice_of(i) for i in self._prefix(workspace_id, "NOTICE#")]
+    def list_notices(self, workspace_id: str, *, bodies: bool = True) -> list[Notice]:
+        projection = {} if bodies else items.NOTICE_HEAD_PROJECTION
+        notices = [items.notice_of(i) for i in self._prefix(workspace_id, "NOTICE#",
+                                                            **projection)]
         notices.sort(key=lambda n: (not n.pinned, -n.created_at.timestamp(), n.notice_id))
         return notices
 

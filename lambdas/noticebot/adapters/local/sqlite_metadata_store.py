@@ -265,7 +265,8 @@ class SqliteMetadataStore(SqliteMembersMixin, SqliteTuningMixin, MetadataStore):
         ).fetchone()
         return self._notice(row) if row else None
 
-    def list_notices(self, workspace_id: str) -> list[Notice]:
+    def list_notices(self, workspace_id: str, *, bodies: bool = True) -> list[Notice]:
+        # Local rows are read from a file on this machine: always whole.
         rows = self._exec(
             "SELECT * FROM notices WHERE workspace_id=? ORDER BY pinned DESC, created_at DESC",
             (workspace_id,),
