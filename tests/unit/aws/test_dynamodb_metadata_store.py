@@ -122,3 +122,24 @@ def test_notices_without_bodies_are_read_without_them(ddb):
             "KeyConditionExpression": ANY, "ExpressionAttributeValues": ANY,
             **items.NOTICE_HEAD_PROJECTION})
         assert store.list_notices("ws1", bodies=False) == []
+
+
+def test_invitations_are_deleted_by_ttl_a_month_after_they_expire(ddb):
+    from noticebot.domain.members import Invitation, InvitationStatus, Role
+
+    store = DynamoDbMetadataStore("noticebot-test", ddb)
+    t0 = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    invitation = Invitation(workspace_id="ws1", invitation_id="i1", email="a@example.org",
+                            role=Role.MEMBER, invited_by="ed", created_at=t0,
+                            expires_at=t0 + timedelta(days=7))
+    store.put_invitation(invitation)
+    expected = int((t0 + timedelta(days=37)).timestamp())
+    assert item(ddb, "WS#ws1", "INVITE#i1")["ttl"] == {"N": str(expected)}
+    # a revocation rewrites the item: the ttl stays
+    from dataclasses import replace
+
+    store.update_invitation(replace(invitation, status=InvitationStatus.REVOKED,
+                                    revoked_at=t0 + timedelta(days=1)),
+                            allowed_from=(InvitationStatus.PENDING,))
+    assert item(ddb, "WS#ws1", "INVITE#i1")["ttl"] == {"N": str(expected)}
+    assert store.get_invitation("ws1", "i1").status == InvitationStatus.REVOKED

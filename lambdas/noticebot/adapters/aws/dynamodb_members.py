@@ -5,7 +5,7 @@ workspace partition as everything else (``pk`` = ``WS#{workspace}``):
 |-------------|----------------------------|--------------------------------------------------|
 | member      | ``MEMBER#{user_id}``       | ``status`` active / removed (the tombstone)       |
 | roster      | ``ROSTER``                 | ``editors``: how many active editors there are    |
-| invitation  | ``INVITE#{invitation_id}`` | ``expires_at`` a ``sortable`` string              |
+| invitation  | ``INVITE#{invitation_id}`` | ``expires_at`` a ``sortable`` string; ``ttl``     |
 
 No index is needed: the per-request membership check is one consistent GetItem on
 ``MEMBER#{sub}``, and listing a workspace's members or invitations is one Query on its
@@ -23,7 +23,7 @@ Mixed into ``DynamoDbMetadataStore`` (needs its ``client``, ``table``, ``_encode
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from noticebot.adapters.aws import dynamodb_items as items
 from noticebot.adapters.aws.dynamodb_devices import DynamoDbInboxMixin
@@ -39,6 +39,10 @@ from noticebot.domain.members import (
 from noticebot.domain.models import utcnow
 
 ROSTER_SK = "ROSTER"
+# An invitation is history once it has expired (accepted ones live on in the member record):
+# DynamoDB's TTL deletes its item this long after its expiry, so the list editors see keeps a
+# month of what became of their invitations and the partition does not grow for ever.
+INVITATION_RETENTION = timedelta(days=30)
 ATTEMPTS = 3  # a member changed between the read and the transaction: read again
 
 
@@ -84,6 +88,7 @@ def invitation_item(i: Invitation) -> dict:
         "invited_by": i.invited_by, "user_id": i.user_id, "created_at": items.ts(i.created_at),
         "expires_at": items.sortable(i.expires_at), "accepted_at": items.ts(i.accepted_at),
         "revoked_by": i.revoked_by, "revoked_at": items.ts(i.revoked_at),
+        items.TTL_ATTRIBUTE: int((i.expires_at + INVITATION_RETENTION).timestamp()),
     })
 
 
