@@ -92,8 +92,9 @@ class MetadataStore(ABC):
     @abstractmethod
     def list_notices(self, workspace_id: str, *, bodies: bool = True) -> list[Notice]:
         """Pinned first, newest first. ``bodies`` False: each notice's title and body may be
-        left empty, which spares reading them where only authors and times count (the
-        unread count on every ``GET /api/me``)."""
+        left empty, which spares sending and decoding them where only authors and times
+        count (the unread count on every ``GET /api/me``). DynamoDB still charges read
+        capacity for the whole items: a projection cuts bytes and latency, not cost."""
 
     @abstractmethod
     def delete_notice(self, workspace_id: str, notice_id: str) -> bool: ...
