@@ -286,13 +286,10 @@ def parse_response(body: bytes | str, stops: Iterable[str] = ()) -> Generation:
         raise OutputError(f"model error: {str(data['error'])[:500]}")
     stops = tuple(stops)
     if "generated_text" in data:
-        details = data.get("details") or {}
-        prompt = details.get("prompt_tokens") or len(details.get("prefill") or ())
+        prompt, generated, finish = _token_counts(data.get("details"))
         return Generation(
             text=cut_at_stop(str(data["generated_text"] or ""), stops),
-            prompt_tokens=int(prompt or 0),
-            completion_tokens=int(details.get("generated_tokens") or 0),
-            finish_reason=details.get("finish_reason"),
+            prompt_tokens=prompt, completion_tokens=generated, finish_reason=finish,
         )
     choices = data.get("choices")
     if isinstance(choices, list) and choices:
@@ -308,6 +305,39 @@ def parse_response(body: bytes | str, stops: Iterable[str] = ()) -> Generation:
             finish_reason=choice.get("finish_reason"),
         )
     raise OutputError(f"unexpected model output: {str(data)[:200]}")
+
+
+def _token_counts(details) -> tuple[int, int, str | None]:
+    """(prompt tokens, generated tokens, finish reason) from a reply's ``details``: the
+    contract's ``prompt_tokens``, or TGI's ``prefill`` list; 0 where it says nothing."""
+    if not isinstance(details, dict):
+        return 0, 0, None
+    prompt = details.get("prompt_tokens") or len(details.get("prefill") or ())
+    try:
+        return (int(prompt or 0), int(details.get("generated_tokens") or 0),
+                details.get("finish_reason"))
+    except (TypeError, ValueError):
+        return 0, 0, None
+
+
+def parse_stream_end(line: bytes | str) -> Generation | None:
+    """The token counts of a stream's last line (``generated_text`` with ``details``), or
+    None for any other line. Never raises: counts are for reporting only."""
+    text = line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line
+    text = text.strip()
+    if text.startswith("data:"):
+        text = text[5:].strip()
+    if not text.startswith("{") or "generated_text" not in text:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or "generated_text" not in data:
+        return None
+    prompt, generated, finish = _token_counts(data.get("details"))
+    return Generation(text="", prompt_tokens=prompt, completion_tokens=generated,
+                      finish_reason=finish)
 
 
 def parse_stream_line(line: bytes | str) -> str | None:

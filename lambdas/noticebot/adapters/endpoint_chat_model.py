@@ -14,7 +14,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from noticebot.domain.models import Message
 from noticebot.llm.content_handlers import ContentHandler
 from noticebot.model_contract import StopFilter, cut_at_stop
-from noticebot.ports.chat_model import ChatModel, Completion, GenerationParams, ModelEndpoint
+from noticebot.ports.chat_model import (
+    ChatModel,
+    Completion,
+    GenerationParams,
+    ModelEndpoint,
+    StreamUsage,
+    TextStream,
+)
 
 
 def iter_lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
@@ -52,12 +59,22 @@ class EndpointChatModel(ChatModel):
 
     def stream(
         self, messages: Sequence[Message], params: GenerationParams, adapter: str | None = None
-    ) -> Iterator[str]:
+    ) -> TextStream:
+        usage = StreamUsage()
+        return TextStream(self._pieces(messages, params, adapter, usage), usage)
+
+    def _pieces(self, messages: Sequence[Message], params: GenerationParams,
+                adapter: str | None, usage: StreamUsage) -> Iterator[str]:
+        """A generator: nothing is sent before the first ``next()``."""
         body = self.handler.transform_input(messages, params, stream=True)
         stops = StopFilter(self.handler.stops(params))
         chunks = self.endpoint.invoke_stream(body, target=adapter)
         try:
             for line in iter_lines(chunks):
+                end = self.handler.parse_stream_end(line)
+                if end is not None:
+                    usage.prompt_tokens = end.prompt_tokens
+                    usage.completion_tokens = end.completion_tokens
                 piece = self.handler.parse_stream_line(line)
                 if piece:
                     text = stops.feed(piece)

@@ -80,6 +80,10 @@ class ContentHandler:
         except contract.OutputError as exc:
             raise ModelUnavailable(str(exc)) from exc
 
+    def parse_stream_end(self, line: bytes) -> contract.Generation | None:
+        """The token counts a stream's last line carries (None: not the last line)."""
+        return contract.parse_stream_end(line)
+
 
 class ChatMLContentHandler(ContentHandler):
     """SmolLM2-Instruct, the local model."""

@@ -32,6 +32,31 @@ class Completion:
     extra: dict = field(default_factory=dict)
 
 
+@dataclass
+class StreamUsage:
+    """What the model server reported at a stream's end (0: nothing, or not read to the end)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class TextStream(Iterator[str]):
+    """A streamed answer's pieces, with ``usage`` filled in once they are read to the end.
+    ``close()`` stops the generation (a reader that left early)."""
+
+    def __init__(self, pieces: Iterator[str], usage: StreamUsage):
+        self._pieces = pieces
+        self.usage = usage
+
+    def __next__(self) -> str:
+        return next(self._pieces)
+
+    def close(self) -> None:
+        close = getattr(self._pieces, "close", None)
+        if close is not None:
+            close()
+
+
 class ChatModel(ABC):
     model_id: str
 
@@ -45,7 +70,8 @@ class ChatModel(ABC):
     def stream(
         self, messages: Sequence[Message], params: GenerationParams, adapter: str | None = None
     ) -> Iterator[str]:
-        """Yields text pieces as they are generated."""
+        """Yields text pieces as they are generated; a ``TextStream`` also reports the
+        server's token counts at the end."""
 
 
 class ModelEndpoint(ABC):

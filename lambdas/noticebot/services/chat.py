@@ -167,8 +167,11 @@ class ChatService:
                 yield ChatToken(piece)
         finally:
             _close(stream)
+        usage = getattr(stream, "usage", None)  # a TextStream's, read to its end
         completion = Completion(text="".join(pieces), model=answered_by,
-                                completion_tokens=len(pieces))
+                                prompt_tokens=usage.prompt_tokens if usage else 0,
+                                completion_tokens=(usage.completion_tokens if usage else 0)
+                                or len(pieces))
         yield ChatDone(self._record(principal, plan,
                                     self._verified(plan, completion, answered_by, warning)))
 
@@ -251,8 +254,8 @@ class ChatService:
 
 
 def _usage(completion: Completion) -> dict:
-    """Token counts; a streamed answer counts the pieces it received and, as the stream does
-    not carry the prompt's count, reports none rather than a zero."""
+    """Token counts; a stream whose server reported none counts the pieces it received and
+    reports no prompt count rather than a zero."""
     usage = {"completion_tokens": completion.completion_tokens}
     if completion.prompt_tokens:
         usage["prompt_tokens"] = completion.prompt_tokens

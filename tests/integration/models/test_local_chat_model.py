@@ -29,9 +29,13 @@ def test_generate_returns_text_within_budget(chat):
 
 
 def test_stream_matches_greedy_generate(chat):
-    pieces = list(chat.stream(MSGS, GREEDY))
+    stream = chat.stream(MSGS, GREEDY)
+    pieces = list(stream)
     assert len(pieces) > 1 and "".join(pieces).strip()
-    assert "".join(pieces) == chat.generate(MSGS, GREEDY).text
+    blocking = chat.generate(MSGS, GREEDY)
+    assert "".join(pieces) == blocking.text
+    # The server's end line: the same prompt, counted by the same tokenizer.
+    assert stream.usage.prompt_tokens == blocking.prompt_tokens > 10
 
 
 def test_raw_endpoint_speaks_tgi(local_endpoint):

@@ -96,3 +96,21 @@ def test_stream_flushes_a_held_tail_at_end():
 
 def test_iter_lines():
     assert list(iter_lines([b"a\nb", b"c\n\n", b"d"])) == [b"a", b"bc", b"d"]
+
+
+def test_a_stream_read_to_its_end_reports_the_servers_token_counts():
+    end = (b'data:{"generated_text":"Hello world","details":{"finish_reason":"eos_token",'
+           b'"prompt_tokens":42,"generated_tokens":2}}\n\n')
+    model = EndpointChatModel(FakeEndpoint(chunks=[sse("Hello"), sse(" world"), end]),
+                              ChatMLContentHandler(), "smol")
+    stream = model.stream(MSGS, GenerationParams())
+    assert (stream.usage.prompt_tokens, stream.usage.completion_tokens) == (0, 0)  # not yet
+    assert "".join(stream) == "Hello world"
+    assert (stream.usage.prompt_tokens, stream.usage.completion_tokens) == (42, 2)
+    # TGI's last event: the prompt as its prefill tokens, beside the last token
+    tgi = (b'data:{"token":{"text":"!","special":false},"generated_text":"Hi!",'
+           b'"details":{"generated_tokens":2,"prefill":[{"id":1},{"id":2},{"id":3}]}}\n\n')
+    stream = EndpointChatModel(FakeEndpoint(chunks=[sse("Hi"), tgi]), ChatMLContentHandler(),
+                               "smol").stream(MSGS, GenerationParams())
+    assert list(stream) == ["Hi", "!"]
+    assert (stream.usage.prompt_tokens, stream.usage.completion_tokens) == (3, 2)

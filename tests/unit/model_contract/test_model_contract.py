@@ -255,3 +255,18 @@ def test_the_contract_imports_alone_with_the_standard_library_only(tmp_path):
     out = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[] ('<|eot_id|>',)"
+
+
+@pytest.mark.parametrize("line, counts", [
+    (b'data:{"generated_text":"Hi","details":{"prompt_tokens":12,"generated_tokens":3}}', (12, 3)),
+    (b'{"generated_text":"Hi","details":{"prefill":[{"id":1},{"id":2}],"generated_tokens":1}}',
+     (2, 1)),
+    (b'data:{"generated_text":"Hi"}', (0, 0)),  # an end line that says nothing
+    (b'data:{"token":{"text":"Hi"}}', None),  # not the end
+    (b'data:[DONE]', None),
+    (b'data:{"generated_text": broken', None),  # never raises: counts are only reported
+    (b'data:{"generated_text":"Hi","details":{"prompt_tokens":"many"}}', (0, 0)),
+])
+def test_a_streams_end_line_carries_its_token_counts(line, counts):
+    end = mc.parse_stream_end(line)
+    assert (None if end is None else (end.prompt_tokens, end.completion_tokens)) == counts

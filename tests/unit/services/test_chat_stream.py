@@ -101,3 +101,32 @@ def test_a_chat_whose_cross_encoder_fails_still_answers_from_its_sources(tmp_pat
     result = container.chat.chat(member(), "When is the summer party?")
     assert result.support == "supported" and "12 July" in result.answer
     assert result.citations[0].title == "Summer party"
+
+
+def test_a_streamed_turn_reports_the_token_counts_its_server_sent(tmp_path):
+    from noticebot.ports.chat_model import StreamUsage, TextStream
+
+    class ReportingStream(FakeChatModel):
+        def stream(self, messages, params, adapter=None):
+            usage = StreamUsage()
+
+            def pieces():
+                yield from FakeChatModel.stream(self, messages, params, adapter)
+                usage.prompt_tokens, usage.completion_tokens = 321, 9
+
+            return TextStream(pieces(), usage)
+
+    container = local_stack(Settings(data_dir=tmp_path / "data"), embedder=FakeEmbedder(),
+                            chat_model=ReportingStream(), index=FakeVectorIndex())
+    editor = principal_from_claims(claims_for("maria", "riverside", editor=True))
+    container.notices.create(editor, title="Summer party",
+                             body="The summer party is on 12 July at the boathouse.")
+    *_, done = container.chat.stream_chat(member(), "When is the summer party?")
+    assert done.result.usage == {"prompt_tokens": 321, "completion_tokens": 9}
+    # a stream that reports nothing counts its pieces and claims no prompt count
+    plain = local_stack(Settings(data_dir=tmp_path / "plain"), embedder=FakeEmbedder(),
+                        chat_model=FakeChatModel(), index=FakeVectorIndex())
+    plain.notices.create(editor, title="Summer party",
+                         body="The summer party is on 12 July at the boathouse.")
+    *tokens, done = plain.chat.stream_chat(member(), "When is the summer party?")
+    assert done.result.usage == {"completion_tokens": len(tokens)}
