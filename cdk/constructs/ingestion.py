@@ -31,7 +31,6 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_s3 as s3
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from noticebot.domain.keys import (
     TEXTRACT_STAGING_PREFIX,
@@ -42,6 +41,7 @@ from noticebot.domain.keys import (
 from noticebot.functions import INGEST, TRANSCRIPTION
 
 from cdk.config import StageConfig
+from cdk.constructs.event_queue import event_queue
 from cdk.constructs.function import ServiceFunction
 from cdk.constructs.storage import Storage
 from cdk.nag import acknowledge_wildcard
@@ -50,9 +50,6 @@ TRANSCRIBE_WILDCARD_REASON = (
     "Transcribe jobs are named per document at run time ({bucket}-tx-{document id}); the grant "
     "covers this stage's job-name prefix only (noticebot.domain.keys.transcription_job_prefix).")
 MAX_RECEIVE_COUNT = 3  # deliveries before a message moves to the dead-letter queue
-# AWS's guidance for SQS event sources: visibility timeout >= 6x the function timeout, so a
-# message is not redelivered while a retried batch is still running.
-VISIBILITY_FACTOR = 6
 TEXTRACT_ACTIONS = ["textract:DetectDocumentText", "textract:StartDocumentTextDetection",
                     "textract:GetDocumentTextDetection"]
 TRANSCRIBE_ACTIONS = ["transcribe:StartTranscriptionJob", "transcribe:GetTranscriptionJob",
@@ -71,16 +68,9 @@ class Ingestion(Construct):
         fn_cfg = config.functions
         stack = cdk.Stack.of(self)
 
-        self.dead_letter_queue = sqs.Queue(
-            self, "DeadLetters", retention_period=cdk.Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True)
-        self.queue = sqs.Queue(
-            self, "Uploads",
-            visibility_timeout=cdk.Duration.seconds(fn_cfg.ingest_timeout_s * VISIBILITY_FACTOR),
-            retention_period=cdk.Duration.days(4),
-            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue,
-                                                  max_receive_count=MAX_RECEIVE_COUNT))
+        self.queue, self.dead_letter_queue = event_queue(
+            self, "Uploads", function_timeout_s=fn_cfg.ingest_timeout_s, retention_days=4,
+            max_receive_count=MAX_RECEIVE_COUNT)
 
         # The bucket sends every event to EventBridge; this rule picks the uploads.
         cfn_bucket: s3.CfnBucket = storage.bucket.node.default_child

@@ -37,14 +37,13 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_secretsmanager as secretsmanager
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from noticebot.environment import EnvVar
 from noticebot.functions import NOTIFY
 
 from cdk.config import StageConfig
 from cdk.constructs.function import ServiceFunction
-from cdk.constructs.ingestion import VISIBILITY_FACTOR
+from cdk.constructs.event_queue import event_queue
 from cdk.nag import acknowledge
 
 MAX_RECEIVE_COUNT = 5  # deliveries of one event before it moves to the dead-letter queue
@@ -65,19 +64,11 @@ class Notifications(Construct):
         fn_cfg = config.functions
         removal = cdk.RemovalPolicy.RETAIN if config.retain_data else cdk.RemovalPolicy.DESTROY
 
-        self.dead_letter_queue = sqs.Queue(
-            self, "DeadLetters", retention_period=cdk.Duration.days(14),
-            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True)
-        self.queue = sqs.Queue(
-            self, "Events",
-            # Not redelivered while a retried batch may still be running (AWS's 6x guidance).
-            visibility_timeout=cdk.Duration.seconds(fn_cfg.notify_timeout_s * VISIBILITY_FACTOR),
-            # A push about a notice days old is noise: what is still queued after a day is not
-            # worth sending (and a stuck backlog pages through the dead-letter alarm first).
-            retention_period=cdk.Duration.days(1),
-            encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-            dead_letter_queue=sqs.DeadLetterQueue(queue=self.dead_letter_queue,
-                                                  max_receive_count=MAX_RECEIVE_COUNT))
+        # A push about a notice days old is noise: what is still queued after a day is not
+        # worth sending (and a stuck backlog pages through the dead-letter alarm first).
+        self.queue, self.dead_letter_queue = event_queue(
+            self, "Events", function_timeout_s=fn_cfg.notify_timeout_s, retention_days=1,
+            max_receive_count=MAX_RECEIVE_COUNT)
 
         self.token_secret_name = f"{config.prefix}/expo-access-token"
         self.token_secret = secretsmanager.Secret(

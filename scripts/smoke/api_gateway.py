@@ -16,8 +16,6 @@ same REST proxy events, size limits and error shape) served by uvicorn; what dif
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from datetime import datetime, timezone
 
@@ -81,42 +79,3 @@ class FunctionRoutes:
         if (event.get("httpMethod"), event.get("path")) == CHAT_ROUTE:
             return self.chat_handler(event, context)
         return self.api_handler(event, context)
-
-
-class GatewayServer:
-    """The gateway on a free port of 127.0.0.1, served on a background thread."""
-
-    def __init__(self, gateway):
-        from noticebot.entrypoints.server import JsonErrorsH11Protocol
-        from uvicorn import Config, Server
-
-        self.gateway = gateway
-        self.socket = socket.create_server(("127.0.0.1", 0))
-        self.port = self.socket.getsockname()[1]
-        self._server = Server(Config(gateway, http=JsonErrorsH11Protocol, lifespan="off",
-                                     log_config=None, access_log=False, server_header=False))
-        self._thread = threading.Thread(target=self._serve, name="smoke-gateway", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def _serve(self) -> None:
-        try:
-            self._server.run(sockets=[self.socket])
-        finally:
-            self.socket.close()
-
-    def start(self, timeout_s: float = 10) -> "GatewayServer":
-        self._thread.start()
-        deadline = time.monotonic() + timeout_s
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"the gateway did not start on {self.url}")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(15)
-        self.gateway.close()

@@ -164,7 +164,9 @@ class MotoTarget(Lifecycle):
         from noticebot.handlers.api import chat_stream
         from noticebot.handlers.api.app import handler_for
 
-        from smoke.api_gateway import CognitoAuthorizer, FunctionRoutes, GatewayServer
+        from noticebot.entrypoints.server import GatewayServer
+
+        from smoke.api_gateway import CognitoAuthorizer, FunctionRoutes
 
         pool = self.sandbox.user_pool_id
         authorizer = CognitoAuthorizer(
@@ -175,7 +177,7 @@ class MotoTarget(Lifecycle):
                                                                              context))
         gateway = LocalApiGateway(authorizer, routes, max_workers=4,
                                   stream_handler=lambda e: chat_stream.respond(e, self.chat))
-        self._gateway = GatewayServer(gateway).start()
+        self._gateway = GatewayServer(gateway, "127.0.0.1", 0).start()
         self.api_url = f"{self._gateway.url}/api"
 
     def _sign_in(self) -> None:

@@ -38,19 +38,13 @@ class JsonErrorsH11Protocol(H11Protocol):
         self.transport.close()
 
 
-class LocalServer:
-    """The local API server. ``serve_forever`` blocks (the CLI; Ctrl-C stops it gracefully);
-    ``start``/``stop`` run it on a background thread (tests, the benchmark)."""
+class GatewayServer:
+    """A gateway (``LocalApiGateway``) served by uvicorn on ``host:port``. ``serve_forever``
+    blocks (the CLI; Ctrl-C stops it gracefully); ``start``/``stop`` run it on a background
+    thread (tests, the benchmark, the smoke test's dry run)."""
 
-    def __init__(self, container, host: str = "127.0.0.1", port: int = 8000, *,
-                 max_workers: int = 32, max_body: int = MAX_BODY):
-        from noticebot.handlers.api import chat_stream
-        from noticebot.handlers.api.app import handler_for
-
-        self.gateway = LocalApiGateway(
-            container.auth, handler_for(container),
-            stream_handler=lambda event: chat_stream.respond(event, container),
-            max_body=max_body, max_workers=max_workers)
+    def __init__(self, gateway: LocalApiGateway, host: str = "127.0.0.1", port: int = 8000):
+        self.gateway = gateway
         # Bound here, not by uvicorn, so the port (0 = any free one) is known before serving.
         self.socket = socket.create_server((host, port), backlog=BACKLOG)
         self.host, self.port = self.socket.getsockname()[:2]
@@ -73,7 +67,7 @@ class LocalServer:
             self.gateway.close()
             self.socket.close()
 
-    def start(self, timeout: float = 10.0) -> "LocalServer":
+    def start(self, timeout: float = 10.0) -> "GatewayServer":
         self._thread = threading.Thread(target=self.serve_forever, name="api-server",
                                         daemon=True)
         self._thread.start()
@@ -89,3 +83,17 @@ class LocalServer:
         if self._thread:
             self._thread.join(timeout)
 
+
+class LocalServer(GatewayServer):
+    """The local API server: the container's API handler and streamed chat behind the local
+    gateway, which verifies the container's own tokens."""
+
+    def __init__(self, container, host: str = "127.0.0.1", port: int = 8000, *,
+                 max_workers: int = 32, max_body: int = MAX_BODY):
+        from noticebot.handlers.api import chat_stream
+        from noticebot.handlers.api.app import handler_for
+
+        super().__init__(LocalApiGateway(
+            container.auth, handler_for(container),
+            stream_handler=lambda event: chat_stream.respond(event, container),
+            max_body=max_body, max_workers=max_workers), host, port)

@@ -217,6 +217,18 @@ export function AppProviders({
 
   useOpenNoticeFromPush(notifications, status === "signedIn", session?.workspace ?? null);
 
+  /** Keeps an accepted session (the token stored for the next start) and signs in. */
+  const begin = useCallback(
+    async (accepted: Session): Promise<SignInResult> => {
+      await storage.setItem(TOKEN_KEY, accepted.token).catch(() => undefined);
+      setSession(accepted);
+      setSignOutReason(null);
+      setStatus("signedIn");
+      return { ok: true };
+    },
+    [storage],
+  );
+
   const signInWithToken = useCallback(
     async (token: string): Promise<SignInResult> => {
       const parsed = sessionFromToken(token);
@@ -231,13 +243,9 @@ export function AppProviders({
           reason: check.kind === "unauthorized" ? `The server did not accept this token: ${check.message}` : check.message,
         };
       }
-      await storage.setItem(TOKEN_KEY, parsed.session.token).catch(() => undefined);
-      setSession(parsed.session);
-      setSignOutReason(null);
-      setStatus("signedIn");
-      return { ok: true };
+      return begin(parsed.session);
     },
-    [api, storage],
+    [api, begin],
   );
 
   /** A token the server has just issued: no need to ask whether it accepts it. */
@@ -246,13 +254,9 @@ export function AppProviders({
       const parsed = sessionFromToken(signedIn.token);
       if (!parsed.ok) return parsed;
       api.setToken(parsed.session.token);
-      await storage.setItem(TOKEN_KEY, parsed.session.token).catch(() => undefined);
-      setSession(parsed.session);
-      setSignOutReason(null);
-      setStatus("signedIn");
-      return { ok: true };
+      return begin(parsed.session);
     },
-    [api, storage],
+    [api, begin],
   );
 
   const signInWithPassword = useCallback(
