@@ -80,10 +80,20 @@ class NotificationService:
         return [is_unread(n, principal.user_id, seen_at) for n in notices]
 
     def unread_count(self, principal: Principal) -> int:
+        return self._unread_count(principal, self._seen_at(principal))
+
+    def _unread_count(self, principal: Principal, seen_at: datetime | None) -> int:
         now = self.clock()
-        board = [n for n in self.metadata.list_notices(principal.workspace_id, bodies=False)
-                 if not n.is_expired(now)]
-        return sum(self.unread_flags(principal, board))
+        board = self.metadata.list_notices(principal.workspace_id, bodies=False)
+        return sum(is_unread(n, principal.user_id, seen_at) for n in board
+                   if not n.is_expired(now))
+
+    def inbox_summary(self, principal: Principal) -> tuple[int, bool]:
+        """(unread count, pushes muted) from one read of the member's inbox: what every
+        ``GET /api/me`` shows."""
+        inbox = self.metadata.get_inbox(principal.workspace_id, principal.user_id)
+        return (self._unread_count(principal, inbox.seen_at if inbox else None),
+                bool(inbox and inbox.push_muted))
 
     def mark_seen(self, principal: Principal) -> None:
         self.metadata.mark_seen(principal.workspace_id, principal.user_id, self.clock())

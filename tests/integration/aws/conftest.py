@@ -22,15 +22,10 @@ succeeded (ReportBatchItemFailures), leave the rest to come back.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
 boto3 = pytest.importorskip("boto3")
 moto = pytest.importorskip("moto")
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
 
 from apiclient import ApiClient  # noqa: E402
 from fakes import FakeEmbedder  # noqa: E402

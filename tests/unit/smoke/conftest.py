@@ -1,9 +1,9 @@
-"""The smoke script's package (scripts/smoke) and the CDK config it checks overrides with."""
+"""The CDK config the smoke script checks overrides with (scripts/smoke is on pytest's
+pythonpath)."""
 
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-for path in (ROOT / "scripts", ROOT):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))

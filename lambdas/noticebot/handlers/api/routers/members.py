@@ -32,10 +32,9 @@ def _principal():
 def me() -> MeOut:
     principal = _principal()
     container = request_container(router)
-    notifications = container.notifications
-    return MeOut.of(principal, container.members.me(principal),
-                    unread_notices=notifications.unread_count(principal),
-                    push_muted=notifications.push_muted(principal))
+    unread, muted = container.notifications.inbox_summary(principal)
+    return MeOut.of(principal, container.members.me(principal), unread_notices=unread,
+                    push_muted=muted)
 
 
 @router.put("/me/notifications",
